@@ -76,7 +76,8 @@ def summary_line(findings: list[Finding], result: ScanResult) -> str:
     total = sum(by_level.values())
     head = plural(total, "finding")
     if total:
-        head += " (" + ", ".join(f"{n} {lvl}" for lvl, n in by_level.items() if n) + ")"
+        parts = [plural(n, lvl) for lvl, n in by_level.items() if n]
+        head += f" ({', '.join(parts)})"
     if s["suppressed"]:
         head += f", {s['suppressed']} suppressed"
     if s["allowed"]:
