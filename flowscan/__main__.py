@@ -1,0 +1,5 @@
+import sys
+
+from flowscan.cli import main
+
+sys.exit(main())

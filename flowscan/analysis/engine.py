@@ -1,0 +1,280 @@
+"""Whole-program taint analysis over ``flowscan.ir`` with function summaries.
+
+Each unit (a module body or a function) is interpreted once over its statements in
+order; what it exposes (a module's globals and exports, a function's summary: which
+parameters reach which sinks, what it returns) is recorded, and the units that read it
+are re-analysed when it changes, until nothing changes. Summaries make wrappers of
+wrappers, methods on ``self``/``this`` and cross-file clients cost one pass each, not one
+pass per call."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowscan import ir
+from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
+from flowscan.analysis.resolve import Resolver
+from flowscan.analysis.values import EMPTY, Source, Val, join
+from flowscan.catalog import Catalog
+
+MAX_VISITS = 12  # per unit: a safety net, the lattice is finite anyway
+HTTP_CLIENTS = {
+    "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
+    "node-fetch", "ky", "superagent", "cross-fetch", "undici",
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "fetch",
+                "send", "stream", "head", "options"}
+HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
+                    "body": "properties", "content": "content", "headers": "metadata",
+                    "fields": "properties"}
+
+
+class Program:
+    def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
+                 resolver: Resolver) -> None:
+        self.modules = modules
+        self.catalog = catalog
+        self.tax = catalog.taxonomy
+        self.resolver = resolver
+        self.functions: dict[str, tuple[ir.Function, ir.Module]] = {}
+        self.classes: dict[str, tuple[ir.Class, ir.Module]] = {}
+        for m in modules.values():
+            for fid, fn in m.functions.items():
+                self.functions[fid] = (fn, m)
+            for cid, c in m.classes.items():
+                self.classes[cid] = (c, m)
+        self.globals: dict[str, dict[str, Val]] = {}  # module path -> env
+        self.summaries: dict[str, Summary] = {}
+        self.class_attrs: dict[str, dict[str, Val]] = {}
+        self.class_bases: dict[str, Val] = {}
+        self.param_binds: dict[str, dict[int, Val]] = {}  # structural values from callers
+        self.deps: dict[str, set[str]] = {}
+        self.findings: dict[SINK_KEY, FindingAcc] = {}
+        self.pending: dict[SINK_KEY, FindingAcc] = {}
+        self.queue: deque[str] = deque()
+        self.queued: set[str] = set()
+        self.visits: dict[str, int] = {}
+        self.hosts = catalog.hosts()
+
+    # ------------------------------------------------------------ driver
+
+    def run(self) -> dict[SINK_KEY, FindingAcc]:
+        for path in sorted(self.modules):
+            self.push(f"module:{path}")
+        for fid in sorted(self.functions):
+            self.push(fid)
+        while self.queue:
+            unit = self.queue.popleft()
+            self.queued.discard(unit)
+            n = self.visits.get(unit, 0)
+            if n >= MAX_VISITS:
+                continue
+            self.visits[unit] = n + 1
+            if unit.startswith("module:"):
+                self.run_module(unit[7:])
+            else:
+                self.run_function(unit)
+        return self.findings
+
+    def push(self, unit: str) -> None:
+        if unit not in self.queued:
+            self.queued.add(unit)
+            self.queue.append(unit)
+
+    def changed(self, key: str) -> None:
+        for unit in sorted(self.deps.get(key, ())):
+            self.push(unit)
+
+    def depend(self, key: str, unit: str) -> None:
+        self.deps.setdefault(key, set()).add(unit)
+
+    def run_module(self, path: str) -> None:
+        module = self.modules[path]
+        frame = Frame(self, module, None, f"module:{path}")
+        frame.block(module.body)
+        old = self.globals.get(path)
+        env = frame.env
+        if old is None or {k: v.key() for k, v in old.items()} != {
+                k: v.key() for k, v in env.items()}:
+            self.globals[path] = env
+            self.changed(f"module:{path}")
+
+    def run_function(self, fid: str) -> None:
+        fn, module = self.functions[fid]
+        frame = Frame(self, module, fn, fid)
+        frame.bind_params()
+        frame.block(fn.body)
+        new = Summary(frame.ret, frozenset(frame.param_sinks), frame.env)
+        old = self.summaries.get(fid)
+        if old is not None:
+            new = Summary(join(old.ret, new.ret), old.sinks | new.sinks,
+                          {**old.env, **{k: join(old.env[k], v) if k in old.env else v
+                                         for k, v in new.env.items()}})
+        if old is None or old.key() != new.key():
+            self.summaries[fid] = new
+            self.changed(fid)
+
+    # ------------------------------------------------------------ shared stores
+
+    def module_global(self, path: str, name: str, unit: str) -> Val | None:
+        self.depend(f"module:{path}", unit)
+        env = self.globals.get(path)
+        if env is None:
+            return None
+        return env.get(name)
+
+    def module_export(self, path: str, name: str, unit: str, seen: frozenset[str] = frozenset()
+                      ) -> Val:
+        if path in seen or path not in self.modules:
+            return EMPTY
+        module = self.modules[path]
+        if module.language == "python":
+            v = self.module_global(path, name, unit)
+            if v is not None:
+                return v
+            sub = self.resolver.python_submodule(path, name)
+            if sub is not None and sub in self.modules:
+                return Val(mods=frozenset({sub}))
+            for imp in module.imports:
+                if imp.name == "*":
+                    v = self.import_value(module, ir.Import(name, imp.module, name), unit,
+                                          seen | {path})
+                    if not v.is_empty():
+                        return v
+            return EMPTY
+        out = EMPTY
+        for exp in module.exports:
+            if exp.name == name:
+                if exp.module is not None:
+                    out = join(out, self.import_value(
+                        module, ir.Import(name, exp.module, exp.imported), unit, seen | {path}))
+                elif exp.value is not None:
+                    frame = Frame(self, module, None, unit)
+                    frame.env = dict(self.globals.get(path, {}))
+                    self.depend(f"module:{path}", unit)
+                    out = join(out, frame.expr(exp.value))
+            elif exp.name == "*" and exp.module is not None and name != "default":
+                out = join(out, self.import_value(module, ir.Import(name, exp.module, name),
+                                                  unit, seen | {path}))
+        return out
+
+    def import_value(self, module: ir.Module, imp: ir.Import, unit: str,
+                     seen: frozenset[str] = frozenset()) -> Val:
+        lang = self.catalog.lang(module.language)
+        hit = lang.import_root(imp.module)
+        if hit is not None:
+            vendor, root = hit
+            path = root if imp.name in (None, "default", "*") else f"{root}.{imp.name}"
+            return Val(refs=frozenset({(vendor, path)}))
+        if module.language == "python":
+            target = self.resolver.python(module.path, imp.module)
+        else:
+            target = self.resolver.javascript(module.path, imp.module)
+        if target is None or target not in self.modules:
+            base = imp.module.lstrip("./@")
+            path = base if imp.name in (None, "default", "*") else f"{base}.{imp.name}"
+            return Val(refs=frozenset({("", path)}))
+        if imp.name is None:
+            if module.language == "python":
+                return Val(mods=frozenset({target}))
+            return Val(mods=frozenset({target}))
+        return self.module_export(target, imp.name, unit, seen)
+
+    def class_attr(self, cid: str, name: str, unit: str, depth: int = 0) -> Val | None:
+        self.depend(f"class:{cid}", unit)
+        v = self.class_attrs.get(cid, {}).get(name)
+        entry = self.classes.get(cid)
+        if entry is not None:
+            method = entry[0].methods.get(name)
+            if method is not None:
+                return join(v or EMPTY, Val(funcs=frozenset({(method, None)})))
+        if v is not None:
+            return v
+        base = self.class_bases.get(cid)
+        if base is not None and depth < 8:
+            for b in sorted(base.classes):
+                found = self.class_attr(b, name, unit, depth + 1)
+                if found is not None:
+                    return found
+            if base.refs:
+                return Val(refs=frozenset((vnd, f"{p}().{name}") for vnd, p in base.refs))
+        return None
+
+    def set_class_attr(self, cid: str, name: str, value: Val) -> None:
+        value = Val(frozenset(lab for lab in value.labels if isinstance(lab, Source)),
+                    value.fields, value.refs, value.funcs, value.classes, value.insts,
+                    value.mods, value.text, value.clean)
+        attrs = self.class_attrs.setdefault(cid, {})
+        old = attrs.get(name)
+        new = value if old is None else join(old, value)
+        if old is None or old.key() != new.key():
+            attrs[name] = new
+            self.changed(f"class:{cid}")
+
+    def bind_param(self, fid: str, index: int, value: Val) -> None:
+        """Callers tell a function which clients/objects its parameters hold; the data
+        itself travels through ParamLabels, never through here."""
+        structural = Val(refs=value.refs, funcs=value.funcs, classes=value.classes,
+                         insts=value.insts, mods=value.mods)
+        if structural.is_empty():
+            return
+        binds = self.param_binds.setdefault(fid, {})
+        old = binds.get(index)
+        new = structural if old is None else join(old, structural)
+        if old is None or old.key() != new.key():
+            binds[index] = new
+            self.push(fid)
+
+    def summary(self, fid: str, unit: str) -> Summary | None:
+        self.depend(fid, unit)
+        return self.summaries.get(fid)
+
+    def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:
+        existing = self.findings.get(key)
+        if existing is None:
+            self.findings[key] = existing = acc
+            self.pending.setdefault(key, acc)
+        existing.hits.add((source, role))
+
+    def http_call(self, frame: Frame, e: ir.Call, path: str, args: list[Val],
+                  kwargs: list[tuple[str, Val]]) -> Val | None:
+        """A request to a catalog vendor's API host is a sink of that vendor: the body is
+        data, headers and URL are metadata."""
+        head, _, method = path.rpartition(".")
+        client = head or method
+        if client not in HTTP_CLIENTS and path not in HTTP_CLIENTS:
+            return None
+        if head and method not in HTTP_METHODS:
+            return None
+        url = args[0].text if args else None
+        kw = dict(kwargs)
+        if url is None and "url" in kw:
+            url = kw["url"].text
+        if not url:
+            return None
+        vendor = self.vendor_for_url(url)
+        if vendor is None:
+            return None
+        reached: list[tuple[Val, str]] = [(args[0], "metadata")]
+        reached.extend((v, "properties") for v in args[1:])
+        for name, v in kwargs:
+            reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
+        reached = [(v, r) for v, r in reached if r != "metadata" or not v.clean]
+        frame.report(e, vendor, path, "http", "high", reached)
+        return Val()
+
+    def vendor_for_url(self, url: str) -> str | None:
+        rest = url.split("://", 1)[1] if "://" in url else url
+        host = rest.split("/", 1)[0].split(":", 1)[0].lower()
+        while host:
+            vendor = self.hosts.get(host)
+            if vendor is not None:
+                return vendor
+            if "." not in host:
+                return None
+            host = host.split(".", 1)[1]
+        return None
+
+

@@ -1,0 +1,556 @@
+"""The interpreter of one unit (a module body or a function) over abstract values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flowscan import ir
+from flowscan.analysis.values import (
+    CLEAN, EMPTY, ParamLabel, Source, Val, flatten, join, join_all, taint_only,
+)
+from flowscan.catalog import Sink
+from flowscan.model import Span, Step
+
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+
+GLOBAL_OBJECTS = {"window", "globalThis", "global"}
+NO_PROPAGATION = {
+    "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "int",
+    "float", "count", "index", "startswith", "endswith", "isdigit", "exists", "includes",
+    "indexOf", "test", "has", "length", "Boolean", "Number", "parseInt", "parseFloat",
+    "isArray", "print", "sleep", "setTimeout", "sum", "min", "max", "range", "enumerate",
+    "zip", "sorted", "reversed", "filter", "any", "all", "round", "abs",
+}
+MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
+COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
+           "values", "keys", "entries", "clone", "structuredClone"}
+SINK_KEY = tuple[str, int, int, str]
+
+
+@dataclass
+class FindingAcc:
+    """Everything known about one (sink call, vendor) while the analysis runs."""
+
+    span: Span
+    vendor: str
+    sink: str
+    callee: str
+    scope: str
+    kind: str
+    confidence: str
+    message: str = ""
+    hits: set[tuple[Source, str]] = field(default_factory=set)
+
+
+@dataclass
+class Summary:
+    ret: Val = EMPTY
+    sinks: frozenset[tuple[ParamLabel, SINK_KEY, str]] = frozenset()
+    env: dict[str, Val] = field(default_factory=dict)
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.ret.key(), self.sinks,
+                tuple(sorted((k, v.key()) for k, v in self.env.items())))
+
+
+def expr_text(e: ir.Expr, depth: int = 0) -> str:
+    if depth > 6:
+        return "…"
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attr):
+        return f"{expr_text(e.obj, depth + 1)}.{e.name}"
+    if isinstance(e, ir.Index):
+        key = f'"{e.key.value}"' if isinstance(e.key, ir.Str) else expr_text(e.key, depth + 1)
+        return f"{expr_text(e.obj, depth + 1)}[{key}]"
+    if isinstance(e, ir.Call):
+        return f"{expr_text(e.func, depth + 1)}()"
+    if isinstance(e, ir.Str):
+        return repr(e.value[:20])
+    return "…"
+
+
+def last_name(e: ir.Expr) -> str:
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attr):
+        return e.name
+    if isinstance(e, ir.Index) and isinstance(e.key, ir.Str):
+        return e.key.value
+    if isinstance(e, ir.Call):
+        return last_name(e.func)
+    return ""
+
+
+class Frame:
+    def __init__(self, prog: Program, module: ir.Module, fn: ir.Function | None,
+                 unit: str) -> None:
+        self.prog = prog
+        self.module = module
+        self.fn = fn
+        self.unit = unit
+        self.env: dict[str, Val] = {}
+        self.ret: Val = EMPTY
+        self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
+        self.lang = prog.catalog.lang(module.language)
+        self.imports = {imp.local: imp for imp in module.imports if imp.local}
+        cls = prog.classes.get(fn.cls) if fn is not None and fn.cls else None
+        self.class_name = cls[0].name if cls is not None else ""
+        self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
+
+    # ------------------------------------------------------------ statements
+
+    def bind_params(self) -> None:
+        fn = self.fn
+        assert fn is not None
+        binds = self.prog.param_binds.get(fn.fid, {})
+        for i, p in enumerate(fn.params):
+            v = Val(frozenset({ParamLabel(i)}))
+            if i == 0 and fn.bound and fn.cls:
+                v = join(v, Val(insts=frozenset({fn.cls})))
+            if i in binds:
+                v = join(v, binds[i])
+            if p.kind == "pattern" and p.pattern is not None:
+                self.assign(p.pattern, v, weak=False)
+                continue
+            if p.kind in ("pos", "kwonly") and p.name not in ("self", "this", "cls"):
+                src = self.classify_name(p.name, fn.pos)
+                if src is not None:
+                    v = join(v, Val(frozenset({src})))
+            self.env[p.name] = v
+
+    def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                self.assign(s.target, self.expr(s.value), s.weak)
+            elif isinstance(s, ir.Eval):
+                self.expr(s.value)
+            else:
+                self.ret = join(self.ret, self.expr(s.value))
+
+    def assign(self, target: ir.Target, value: Val, weak: bool) -> None:
+        if isinstance(target, ir.Name):
+            old = self.env.get(target.id)
+            self.env[target.id] = join(old, value) if weak and old is not None else value
+        elif isinstance(target, ir.Attr | ir.Index):
+            key = target.name if isinstance(target, ir.Attr) else (
+                target.key.value if isinstance(target.key, ir.Str) else None)
+            obj = target.obj
+            if isinstance(obj, ir.Name) and obj.id in ("self", "this") and self.fn is not None \
+                    and self.fn.cls and key is not None:
+                self.prog.set_class_attr(self.fn.cls, key, value)
+            elif isinstance(obj, ir.Name) and obj.id not in self.imports:
+                base = self.env.get(obj.id, EMPTY)
+                self.env[obj.id] = self.with_field(base, key, value, weak)
+            elif isinstance(obj, ir.Name | ir.Attr):
+                holder = self.expr(obj)
+                for cid in sorted(holder.insts):
+                    if key is not None:
+                        self.prog.set_class_attr(cid, key, value)
+        elif isinstance(target, ir.DObj):
+            for key, t in target.entries:
+                self.assign(t, self.attr(value, key, None, None), weak)
+            if target.rest is not None:
+                rest_fields = {k: v for k, v in (value.fields or {}).items()
+                               if k not in {k for k, _ in target.entries}}
+                self.assign(target.rest, Val(value.labels, rest_fields or None), weak)
+        elif isinstance(target, ir.DSeq):
+            for i, t in enumerate(target.items):
+                self.assign(t, self.item(value, str(i)), weak)
+
+    def with_field(self, base: Val, key: str | None, value: Val, weak: bool) -> Val:
+        if key is None:
+            return join(base, taint_only(value))
+        fields = dict(base.fields or {})
+        old = fields.get(key)
+        fields[key] = join(old, value) if weak and old is not None else value
+        return Val(base.labels, fields, base.refs, base.funcs, base.classes, base.insts,
+                   base.mods)
+
+    # ------------------------------------------------------------ names
+
+    def classify_name(self, name: str, pos: ir.Pos) -> Source | None:
+        c = self.prog.tax.classify(name, None)
+        if c is None:
+            return None
+        return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
+
+    def span(self, pos: ir.Pos) -> Span:
+        return Span(self.module.path, pos[0], pos[1], pos[2], pos[3])
+
+    def lookup(self, name: str, pos: ir.Pos) -> Val:
+        v = self.env.get(name)
+        if v is not None:
+            return v
+        fn = self.fn
+        while fn is not None and fn.parent is not None:  # closures
+            parent = self.prog.summary(fn.parent, self.unit)
+            if parent is not None and name in parent.env:
+                return parent.env[name]
+            fn = self.prog.functions[fn.parent][0] if fn.parent in self.prog.functions else None
+        if self.fn is not None or name in self.imports:
+            g = self.prog.module_global(self.module.path, name, self.unit)
+            if g is not None:
+                return g
+        imp = self.imports.get(name)
+        if imp is not None:
+            return self.prog.import_value(self.module, imp, self.unit)
+        hit = self.lang.globals.get(name)
+        if hit is not None:
+            return Val(refs=frozenset({hit}))
+        return Val(refs=frozenset({("", name)}))
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e: ir.Expr) -> Val:
+        if isinstance(e, ir.Name):
+            v = self.lookup(e.id, e.pos)
+            if v.opaque() or (v.refs and all(r[0] == "" for r in v.refs) and not v.labels):
+                src = self.classify_name(e.id, e.pos)
+                if src is not None:
+                    return join(v, Val(frozenset({src})))
+            return v
+        if isinstance(e, ir.Attr):
+            if isinstance(e.obj, ir.Name) and e.obj.id in GLOBAL_OBJECTS \
+                    and e.obj.id not in self.env:
+                hit = self.lang.globals.get(e.name)
+                if hit is not None:
+                    return Val(refs=frozenset({hit}))
+            return self.attr(self.expr(e.obj), e.name, e.obj, e.pos)
+        if isinstance(e, ir.Index):
+            obj = self.expr(e.obj)
+            if isinstance(e.key, ir.Str):
+                return self.attr(obj, e.key.value, e.obj, e.pos)
+            self.expr(e.key)
+            return join(Val(flatten(obj)), self.item(obj, None))
+        if isinstance(e, ir.Call):
+            return self.call(e)
+        if isinstance(e, ir.Str):
+            return Val(text=e.value, clean=True)
+        if isinstance(e, ir.Lit):
+            return CLEAN
+        if isinstance(e, ir.Obj):
+            return self.obj(e)
+        if isinstance(e, ir.Seq):
+            vals = [self.expr(i) for i in e.items]
+            return Val(fields={str(i): v for i, v in enumerate(vals)}) if vals else CLEAN
+        if isinstance(e, ir.Join):
+            vals = [self.expr(p) for p in e.parts]
+            labels = frozenset().union(*(flatten(v) for v in vals)) if vals else frozenset()
+            text = "".join(v.text or "" for v in vals) if all(
+                v.text is not None for v in vals[:1]) else None
+            return Val(labels, text=text, clean=not labels)
+        if isinstance(e, ir.Op):
+            vals = [self.expr(p) for p in e.parts]
+            return join_all(vals) if vals else EMPTY
+        if isinstance(e, ir.Spread):
+            return self.expr(e.value)
+        if isinstance(e, ir.FuncRef):
+            return Val(funcs=frozenset({(e.fid, None)}))
+        if isinstance(e, ir.ClassRef):
+            entry = self.prog.classes.get(e.cid)
+            if entry is not None and e.cid not in self.prog.class_bases and entry[0].bases:
+                self.prog.class_bases[e.cid] = join_all([self.expr(b) for b in entry[0].bases])
+            return Val(classes=frozenset({e.cid}))
+        return EMPTY
+
+    def context_of(self, obj: ir.Expr | None) -> str:
+        if obj is None:
+            return ""
+        name = last_name(obj)
+        if name in ("self", "this", "cls"):
+            return self.class_name
+        return name
+
+    def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None) -> Val:
+        if v.fields is not None and name in v.fields:
+            return v.fields[name]
+        out = EMPTY
+        if v.labels:
+            out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
+                                for lab in v.labels))
+        if v.refs:
+            refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
+            out = join(out, Val(refs=refs))
+        for cid in sorted(v.insts):
+            found = self.prog.class_attr(cid, name, self.unit)
+            if found is not None:
+                if found.funcs:
+                    found = Val(found.labels, found.fields, found.refs,
+                                frozenset((f, v) for f, _ in found.funcs), found.classes,
+                                found.insts, found.mods)
+                out = join(out, found)
+        for cid in sorted(v.classes):
+            found = self.prog.class_attr(cid, name, self.unit)
+            if found is not None:
+                out = join(out, found)
+        for mod in sorted(v.mods):
+            out = join(out, self.prog.module_export(mod, name, self.unit))
+        if pos is not None and not v.refs and not v.mods and not v.classes and (
+                v.fields is None or v.labels):
+            c = self.prog.tax.classify(name, self.context_of(obj) or None)
+            if c is not None:
+                text = f"{expr_text(obj)}.{name}" if obj is not None else name
+                src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
+                out = join(out, Val(frozenset({src})))
+        return out
+
+    def item(self, v: Val, index: str | None) -> Val:
+        if v.fields is not None:
+            if index is not None and index in v.fields:
+                return v.fields[index]
+            return join(Val(v.labels), join_all(list(v.fields.values())))
+        if v.labels:
+            return Val(v.labels)
+        return EMPTY
+
+    def obj(self, e: ir.Obj) -> Val:
+        fields: dict[str, Val] = {}
+        labels: set[Any] = set()
+        for key, value in e.entries:
+            v = self.expr(value)
+            if key is None:
+                if v.fields:
+                    fields.update(v.fields)
+                labels |= v.labels
+            elif isinstance(key, str):
+                if v.opaque() and not isinstance(value, ir.Lit | ir.Str):
+                    c = self.prog.tax.classify(key, None)
+                    if c is not None and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call):
+                        pos = getattr(value, "pos", (0, 0, 0, 0))
+                        v = Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
+                fields[key] = v
+            else:
+                self.expr(key)
+                labels |= flatten(v)
+        return Val(frozenset(labels), fields)
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, e: ir.Call) -> Val:
+        func = self.expr(e.func)
+        args = [self.expr(a) for a in e.args]
+        kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
+        result = EMPTY
+        resolved = False
+        for vendor, path in sorted(func.refs):
+            if vendor:
+                resolved = True
+                result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
+            else:
+                result = join(result, self.library_call(e, path, args, kwargs))
+                resolved = resolved or self.prog.tax.is_sanitiser(path)
+        for fid, recv in sorted(func.funcs, key=lambda f: f[0]):
+            resolved = True
+            result = join(result, self.apply(e, fid, recv, args, kwargs))
+        for cid in sorted(func.classes):
+            resolved = True
+            inst = Val(insts=frozenset({cid}))
+            ctor = self.prog.class_attr(cid, "__init__", self.unit) or self.prog.class_attr(
+                cid, "constructor", self.unit)
+            if ctor is not None:
+                for fid, _ in sorted(ctor.funcs, key=lambda f: f[0]):
+                    self.apply(e, fid, inst, args, kwargs)
+            base = self.prog.class_bases.get(cid)
+            if base is not None and base.refs:
+                inst = join(inst, Val(refs=frozenset((v, f"{p}()") for v, p in base.refs)))
+            result = join(result, inst)
+        if not resolved:
+            result = join(result, self.unknown_call(e, func, args, kwargs))
+        return result
+
+    def receiver(self, e: ir.Call) -> Val | None:
+        if isinstance(e.func, ir.Attr):
+            return self.expr(e.func.obj)
+        return None
+
+    def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
+                     kwargs: list[tuple[str, Val]]) -> Val:
+        name = last_name(e.func)
+        if self.prog.tax.is_sanitiser(name):
+            return CLEAN
+        if name in NO_PROPAGATION:
+            return CLEAN
+        recv_expr = e.func.obj if isinstance(e.func, ir.Attr) else None
+        recv = self.expr(recv_expr) if recv_expr is not None else None
+        if recv is not None and name in ("get", "getattr") and args:
+            key = e.args[0]
+            if isinstance(key, ir.Str):
+                return self.attr(recv, key.value, recv_expr, e.pos)
+        if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
+                and recv_expr.id in self.env:
+            merged = self.env[recv_expr.id]
+            for a in [*args, *(v for _, v in kwargs)]:
+                if a.fields:
+                    merged = Val(merged.labels, {**(merged.fields or {}), **a.fields},
+                                 merged.refs, merged.funcs)
+                else:
+                    merged = join(merged, taint_only(a))
+            self.env[recv_expr.id] = merged
+            return CLEAN
+        if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
+                and args:
+            merged = args[0]
+            for a in args[1:]:
+                merged = Val(merged.labels | a.labels, {**(merged.fields or {}),
+                                                         **(a.fields or {})})
+            target = e.args[0]
+            if isinstance(target, ir.Name) and target.id in self.env:
+                self.env[target.id] = merged
+            return merged
+        if recv is not None and name in COPIERS:
+            return recv
+        parts = [*args, *(v for _, v in kwargs)]
+        if recv is not None:
+            parts.append(recv)
+        labels: set[Any] = set()
+        for p in parts:
+            labels |= flatten(p)
+        return Val(frozenset(labels)) if labels else EMPTY
+
+    def library_call(self, e: ir.Call, path: str, args: list[Val],
+                     kwargs: list[tuple[str, Val]]) -> Val:
+        if self.prog.tax.is_sanitiser(path):
+            return CLEAN
+        http = self.prog.http_call(self, e, path, args, kwargs)
+        if http is not None:
+            return http
+        return self.unknown_call(e, Val(), args, kwargs)
+
+    def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
+                    kwargs: list[tuple[str, Val]]) -> Val:
+        sink = self.lang.sink(path)
+        if sink is not None:
+            self.sink(e, sink, path, args, kwargs)
+        elif self.prog.catalog.tier(vendor) == "inventory":
+            generic = Sink(vendor, path, (), "unknown")
+            self.sink(e, generic, path, args, kwargs)
+        for cb in self.lang.callbacks.get(path, ()):
+            if cb.arg < len(args):
+                for fid, _ in args[cb.arg].funcs:
+                    self.prog.bind_param(fid, cb.param, Val(refs=frozenset({(vendor, cb.binds)})))
+        result = Val(refs=frozenset({(vendor, f"{path}()")}))
+        binds = self.lang.returned(f"{path}()")
+        if binds is not None:
+            result = join(result, Val(refs=frozenset({(vendor, binds)})))
+        return result
+
+    def sink(self, e: ir.Call, sink: Sink, path: str, args: list[Val],
+             kwargs: list[tuple[str, Val]]) -> None:
+        reached: list[tuple[Val, str]] = []
+        if sink.kind == "unknown":
+            reached = [(v, "unknown") for v in [*args, *(v for _, v in kwargs)]]
+        else:
+            kw = dict(kwargs)
+            spread = kw.get("**")
+            for role in sink.args:
+                if role.pos is not None and role.pos < len(args):
+                    chosen = args[role.pos:] if role.rest else [args[role.pos]]
+                    reached.extend((v, role.role) for v in chosen)
+                elif role.kw is not None and role.kw in kw:
+                    reached.append((kw[role.kw], role.role))
+                elif role.kw is not None and spread is not None:
+                    reached.append((self.attr(spread, role.kw, None, None), role.role))
+        self.report(e, sink.vendor, path, "data" if sink.kind == "data" else "data",
+                    "high" if sink.kind == "data" else "low", reached)
+
+    def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
+               reached: list[tuple[Val, str]], message: str = "") -> None:
+        key = (self.module.path, e.pos[0], e.pos[1], vendor)
+        acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope, kind,
+                         confidence, message)
+        for v, role in reached:
+            for lab in flatten(v):
+                if isinstance(lab, Source):
+                    self.prog.record(key, acc, lab, role)
+                elif self.fn is not None:
+                    self.param_sinks.add((lab, key, role))
+                    self.prog.pending.setdefault(key, acc)
+
+    def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
+              kwargs: list[tuple[str, Val]]) -> Val:
+        entry = self.prog.functions.get(fid)
+        if entry is None:
+            return EMPTY
+        fn = entry[0]
+        actual = self.bind_actuals(fn, recv, args, kwargs)
+        for i, v in actual.items():
+            self.prog.bind_param(fid, i, v)
+        summary = self.prog.summary(fid, self.unit)
+        if summary is None:
+            return EMPTY
+        step = Step(self.span(e.pos), f"{expr_text(e.func)}(...)", "call")
+        for label, key, role in summary.sinks:
+            v = self.project(actual.get(label.index, EMPTY), label.path)
+            for lab in flatten(v):
+                if isinstance(lab, Source):
+                    acc = self.prog.pending.get(key)
+                    if acc is not None:
+                        self.prog.record(key, acc, lab.through(step), role)
+                elif self.fn is not None:
+                    self.param_sinks.add((lab, key, role))
+        return self.instantiate(summary.ret, actual, step)
+
+    def bind_actuals(self, fn: ir.Function, recv: Val | None, args: list[Val],
+                     kwargs: list[tuple[str, Val]]) -> dict[int, Val]:
+        params = fn.params
+        actual: dict[int, Val] = {}
+        i0 = 0
+        if fn.bound and recv is not None:
+            actual[0] = recv
+            i0 = 1
+        elif fn.bound:
+            i0 = 1
+        names = {p.name: i for i, p in enumerate(params)}
+        pos_params = [i for i, p in enumerate(params) if p.kind in ("pos", "pattern")
+                      and i >= i0]
+        for j, v in enumerate(args):
+            if j < len(pos_params):
+                actual[pos_params[j]] = v
+            else:
+                var = next((i for i, p in enumerate(params) if p.kind in ("varargs", "rest")),
+                           None)
+                if var is not None:
+                    actual[var] = join(actual.get(var, EMPTY), Val(fields={str(j): v}))
+        extra: dict[str, Val] = {}
+        for k, v in kwargs:
+            if k == "**":
+                kwp = next((i for i, p in enumerate(params) if p.kind == "kwargs"), None)
+                if kwp is not None:
+                    actual[kwp] = join(actual.get(kwp, EMPTY), v)
+                for name, i in names.items():
+                    if v.fields and name in v.fields:
+                        actual[i] = v.fields[name]
+            elif k in names:
+                actual[names[k]] = v
+            else:
+                extra[k] = v
+        if extra:
+            kwp = next((i for i, p in enumerate(params) if p.kind == "kwargs"), None)
+            if kwp is not None:
+                actual[kwp] = join(actual.get(kwp, EMPTY), Val(fields=extra))
+        return actual
+
+    def project(self, v: Val, path: tuple[str, ...]) -> Val:
+        for name in path:
+            v = self.attr(v, name, None, None)
+        return v
+
+    def instantiate(self, ret: Val, actual: dict[int, Val], step: Step, depth: int = 0) -> Val:
+        if ret is EMPTY:
+            return EMPTY
+        labels: set[Any] = set()
+        out = EMPTY
+        for lab in ret.labels:
+            if isinstance(lab, ParamLabel):
+                out = join(out, self.project(actual.get(lab.index, EMPTY), lab.path))
+            else:
+                labels.add(lab)
+        fields = None
+        if ret.fields is not None and depth < 4:
+            fields = {k: self.instantiate(v, actual, step, depth + 1)
+                      for k, v in ret.fields.items()}
+        return join(out, Val(frozenset(labels), fields, ret.refs, ret.funcs, ret.classes,
+                             ret.insts, ret.mods, ret.text, ret.clean))

@@ -1,0 +1,125 @@
+"""Which project file an import names: Python packages (absolute, relative, src
+layouts) and JS/TS specifiers (relative, index files, tsconfig path aliases)."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def python_module_name(path: str) -> str:
+    stem = path[: -len(".pyi")] if path.endswith(".pyi") else path[: -len(".py")]
+    parts = stem.split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+@dataclass
+class Resolver:
+    paths: set[str]
+    py_suffix: dict[str, list[str]] = field(default_factory=dict)
+    aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (dir, pattern, targets)
+
+    @classmethod
+    def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:
+        r = cls(set(paths))
+        for p in sorted(paths):
+            if p.endswith((".py", ".pyi")):
+                parts = python_module_name(p).split(".")
+                for i in range(len(parts)):
+                    r.py_suffix.setdefault(".".join(parts[i:]), []).append(p)
+        for cfg_path, text in sorted(tsconfigs.items()):
+            r.aliases.extend(_tsconfig_aliases(cfg_path, text))
+        return r
+
+    # ------------------------------------------------------------ python
+
+    def python(self, importer: str, module: str) -> str | None:
+        if module.startswith("."):
+            level = len(module) - len(module.lstrip("."))
+            rest = module[level:]
+            base = python_module_name(importer).split(".")
+            if not importer.endswith("__init__.py"):
+                base = base[:-1]
+            if level > 1:
+                base = base[: len(base) - (level - 1)]
+            full = ".".join([*base, rest] if rest else base)
+            return self._py_exact(full)
+        hits = self.py_suffix.get(module)
+        if not hits:
+            return None
+        if len(hits) == 1:
+            return hits[0]
+        # the candidate sharing the longest directory prefix with the importer
+        return max(hits, key=lambda h: (len(posixpath.commonprefix([h, importer])), -len(h)))
+
+    def _py_exact(self, dotted: str) -> str | None:
+        stem = dotted.replace(".", "/")
+        for cand in (f"{stem}.py", f"{stem}/__init__.py", f"{stem}.pyi"):
+            if cand in self.paths:
+                return cand
+        hits = self.py_suffix.get(dotted)
+        return hits[0] if hits and len(hits) == 1 else None
+
+    def python_submodule(self, package_path: str, name: str) -> str | None:
+        if not package_path.endswith("__init__.py"):
+            return None
+        return self._py_exact(python_module_name(package_path) + "." + name)
+
+    # ------------------------------------------------------------ javascript
+
+    def javascript(self, importer: str, spec: str) -> str | None:
+        if spec.startswith("."):
+            return self._js_file(posixpath.normpath(posixpath.join(posixpath.dirname(importer),
+                                                                   spec)))
+        for base, pattern, targets in self.aliases:
+            m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec)
+            if m is None:
+                continue
+            for target in targets:
+                sub = target.replace("*", m.group(1)) if m.groups() else target
+                hit = self._js_file(posixpath.normpath(posixpath.join(base, sub)))
+                if hit is not None:
+                    return hit
+        return None
+
+    def _js_file(self, stem: str) -> str | None:
+        stem = stem.lstrip("./") if stem.startswith("./") else stem
+        if stem in self.paths:
+            return stem
+        bare = re.sub(r"\.(m|c)?jsx?$", "", stem)  # TS ESM writes './x.js' for x.ts
+        for cand in (bare, stem):
+            for ext in JS_EXTS:
+                if cand + ext in self.paths:
+                    return cand + ext
+            for ext in JS_EXTS:
+                if f"{cand}/index{ext}" in self.paths:
+                    return f"{cand}/index{ext}"
+        return None
+
+
+def _strip_json_comments(text: str) -> str:
+    text = re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text,
+                  flags=re.S)
+    return re.sub(r",(\s*[}\]])", r"\1", text)
+
+
+def _tsconfig_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
+    try:
+        data = json.loads(_strip_json_comments(text))
+    except ValueError:
+        return []
+    opts = data.get("compilerOptions") or {} if isinstance(data, dict) else {}
+    base = posixpath.normpath(posixpath.join(posixpath.dirname(cfg_path),
+                                             str(opts.get("baseUrl", "."))))
+    base = "" if base == "." else base
+    out = []
+    for pattern, targets in (opts.get("paths") or {}).items():
+        if isinstance(targets, list):
+            out.append((base, str(pattern), [str(t) for t in targets]))
+    return out

@@ -1,0 +1,155 @@
+"""The abstract values of the taint analysis.
+
+A ``Val`` is what the analysis knows about a runtime value: which personal-data
+sources and which caller parameters it carries (``labels``), its known keys
+(``fields``, for field sensitivity), which vendor SDK object it is (``refs``), and which
+of the project's functions, classes, instances and modules it may be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowscan.model import Span, Step
+
+MAX_FIELDS_DEPTH = 4
+MAX_VIA = 6
+MAX_PARAM_PATH = 3
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Source:
+    """A personal-data field read at ``span``; ``via`` lists the calls it crossed."""
+
+    category: str
+    field: str
+    span: Span
+    pattern: str = ""
+    context: str = ""
+    via: tuple[Step, ...] = ()
+
+    def through(self, step: Step) -> Source:
+        if len(self.via) >= MAX_VIA or step in self.via:
+            return self
+        return Source(self.category, self.field, self.span, self.pattern, self.context,
+                      (*self.via, step))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ParamLabel:
+    """Whatever the caller passes as parameter ``index``, read at ``path``."""
+
+    index: int
+    path: tuple[str, ...] = ()
+
+    def child(self, name: str) -> ParamLabel:
+        if len(self.path) >= MAX_PARAM_PATH:
+            return self
+        return ParamLabel(self.index, (*self.path, name))
+
+
+Label = Source | ParamLabel
+Ref = tuple[str, str]  # (vendor id or "" for other libraries, call path)
+Callable_ = tuple[str, "Val | None"]  # (function id, bound receiver)
+
+
+class Val:
+    __slots__ = ("labels", "fields", "refs", "funcs", "classes", "insts", "mods", "text",
+                 "clean")
+
+    def __init__(
+        self,
+        labels: frozenset[Label] = frozenset(),
+        fields: dict[str, Val] | None = None,
+        refs: frozenset[Ref] = frozenset(),
+        funcs: frozenset[tuple[str, Val | None]] = frozenset(),
+        classes: frozenset[str] = frozenset(),
+        insts: frozenset[str] = frozenset(),
+        mods: frozenset[str] = frozenset(),
+        text: str | None = None,
+        clean: bool = False,
+    ) -> None:
+        self.labels = labels
+        self.fields = fields
+        self.refs = refs
+        self.funcs = funcs
+        self.classes = classes
+        self.insts = insts
+        self.mods = mods
+        self.text = text  # constant string value, when known
+        self.clean = clean  # a literal or a sanitised value: never personal
+
+    def is_empty(self) -> bool:
+        return not (self.labels or self.fields or self.refs or self.funcs or self.classes
+                    or self.insts or self.mods)
+
+    def opaque(self) -> bool:
+        """Nothing known: its name is the best evidence of what it holds."""
+        return self.is_empty() and self.text is None and not self.clean
+
+    def key(self, depth: int = 0) -> tuple[object, ...]:
+        fields = ()
+        if self.fields and depth < MAX_FIELDS_DEPTH:
+            fields = tuple(sorted((k, v.key(depth + 1)) for k, v in self.fields.items()))
+        return (self.labels, fields, self.refs,
+                frozenset((f, r.key(depth + 1) if r is not None and depth < 2 else None)
+                          for f, r in self.funcs),
+                self.classes, self.insts, self.mods, self.text, self.clean)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Val) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        parts = [f"{k}={getattr(self, k)!r}" for k in self.__slots__
+                 if getattr(self, k) not in (frozenset(), None, False)]
+        return f"Val({', '.join(parts)})"
+
+
+EMPTY = Val()
+CLEAN = Val(clean=True)
+
+
+def join(a: Val, b: Val, depth: int = 0) -> Val:
+    if a is b or b is EMPTY:
+        return a
+    if a is EMPTY:
+        return b
+    fields: dict[str, Val] | None
+    if a.fields is None or depth >= MAX_FIELDS_DEPTH:
+        fields = b.fields if depth < MAX_FIELDS_DEPTH else None
+    elif b.fields is None:
+        fields = a.fields
+    else:
+        fields = dict(a.fields)
+        for k, v in b.fields.items():
+            fields[k] = join(fields[k], v, depth + 1) if k in fields else v
+    return Val(
+        a.labels | b.labels, fields, a.refs | b.refs, a.funcs | b.funcs,
+        a.classes | b.classes, a.insts | b.insts, a.mods | b.mods,
+        a.text if a.text == b.text else None, a.clean and b.clean,
+    )
+
+
+def join_all(vals: list[Val] | tuple[Val, ...]) -> Val:
+    out = EMPTY
+    for v in vals:
+        out = join(out, v)
+    return out
+
+
+def flatten(v: Val, depth: int = 0) -> frozenset[Label]:
+    """Every label a value carries, inside its fields too: what a sink receives."""
+    if not v.fields or depth >= MAX_FIELDS_DEPTH:
+        return v.labels
+    out = set(v.labels)
+    for f in v.fields.values():
+        out |= flatten(f, depth + 1)
+    return frozenset(out)
+
+
+def taint_only(v: Val) -> Val:
+    """The data of a value without its identity: what an unknown call passes on."""
+    labels = flatten(v)
+    return Val(labels) if labels else EMPTY

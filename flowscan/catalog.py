@@ -1,0 +1,256 @@
+"""Loads rules/ (vendors, taxonomy, policy) from one place, validating each file
+against its JSON Schema with errors that name the file and line, and indexes the
+vendor catalog for the questions the analysis asks on its hot path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flowscan import __version__
+
+
+class RulesError(Exception):
+    """A rules or config file is invalid: the message names the file and line."""
+
+
+def rules_dir() -> Path:
+    """Installed wheels carry rules/ inside the package; a source checkout has it at
+    the repository root."""
+    bundled = Path(__file__).resolve().parent / "rules"
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+# ---------------------------------------------------------------- YAML with lines
+
+
+def load_yaml(path: Path) -> tuple[Any, Any]:
+    """The data and its node tree (for line numbers). Always the safe loader."""
+    import yaml
+
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise RulesError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return data, node
+
+
+def _line_of(node: Any, path: tuple[Any, ...]) -> int:
+    import yaml
+
+    line = node.start_mark.line + 1 if node is not None else 1
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            nxt = node.value[key]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+@cache
+def _validator(schema_name: str) -> Any:
+    import jsonschema
+
+    schema = json.loads((rules_dir() / "schema" / schema_name).read_text("utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def validate(data: Any, node: Any, schema_name: str, path: Path) -> None:
+    errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        loc = tuple(err.path)
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        raise RulesError(f"{path}:{_line_of(node, loc)}: {where}: {err.message}")
+
+
+def load_validated(path: Path, schema_name: str) -> Any:
+    data, node = load_yaml(path)
+    validate(data, node, schema_name, path)
+    return data
+
+
+# ---------------------------------------------------------------- the catalog
+
+
+@dataclass(frozen=True, slots=True)
+class ArgRole:
+    role: str
+    pos: int | None = None
+    kw: str | None = None
+    rest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sink:
+    vendor: str
+    call: str
+    args: tuple[ArgRole, ...]
+    kind: str = "data"  # data | unknown (inventory tier)
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    call: str
+    arg: int
+    param: int
+    binds: str
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(r"(?:[^.]+(?:\.|$))*")
+            i += 2
+            if i < len(pattern) and pattern[i] == ".":
+                i += 1
+        elif pattern[i] == "*":
+            out.append(r"[^.]+")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+@dataclass
+class LanguageIndex:
+    """The catalog for one language, indexed for the analysis."""
+
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # spec -> (vendor, root)
+    globals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    exact: dict[str, Sink] = field(default_factory=dict)
+    wild: list[tuple[re.Pattern[str], Sink]] = field(default_factory=list)
+    roots: dict[str, str] = field(default_factory=dict)  # root -> vendor
+    callbacks: dict[str, list[Callback]] = field(default_factory=dict)
+    returns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    config: list[dict[str, Any]] = field(default_factory=list)
+
+    def import_root(self, spec: str) -> tuple[str, str] | None:
+        """Longest specifier that is `spec` or a parent package of it."""
+        hit = self.imports.get(spec)
+        if hit is not None:
+            return hit
+        for sep in (".", "/"):
+            parts = spec.split(sep)
+            for n in range(len(parts) - 1, 0, -1):
+                hit = self.imports.get(sep.join(parts[:n]))
+                if hit is not None:
+                    vendor, root = hit
+                    return vendor, ".".join([root, *parts[n:]]).replace("/", ".")
+        return None
+
+    def sink(self, path: str) -> Sink | None:
+        hit = self.exact.get(path)
+        if hit is not None:
+            return hit
+        for rx, sink in self.wild:
+            if rx.fullmatch(path):
+                return sink
+        return None
+
+    def returned(self, path: str) -> str | None:
+        for rx, binds in self.returns:
+            if rx.fullmatch(path):
+                return binds
+        return None
+
+
+@dataclass
+class Catalog:
+    vendors: dict[str, dict[str, Any]]
+    languages: dict[str, LanguageIndex]
+    taxonomy: Any  # flowscan.taxonomy.Taxonomy
+    policy: Any  # flowscan.policy.Policy
+    digest: str  # changes whenever any rules file changes: part of every cache key
+
+    def lang(self, language: str) -> LanguageIndex:
+        return self.languages.setdefault(language, LanguageIndex())
+
+    def vendor_name(self, vendor: str) -> str:
+        return str(self.vendors.get(vendor, {}).get("name", vendor))
+
+    def tier(self, vendor: str) -> str:
+        return str(self.vendors.get(vendor, {}).get("tier", "sinks"))
+
+    def hosts(self) -> dict[str, str]:
+        return {h: vid for vid, v in self.vendors.items() for h in v.get("hosts", ())}
+
+
+def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> None:
+    vid = v["id"]
+    for lang, spec in (v.get("languages") or {}).items():
+        idx = languages.setdefault(lang, LanguageIndex())
+        for name, root in (spec.get("imports") or {}).items():
+            idx.imports[name] = (vid, root)
+            idx.roots[root] = vid
+        for name, root in (spec.get("globals") or {}).items():
+            idx.globals[name] = (vid, root)
+            idx.roots[root] = vid
+        for s in spec.get("sinks") or ():
+            args = tuple(ArgRole(a["role"], a.get("pos"), a.get("kw"), bool(a.get("rest")))
+                         for a in s.get("args", ()))
+            sink = Sink(vid, s["call"], args)
+            if "*" in s["call"]:
+                idx.wild.append((_pattern_regex(s["call"]), sink))
+            else:
+                idx.exact[s["call"]] = sink
+        for c in spec.get("callbacks") or ():
+            cb = Callback(c["call"], c["arg"], c["param"], c["binds"])
+            idx.callbacks.setdefault(c["call"], []).append(cb)
+        for r in spec.get("returns") or ():
+            idx.returns.append((_pattern_regex(r["call"]), r["binds"]))
+        for leak in spec.get("config_leaks") or ():
+            idx.config.append({**leak, "vendor": vid})
+
+
+def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, Any]] | None = None
+                 ) -> Catalog:
+    from flowscan.policy import Policy
+    from flowscan.taxonomy import Taxonomy
+
+    base = directory or rules_dir()
+    digest = hashlib.sha256(__version__.encode())
+    vendors: dict[str, dict[str, Any]] = {}
+    for path in sorted((base / "vendors").glob("*.yaml")):
+        data = load_validated(path, "vendor.schema.json")
+        digest.update(path.name.encode() + path.read_bytes())
+        if data["id"] != path.stem:
+            raise RulesError(f"{path}:1: id {data['id']!r} does not match the file name")
+        vendors[data["id"]] = data
+    for v in extra_vendors or ():
+        vendors[v["id"]] = v
+        digest.update(json.dumps(v, sort_keys=True).encode())
+    languages: dict[str, LanguageIndex] = {}
+    for vid in sorted(vendors):
+        _index_vendor(vendors[vid], languages)
+    tax_path = base / "taxonomy.yaml"
+    taxonomy = Taxonomy.from_dict(load_validated(tax_path, "taxonomy.schema.json"))
+    digest.update(tax_path.read_bytes())
+    pol_path = base / "policy.yaml"
+    policy = Policy.from_dict(load_validated(pol_path, "policy.schema.json"))
+    digest.update(pol_path.read_bytes())
+    return Catalog(vendors, languages, taxonomy, policy, digest.hexdigest()[:16])

@@ -1,0 +1,142 @@
+"""Language front ends: a Protocol and an explicit registry. A new language is a
+grammar, a ``.scm`` query file, a lowering module and one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+from flowscan import ir
+from flowscan.frontends.base import Parsed, error_spans, query_text
+
+
+class FrontEnd(Protocol):
+    name: str
+    language: str  # the catalog's language key (rules/vendors/*.yaml)
+
+    def parse(self, source: bytes, path: str) -> Parsed: ...
+
+    def imports(self, parsed: Parsed) -> tuple[str, ...]: ...
+
+    def comments(self, parsed: Parsed) -> dict[int, str]: ...
+
+    def lower(self, parsed: Parsed) -> ir.Module: ...
+
+
+@dataclass
+class TreeSitterFrontEnd:
+    """A front end built from a grammar, query files and a lowering function. Grammars
+    load on first use so that `flowscan --version` stays instant."""
+
+    name: str
+    language: str
+    grammar: Callable[[], Any]
+    queries: tuple[str, ...]
+    lowering: Callable[[Parsed], ir.Module]
+    _parser: Any = field(default=None, repr=False)
+
+    @cached_property
+    def ts_language(self) -> Any:
+        from tree_sitter import Language
+
+        return Language(self.grammar())
+
+    @cached_property
+    def query(self) -> Any:
+        from tree_sitter import Query
+
+        return Query(self.ts_language, "\n".join(query_text(q) for q in self.queries))
+
+    def parse(self, source: bytes, path: str) -> Parsed:
+        if self._parser is None:
+            from tree_sitter import Parser
+
+            self._parser = Parser(self.ts_language)
+        tree = self._parser.parse(source)
+        return Parsed(tree, source, path, error_spans(tree, self.query))
+
+    def _captures(self, parsed: Parsed) -> dict[str, list[Any]]:
+        from tree_sitter import QueryCursor
+
+        return QueryCursor(self.query).captures(parsed.tree.root_node)
+
+    def imports(self, parsed: Parsed) -> tuple[str, ...]:
+        src = parsed.source
+        nodes = self._captures(parsed).get("import.module", [])
+        return tuple(sorted({src[n.start_byte : n.end_byte].decode("utf-8", "replace")
+                             for n in nodes}))
+
+    def comments(self, parsed: Parsed) -> dict[int, str]:
+        src = parsed.source
+        out: dict[int, str] = {}
+        for n in self._captures(parsed).get("comment", []):
+            text = src[n.start_byte : n.end_byte]
+            if b"flowscan" in text:
+                out[n.start_point[0] + 1] = text.decode("utf-8", "replace")
+        return out
+
+    def lower(self, parsed: Parsed) -> ir.Module:
+        module = self.lowering(parsed)
+        module.comments = self.comments(parsed)
+        return module
+
+
+def _python() -> Any:
+    import tree_sitter_python
+
+    return tree_sitter_python.language()
+
+
+def _javascript() -> Any:
+    import tree_sitter_javascript
+
+    return tree_sitter_javascript.language()
+
+
+def _typescript() -> Any:
+    import tree_sitter_typescript
+
+    return tree_sitter_typescript.language_typescript()
+
+
+def _tsx() -> Any:
+    import tree_sitter_typescript
+
+    return tree_sitter_typescript.language_tsx()
+
+
+def _lower_python(parsed: Parsed) -> ir.Module:
+    from flowscan.frontends.python import lower
+
+    return lower(parsed)
+
+
+def _lower_js(parsed: Parsed) -> ir.Module:
+    from flowscan.frontends.javascript import lower
+
+    return lower(parsed)
+
+
+FRONTENDS: dict[str, FrontEnd] = {
+    "python": TreeSitterFrontEnd("python", "python", _python, ("python.scm",), _lower_python),
+    "javascript": TreeSitterFrontEnd("javascript", "javascript", _javascript,
+                                     ("javascript.scm",), _lower_js),
+    "typescript": TreeSitterFrontEnd("typescript", "javascript", _typescript,
+                                     ("javascript.scm", "typescript.scm"), _lower_js),
+    "tsx": TreeSitterFrontEnd("tsx", "javascript", _tsx,
+                              ("javascript.scm", "typescript.scm"), _lower_js),
+}
+
+EXTENSIONS: dict[str, str] = {
+    ".py": "python", ".pyi": "python",
+    ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
+    ".tsx": "tsx",
+}
+
+
+def frontend_for(path: str) -> FrontEnd | None:
+    dot = path.rfind(".")
+    return FRONTENDS.get(EXTENSIONS.get(path[dot:].lower(), "")) if dot >= 0 else None

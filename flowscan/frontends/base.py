@@ -1,0 +1,107 @@
+"""What every tree-sitter front end shares: parsing with recovery, error spans, the
+``.scm`` import query, and the bookkeeping of lowering a tree into ``flowscan.ir``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from flowscan import ir
+
+MAX_DEPTH = 400  # deeper expressions are summarised, never recursed into
+
+
+@dataclass(slots=True)
+class Parsed:
+    tree: Any  # tree_sitter.Tree
+    source: bytes
+    path: str
+    errors: tuple[tuple[int, int, int, int], ...]
+
+
+@cache
+def query_text(name: str) -> str:
+    return resources.files("flowscan.frontends").joinpath("queries", name).read_text("utf-8")
+
+
+def error_spans(tree: Any, query: Any, limit: int = 50) -> tuple[ir.Pos, ...]:
+    """Where tree-sitter had to recover; cheap when the tree is clean."""
+    root = tree.root_node
+    if not root.has_error:
+        return ()
+    from tree_sitter import QueryCursor
+
+    spans: list[ir.Pos] = []
+    for node in QueryCursor(query).captures(root).get("error", [])[:limit]:
+        spans.append(pos_of(node))
+    if not spans:  # only MISSING nodes: report the whole file as recovered
+        spans.append((1, 1, root.end_point[0] + 1, root.end_point[1] + 1))
+    return tuple(sorted(spans))
+
+
+def pos_of(node: Any) -> ir.Pos:
+    s, e = node.start_point, node.end_point
+    return (s[0] + 1, s[1] + 1, e[0] + 1, e[1] + 1)
+
+
+class Lowering:
+    """Per-file state while lowering: the function and class tables and the stack of
+    enclosing definitions that names ids."""
+
+    def __init__(self, parsed: Parsed, language: str) -> None:
+        self.src = parsed.source
+        self.path = parsed.path
+        self.language = language
+        self.functions: dict[str, ir.Function] = {}
+        self.classes: dict[str, ir.Class] = {}
+        self.imports: list[ir.Import] = []
+        self.exports: list[ir.Export] = []
+        self.comments: dict[int, str] = {}
+        self.scope: list[str] = []  # qualified name parts
+        self.func_stack: list[str | None] = [None]
+        self.depth = 0
+
+    def text(self, node: Any) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def new_fid(self, name: str, node: Any) -> str:
+        qual = ".".join([*self.scope, name])
+        fid = f"{self.path}::{qual}"
+        if fid in self.functions or fid in self.classes:
+            fid = f"{fid}@{node.start_point[0] + 1}:{node.start_point[1] + 1}"
+        return fid
+
+    def note_comment(self, node: Any) -> None:
+        text = self.text(node)
+        if "flowscan" in text:
+            self.comments[node.start_point[0] + 1] = text
+
+    def module(self, body: list[ir.Stmt]) -> ir.Module:
+        return ir.Module(
+            path=self.path,
+            language=self.language,
+            imports=tuple(self.imports),
+            body=tuple(body),
+            functions=self.functions,
+            classes=self.classes,
+            exports=tuple(self.exports),
+            comments=self.comments,
+        )
+
+
+def string_value(lowering: Lowering, node: Any) -> str | None:
+    """The value of a string literal without interpolation, else None."""
+    parts: list[str] = []
+    for child in node.named_children:
+        t = child.type
+        if t in ("string_content", "string_fragment"):
+            parts.append(lowering.text(child))
+        elif t == "escape_sequence":
+            parts.append(lowering.text(child))
+        elif t in ("string_start", "string_end"):
+            continue
+        else:
+            return None
+    return "".join(parts)

@@ -1,0 +1,490 @@
+"""JavaScript and TypeScript front end (one lowering: TS is JS plus types, which are
+dropped). tree-sitter-javascript for .js/.jsx/.mjs/.cjs, tree-sitter-typescript for
+.ts/.mts/.cts and its TSX grammar for .tsx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowscan import ir
+from flowscan.frontends.base import MAX_DEPTH, Lowering, Parsed, pos_of, string_value
+
+LITERALS = {"number", "true", "false", "null", "undefined", "regex", "this_type"}
+TRANSPARENT = {
+    "parenthesized_expression", "await_expression", "as_expression", "non_null_expression",
+    "satisfies_expression", "type_assertion", "expression_statement", "yield_expression",
+}
+FUNCTIONS = {"function_declaration", "generator_function_declaration", "function_expression",
+             "function", "generator_function", "arrow_function"}
+DECLARATIONS = {"lexical_declaration", "variable_declaration"}
+TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaration",
+             "ambient_declaration", "abstract_class_declaration", "module", "comment",
+             "empty_statement", "debugger_statement", "import_alias", "internal_module"}
+
+
+class JsLowering(Lowering):
+    def run(self, parsed: Parsed) -> ir.Module:
+        self.class_stack: list[tuple[str, dict[str, str]]] = []
+        body: list[ir.Stmt] = []
+        for child in parsed.tree.root_node.named_children:
+            self.stmt(child, False, body)
+        return self.module(body)
+
+    # ------------------------------------------------------------ statements
+
+    def stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        t = node.type
+        if t == "expression_statement":
+            for child in node.named_children:
+                self.expr_stmt(child, weak, out)
+        elif t in DECLARATIONS:
+            for decl in node.named_children:
+                if decl.type == "variable_declarator":
+                    self.declarator(decl, weak, out)
+        elif t in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            ref = self.function(node)
+            if name is not None:
+                out.append(ir.Assign(ir.Name(self.text(name)), ref, weak))
+        elif t in ("class_declaration", "abstract_class_declaration"):
+            name = node.child_by_field_name("name")
+            ref = self.klass(node)
+            if name is not None:
+                out.append(ir.Assign(ir.Name(self.text(name)), ref, weak))
+        elif t == "return_statement":
+            value = node.named_children[0] if node.named_child_count else None
+            out.append(ir.Return(self.expr(value) if value is not None else ir.LIT))
+        elif t == "import_statement":
+            self.import_stmt(node)
+        elif t == "export_statement":
+            self.export_stmt(node, weak, out)
+        elif t == "statement_block":
+            for child in node.named_children:
+                self.stmt(child, weak, out)
+        elif t in ("for_in_statement",):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None:
+                out.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), True))
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.stmt(body, True, out)
+        elif t in TYPE_ONLY:
+            return
+        elif t.endswith("_statement") or t.endswith("_clause") or t in (
+            "switch_body", "switch_case", "switch_default", "else_clause", "finally_clause",
+        ):
+            for child in node.named_children:
+                ct = child.type
+                if ct in ("statement_block",) or ct.endswith("_statement") or ct.endswith(
+                    "_clause") or ct in DECLARATIONS or ct in ("switch_body", "switch_case",
+                                                               "switch_default"):
+                    self.stmt(child, True, out)
+                elif ct in ("identifier", "statement_identifier", "comment"):
+                    continue
+                else:
+                    out.append(ir.Eval(self.expr(child)))
+        elif t != "ERROR":
+            out.append(ir.Eval(self.expr(node)))
+
+    def declarator(self, decl: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
+        if name is None or value is None:
+            return
+        spec = self.require_of(value)
+        if spec is not None:
+            self.require_binding(name, spec)
+            return
+        out.append(ir.Assign(self.target(name), self.expr(value), weak))
+
+    def expr_stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        t = node.type
+        if t == "assignment_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is None or right is None:
+                return
+            value = self.expr(right)
+            ltext = self.text(left)
+            if ltext == "module.exports":
+                self.exports.append(ir.Export("default", value))
+                if isinstance(value, ir.Obj):
+                    for key, v in value.entries:
+                        if isinstance(key, str):
+                            self.exports.append(ir.Export(key, v))
+                return
+            if ltext.startswith(("module.exports.", "exports.")) and left.type == "member_expression":
+                prop = left.child_by_field_name("property")
+                if prop is not None:
+                    self.exports.append(ir.Export(self.text(prop), value))
+                    return
+            out.append(ir.Assign(self.target(left), value, weak))
+        elif t == "augmented_assignment_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None:
+                out.append(ir.Assign(self.target(left),
+                                     ir.Join((self.expr(left), self.expr(right))), weak))
+        elif t == "sequence_expression":
+            for child in node.named_children:
+                self.expr_stmt(child, weak, out)
+        else:
+            out.append(ir.Eval(self.expr(node)))
+
+    def target(self, node: Any) -> ir.Target:
+        t = node.type
+        if t == "object_pattern":
+            entries: list[tuple[str, ir.Target]] = []
+            rest: ir.Target | None = None
+            for c in node.named_children:
+                if c.type == "shorthand_property_identifier_pattern":
+                    entries.append((self.text(c), ir.Name(self.text(c), pos_of(c))))
+                elif c.type == "pair_pattern":
+                    key, value = c.child_by_field_name("key"), c.child_by_field_name("value")
+                    if key is not None and value is not None:
+                        entries.append((self.key_text(key), self.target(value)))
+                elif c.type == "object_assignment_pattern":
+                    left = c.child_by_field_name("left")
+                    if left is not None:
+                        entries.append((self.text(left), self.target(left)))
+                elif c.type == "rest_pattern" and c.named_child_count:
+                    rest = self.target(c.named_children[0])
+            return ir.DObj(tuple(entries), rest)
+        if t == "array_pattern":
+            return ir.DSeq(tuple(self.target(c) for c in node.named_children))
+        if t in ("assignment_pattern", "rest_pattern"):
+            inner = node.child_by_field_name("left") or (
+                node.named_children[0] if node.named_child_count else None)
+            return self.target(inner) if inner is not None else ir.Name("_")
+        expr = self.expr(node)
+        if isinstance(expr, ir.Name | ir.Attr | ir.Index):
+            return expr
+        return ir.Name("_")
+
+    def key_text(self, key: Any) -> str:
+        if key.type == "string":
+            return string_value(self, key) or self.text(key)
+        return self.text(key)
+
+    # ------------------------------------------------------------ modules
+
+    def require_of(self, value: Any) -> str | None:
+        """`require('x')` (possibly awaited `import('x')`) -> 'x'."""
+        while value.type in ("await_expression", "parenthesized_expression") and value.named_child_count:
+            value = value.named_children[0]
+        if value.type != "call_expression":
+            return None
+        func, args = value.child_by_field_name("function"), value.child_by_field_name("arguments")
+        if func is None or args is None or self.text(func) not in ("require", "import"):
+            return None
+        first = args.named_children[0] if args.named_child_count else None
+        if first is None or first.type != "string":
+            return None
+        return string_value(self, first)
+
+    def require_binding(self, name: Any, spec: str) -> None:
+        if name.type == "identifier":
+            self.imports.append(ir.Import(self.text(name), spec, None, pos_of(name)))
+        elif name.type == "object_pattern":
+            for c in name.named_children:
+                if c.type == "shorthand_property_identifier_pattern":
+                    self.imports.append(ir.Import(self.text(c), spec, self.text(c), pos_of(c)))
+                elif c.type == "pair_pattern":
+                    key, value = c.child_by_field_name("key"), c.child_by_field_name("value")
+                    if key is not None and value is not None and value.type == "identifier":
+                        self.imports.append(ir.Import(self.text(value), spec,
+                                                      self.key_text(key), pos_of(c)))
+
+    def import_stmt(self, node: Any) -> None:
+        source = node.child_by_field_name("source")
+        spec = string_value(self, source) if source is not None else None
+        if spec is None:
+            return
+        for clause in node.named_children:
+            if clause.type != "import_clause":
+                continue
+            for c in clause.named_children:
+                if c.type == "identifier":
+                    self.imports.append(ir.Import(self.text(c), spec, "default", pos_of(c)))
+                elif c.type == "namespace_import" and c.named_child_count:
+                    self.imports.append(ir.Import(self.text(c.named_children[-1]), spec, None,
+                                                  pos_of(c)))
+                elif c.type == "named_imports":
+                    for s in c.named_children:
+                        if s.type != "import_specifier":
+                            continue
+                        name, alias = s.child_by_field_name("name"), s.child_by_field_name("alias")
+                        if name is None:
+                            continue
+                        imported = self.key_text(name)
+                        local = self.text(alias) if alias is not None else imported
+                        self.imports.append(ir.Import(local, spec, imported, pos_of(s)))
+
+    def export_stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        source = node.child_by_field_name("source")
+        spec = string_value(self, source) if source is not None else None
+        decl = node.child_by_field_name("declaration")
+        value = node.child_by_field_name("value")
+        is_default = any(c.type == "default" for c in node.children)
+        if decl is not None:
+            before = len(out)
+            self.stmt(decl, weak, out)
+            for s in out[before:]:
+                if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
+                    self.exports.append(ir.Export(s.target.id, ir.Name(s.target.id)))
+                    if is_default:
+                        self.exports.append(ir.Export("default", ir.Name(s.target.id)))
+            return
+        if value is not None:
+            self.exports.append(ir.Export("default", self.expr(value)))
+            return
+        clause = next((c for c in node.named_children if c.type == "export_clause"), None)
+        if clause is None:
+            if spec is not None:  # export * from './x'  /  export * as ns from './x'
+                ns = next((c for c in node.named_children if c.type in ("namespace_export",)), None)
+                if ns is not None and ns.named_child_count:
+                    self.exports.append(ir.Export(self.key_text(ns.named_children[-1]),
+                                                  module=spec, imported=None))
+                else:
+                    self.exports.append(ir.Export("*", module=spec, imported="*"))
+            return
+        for s in clause.named_children:
+            if s.type != "export_specifier":
+                continue
+            name, alias = s.child_by_field_name("name"), s.child_by_field_name("alias")
+            if name is None:
+                continue
+            local = self.key_text(name)
+            exported = self.key_text(alias) if alias is not None else local
+            if spec is not None:
+                self.exports.append(ir.Export(exported, module=spec, imported=local))
+            else:
+                self.exports.append(ir.Export(exported, ir.Name(local)))
+
+    # ------------------------------------------------------------ definitions
+
+    def params(self, node: Any | None) -> list[ir.Param]:
+        params: list[ir.Param] = []
+        if node is None:
+            return params
+        if node.type == "identifier":  # x => ...
+            return [ir.Param(self.text(node))]
+        for p in node.named_children:
+            if p.type in ("required_parameter", "optional_parameter"):
+                pattern = p.child_by_field_name("pattern")
+                default = p.child_by_field_name("value")
+                if pattern is not None:
+                    params.append(self.param(pattern, default))
+            elif p.type not in ("comment", "this"):
+                params.append(self.param(p, None))
+        return params
+
+    def param(self, pattern: Any, default: Any | None) -> ir.Param:
+        t = pattern.type
+        dflt = self.expr(default) if default is not None else None
+        if t == "identifier":
+            return ir.Param(self.text(pattern), "pos", dflt)
+        if t == "assignment_pattern":
+            left, right = pattern.child_by_field_name("left"), pattern.child_by_field_name("right")
+            if left is not None:
+                return self.param(left, right)
+        if t == "rest_pattern" and pattern.named_child_count:
+            return ir.Param(self.text(pattern.named_children[0]), "rest")
+        return ir.Param(f"<pattern@{pattern.start_point[0] + 1}>", "pattern", dflt,
+                        self.target(pattern))
+
+    def function(self, node: Any, name: str | None = None, cls: str | None = None) -> ir.Expr:
+        name_node = node.child_by_field_name("name")
+        if name is None:
+            name = self.text(name_node) if name_node is not None else "<anonymous>"
+        fid = self.new_fid(name, node)
+        params_node = node.child_by_field_name("parameters") or node.child_by_field_name(
+            "parameter")
+        params = self.params(params_node)
+        bound = cls is not None
+        if bound:
+            params.insert(0, ir.Param("this"))
+        fn = ir.Function(fid, name, tuple(params), (), pos_of(node), cls, bound,
+                         self.func_stack[-1])
+        self.functions[fid] = fn
+        self.scope.append(name)
+        self.func_stack.append(fid)
+        body = node.child_by_field_name("body")
+        stmts: list[ir.Stmt] = []
+        if body is not None:
+            if body.type == "statement_block":
+                for child in body.named_children:
+                    self.stmt(child, False, stmts)
+            else:
+                stmts.append(ir.Return(self.expr(body)))
+        self.func_stack.pop()
+        self.scope.pop()
+        fn.body = tuple(stmts)
+        return ir.FuncRef(fid)
+
+    def klass(self, node: Any) -> ir.Expr:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else "<class>"
+        cid = self.new_fid(name, node)
+        bases: list[ir.Expr] = []
+        for c in node.named_children:
+            if c.type == "class_heritage":
+                for h in c.named_children:
+                    if h.type == "extends_clause":
+                        value = h.child_by_field_name("value")
+                        if value is not None:
+                            bases.append(self.expr(value))
+                    elif h.type not in ("implements_clause",):
+                        bases.append(self.expr(h))
+        methods: dict[str, str] = {}
+        fields: list[str] = []
+        init: list[ir.Stmt] = []
+        self.scope.append(name)
+        body = node.child_by_field_name("body")
+        for m in body.named_children if body is not None else ():
+            if m.type == "method_definition":
+                mname_node = m.child_by_field_name("name")
+                mname = self.text(mname_node) if mname_node is not None else "<method>"
+                ref = self.function(m, mname, cls=cid)
+                if isinstance(ref, ir.FuncRef):
+                    methods[mname] = ref.fid
+            elif m.type in ("public_field_definition", "field_definition"):
+                prop = m.child_by_field_name("name") or m.child_by_field_name("property")
+                value = m.child_by_field_name("value")
+                if prop is None:
+                    continue
+                fname = self.text(prop)
+                fields.append(fname)
+                if value is not None:
+                    if value.type == "arrow_function":
+                        ref = self.function(value, fname, cls=cid)
+                        if isinstance(ref, ir.FuncRef):
+                            methods[fname] = ref.fid
+                    else:
+                        init.append(ir.Assign(ir.Attr(ir.Name("this"), fname), self.expr(value)))
+        self.scope.pop()
+        if init:  # field initialisers run in the constructor
+            ctor = methods.get("constructor")
+            if ctor is not None:
+                fn = self.functions[ctor]
+                fn.body = (*init, *fn.body)
+            else:
+                fid = f"{cid}.constructor"
+                self.functions[fid] = ir.Function(fid, "constructor", (ir.Param("this"),),
+                                                  tuple(init), pos_of(node), cid, True,
+                                                  self.func_stack[-1])
+                methods["constructor"] = fid
+        self.classes[cid] = ir.Class(cid, name, tuple(bases), methods, tuple(fields),
+                                     pos_of(node))
+        return ir.ClassRef(cid)
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: Any | None) -> ir.Expr:
+        if node is None:
+            return ir.LIT
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                return ir.LIT
+            return self._expr(node)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: Any) -> ir.Expr:
+        t = node.type
+        if t in ("identifier", "shorthand_property_identifier"):
+            return ir.Name(self.text(node), pos_of(node))
+        if t == "this":
+            return ir.Name("this", pos_of(node))
+        if t == "member_expression":
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            return ir.Attr(self.expr(obj), self.text(prop) if prop is not None else "",
+                           pos_of(node))
+        if t == "subscript_expression":
+            obj, index = node.child_by_field_name("object"), node.child_by_field_name("index")
+            return ir.Index(self.expr(obj), self.expr(index), pos_of(node))
+        if t in ("call_expression", "new_expression"):
+            return self.call(node)
+        if t == "string":
+            value = string_value(self, node)
+            return ir.Str(value if value is not None else "")
+        if t == "template_string":
+            parts: list[ir.Expr] = []
+            for c in node.named_children:
+                if c.type == "string_fragment":
+                    parts.append(ir.Str(self.text(c)))
+                elif c.type == "template_substitution" and c.named_child_count:
+                    parts.append(self.expr(c.named_children[0]))
+            if all(isinstance(p, ir.Str) for p in parts):
+                return ir.Str("".join(p.value for p in parts))  # type: ignore[union-attr]
+            return ir.Join(tuple(parts))
+        if t in LITERALS:
+            return ir.LIT
+        if t in TRANSPARENT:
+            inner = node.named_children[0] if node.named_child_count else None
+            return self.expr(inner)
+        if t == "object":
+            return self.obj(node)
+        if t == "array":
+            return ir.Seq(tuple(self.expr(c) for c in node.named_children if c.type != "comment"))
+        if t == "spread_element":
+            return ir.Spread(self.expr(node.named_children[0] if node.named_child_count else None))
+        if t == "binary_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op = node.child_by_field_name("operator")
+            optext = self.text(op) if op is not None else ""
+            if optext in ("==", "===", "!=", "!==", "<", ">", "<=", ">=", "instanceof", "in"):
+                return ir.LIT
+            parts2 = (self.expr(left), self.expr(right))
+            return ir.Join(parts2) if optext == "+" else ir.Op(parts2)
+        if t in FUNCTIONS:
+            return self.function(node)
+        if t == "class":
+            return self.klass(node)
+        if t == "unary_expression":
+            return ir.LIT
+        if t == "assignment_expression":
+            right = node.child_by_field_name("right")
+            return self.expr(right)
+        return ir.Op(tuple(self.expr(c) for c in node.named_children
+                           if c.type not in ("comment", "type_arguments", "type_annotation")))
+
+    def obj(self, node: Any) -> ir.Expr:
+        entries: list[tuple[str | ir.Expr | None, ir.Expr]] = []
+        for c in node.named_children:
+            if c.type == "pair":
+                key, value = c.child_by_field_name("key"), c.child_by_field_name("value")
+                if key is None:
+                    continue
+                if key.type == "computed_property_name":
+                    k: str | ir.Expr = self.expr(key.named_children[0] if key.named_child_count
+                                                 else None)
+                    if isinstance(k, ir.Str):
+                        k = k.value
+                else:
+                    k = self.key_text(key)
+                entries.append((k, self.expr(value)))
+            elif c.type == "shorthand_property_identifier":
+                entries.append((self.text(c), ir.Name(self.text(c), pos_of(c))))
+            elif c.type == "spread_element" and c.named_child_count:
+                entries.append((None, self.expr(c.named_children[0])))
+            elif c.type == "method_definition":
+                name = c.child_by_field_name("name")
+                entries.append((self.text(name) if name is not None else "<method>",
+                                self.function(c)))
+        return ir.Obj(tuple(entries))
+
+    def call(self, node: Any) -> ir.Expr:
+        func_node = node.child_by_field_name("function") or node.child_by_field_name(
+            "constructor")
+        args_node = node.child_by_field_name("arguments")
+        func = self.expr(func_node)
+        args: list[ir.Expr] = []
+        if args_node is not None:
+            if args_node.type == "template_string":  # tagged template
+                args.append(self.expr(args_node))
+            else:
+                args = [self.expr(a) for a in args_node.named_children if a.type != "comment"]
+        return ir.Call(func, tuple(args), (), pos_of(node))
+
+
+def lower(parsed: Parsed) -> ir.Module:
+    return JsLowering(parsed, "javascript").run(parsed)

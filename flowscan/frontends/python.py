@@ -1,0 +1,418 @@
+"""Python front end: tree-sitter-python lowered into ``flowscan.ir``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowscan import ir
+from flowscan.frontends.base import MAX_DEPTH, Lowering, Parsed, pos_of, string_value
+
+BRANCHES = {
+    "if_statement", "elif_clause", "else_clause", "for_statement", "while_statement",
+    "try_statement", "except_clause", "finally_clause", "with_statement", "match_statement",
+    "case_clause", "block",
+}
+LITERALS = {"integer", "float", "true", "false", "none", "ellipsis"}
+TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
+
+
+class PythonLowering(Lowering):
+    current_class: str | None = None
+    methods: dict[str, str]
+
+    def run(self, parsed: Parsed) -> ir.Module:
+        self.methods = {}
+        body = self.block(parsed.tree.root_node, weak=False)
+        return self.module(body)
+
+    # ------------------------------------------------------------ statements
+
+    def block(self, node: Any, weak: bool) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for child in node.named_children:
+            self.stmt(child, weak, out)
+        return out
+
+    def stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        t = node.type
+        if t == "expression_statement":
+            for child in node.named_children:
+                self.expr_stmt(child, weak, out)
+        elif t == "return_statement":
+            value = node.named_children[0] if node.named_child_count else None
+            out.append(ir.Return(self.expr(value) if value is not None else ir.LIT))
+        elif t == "function_definition":
+            self.function(node, out, weak)
+        elif t == "class_definition":
+            self.klass(node, out, weak)
+        elif t == "decorated_definition":
+            definition = node.child_by_field_name("definition")
+            if definition is not None:
+                for dec in node.named_children:
+                    if dec.type == "decorator":
+                        for d in dec.named_children:
+                            out.append(ir.Eval(self.expr(d)))
+                self.stmt(definition, weak, out)
+        elif t == "import_statement":
+            self.import_stmt(node)
+        elif t == "import_from_statement":
+            self.import_from(node)
+        elif t == "for_statement":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None:
+                out.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), weak=True))
+            for child in node.named_children:
+                if child.type in ("block", "else_clause"):
+                    out.extend(self.block(child, weak=True))
+        elif t == "with_statement":
+            for clause in node.named_children:
+                if clause.type == "with_clause":
+                    for item in clause.named_children:
+                        self.with_item(item, weak, out)
+                elif clause.type == "block":
+                    out.extend(self.block(clause, weak))
+        elif t == "comment":
+            self.note_comment(node)
+        elif t in BRANCHES or t.endswith("_clause") or t.endswith("_statement"):
+            for child in node.named_children:
+                if child.type in ("block",) or child.type.endswith("_clause"):
+                    out.extend(self.block(child, weak=True))
+                elif child.type == "comment":
+                    self.note_comment(child)
+                elif child.type not in ("identifier",) and t in (
+                    "if_statement", "elif_clause", "while_statement", "match_statement",
+                    "assert_statement", "delete_statement", "raise_statement",
+                ):
+                    out.append(ir.Eval(self.expr(child)))
+                else:
+                    self.stmt(child, weak=True, out=out)
+        elif t == "block":
+            out.extend(self.block(node, weak))
+        elif t != "ERROR":
+            out.append(ir.Eval(self.expr(node)))
+
+    def with_item(self, item: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        value = item.child_by_field_name("value")
+        if value is None:
+            return
+        if value.type == "as_pattern":
+            inner = value.named_children[0]
+            alias = value.child_by_field_name("alias")
+            target = alias.named_children[0] if alias is not None and alias.named_child_count else None
+            if target is not None:
+                out.append(ir.Assign(self.target(target), self.expr(inner), weak))
+                return
+            value = inner
+        out.append(ir.Eval(self.expr(value)))
+
+    def expr_stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
+        t = node.type
+        if t == "assignment":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if right is None:
+                return
+            if right.type == "assignment":  # a = b = value
+                self.expr_stmt(right, weak, out)
+                inner = right.child_by_field_name("left")
+                value: ir.Expr = self.expr(inner) if inner is not None else ir.LIT
+            else:
+                value = self.expr(right)
+            if left is not None:
+                out.append(ir.Assign(self.target(left), value, weak))
+        elif t == "augmented_assignment":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None:
+                target = self.target(left)
+                out.append(ir.Assign(target, ir.Join((self.expr(left), self.expr(right))), weak))
+        else:
+            out.append(ir.Eval(self.expr(node)))
+
+    def target(self, node: Any) -> ir.Target:
+        t = node.type
+        if t in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list",
+                 "expression_list"):
+            return ir.DSeq(tuple(self.target(c) for c in node.named_children
+                                 if c.type != "comment"))
+        if t in ("list_splat_pattern", "list_splat", "parenthesized_expression"):
+            inner = node.named_children[0] if node.named_child_count else None
+            return self.target(inner) if inner is not None else ir.Name("_")
+        expr = self.expr(node)
+        if isinstance(expr, ir.Name | ir.Attr | ir.Index):
+            return expr
+        return ir.Name("_")
+
+    # ------------------------------------------------------------ definitions
+
+    def params(self, node: Any | None) -> list[ir.Param]:
+        params: list[ir.Param] = []
+        if node is None:
+            return params
+        kwonly = False
+        for p in node.named_children:
+            t = p.type
+            if t == "identifier":
+                params.append(ir.Param(self.text(p), "kwonly" if kwonly else "pos"))
+            elif t == "typed_parameter":
+                inner = p.named_children[0]
+                if inner.type == "list_splat_pattern":
+                    params.append(ir.Param(self.text(inner.named_children[0]), "varargs"))
+                    kwonly = True
+                elif inner.type == "dictionary_splat_pattern":
+                    params.append(ir.Param(self.text(inner.named_children[0]), "kwargs"))
+                else:
+                    params.append(ir.Param(self.text(inner), "kwonly" if kwonly else "pos"))
+            elif t in ("default_parameter", "typed_default_parameter"):
+                name = p.child_by_field_name("name")
+                value = p.child_by_field_name("value")
+                params.append(ir.Param(
+                    self.text(name) if name is not None else "_",
+                    "kwonly" if kwonly else "pos",
+                    self.expr(value) if value is not None else None,
+                ))
+            elif t == "list_splat_pattern":
+                params.append(ir.Param(self.text(p.named_children[0]), "varargs"))
+                kwonly = True
+            elif t == "keyword_separator":
+                kwonly = True
+            elif t == "dictionary_splat_pattern":
+                params.append(ir.Param(self.text(p.named_children[0]), "kwargs"))
+        return params
+
+    def function(self, node: Any, out: list[ir.Stmt], weak: bool) -> None:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else "<anonymous>"
+        fid = self.new_fid(name, node)
+        cls = self.current_class
+        params = self.params(node.child_by_field_name("parameters"))
+        decorators = self.decorators(node)
+        bound = cls is not None and "staticmethod" not in decorators
+        self.functions[fid] = placeholder = ir.Function(
+            fid, name, tuple(params), (), pos_of(node), cls, bound, self.func_stack[-1]
+        )
+        self.scope.append(name)
+        self.func_stack.append(fid)
+        saved_class, self.current_class = self.current_class, None
+        body_node = node.child_by_field_name("body")
+        body = self.block(body_node, weak=False) if body_node is not None else []
+        self.current_class = saved_class
+        self.func_stack.pop()
+        self.scope.pop()
+        placeholder.body = tuple(body)
+        if cls is None:
+            out.append(ir.Assign(ir.Name(name), ir.FuncRef(fid), weak))
+        else:
+            self.methods[name] = fid
+
+    def decorators(self, node: Any) -> set[str]:
+        parent = node.parent
+        if parent is None or parent.type != "decorated_definition":
+            return set()
+        return {self.text(d).lstrip("@").strip() for d in parent.named_children
+                if d.type == "decorator"}
+
+    def klass(self, node: Any, out: list[ir.Stmt], weak: bool) -> None:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else "<class>"
+        cid = self.new_fid(name, node)
+        supers = node.child_by_field_name("superclasses")
+        bases = tuple(self.expr(b) for b in supers.named_children
+                      if b.type != "keyword_argument") if supers is not None else ()
+        saved = (self.current_class, self.methods)
+        self.current_class, self.methods = cid, {}
+        self.scope.append(name)
+        fields: list[str] = []
+        body_node = node.child_by_field_name("body")
+        class_body: list[ir.Stmt] = []
+        if body_node is not None:
+            for child in body_node.named_children:
+                if child.type == "expression_statement":
+                    for a in child.named_children:
+                        left = a.child_by_field_name("left") if a.type == "assignment" else None
+                        if left is not None and left.type == "identifier":
+                            fields.append(self.text(left))
+                self.stmt(child, weak, class_body)
+        self.scope.pop()
+        self.classes[cid] = ir.Class(cid, name, bases, self.methods, tuple(fields),
+                                     pos_of(node))
+        self.current_class, self.methods = saved
+        out.extend(s for s in class_body if isinstance(s, ir.Eval))
+        out.append(ir.Assign(ir.Name(name), ir.ClassRef(cid), weak))
+
+    def lambda_(self, node: Any) -> ir.Expr:
+        fid = self.new_fid("<lambda>", node)
+        fid = f"{fid}@{node.start_point[0] + 1}:{node.start_point[1] + 1}"
+        params = self.params(node.child_by_field_name("parameters"))
+        body = node.child_by_field_name("body")
+        self.functions[fid] = fn = ir.Function(
+            fid, "<lambda>", tuple(params), (), pos_of(node), None, False, self.func_stack[-1]
+        )
+        self.func_stack.append(fid)
+        fn.body = (ir.Return(self.expr(body) if body is not None else ir.LIT),)
+        self.func_stack.pop()
+        return ir.FuncRef(fid)
+
+    # ------------------------------------------------------------ imports
+
+    def import_stmt(self, node: Any) -> None:
+        for child in node.named_children:
+            if child.type == "dotted_name":
+                module = self.text(child)
+                # `import a.b` binds `a`, to the top-level package
+                top = module.split(".")[0]
+                self.imports.append(ir.Import(top, top, None, pos_of(child)))
+                if top != module:
+                    self.imports.append(ir.Import(None, module, None, pos_of(child)))
+            elif child.type == "aliased_import":
+                name, alias = child.child_by_field_name("name"), child.child_by_field_name("alias")
+                if name is not None and alias is not None:
+                    self.imports.append(ir.Import(self.text(alias), self.text(name), None,
+                                                  pos_of(child)))
+
+    def import_from(self, node: Any) -> None:
+        module_node = node.child_by_field_name("module_name")
+        if module_node is None:
+            return
+        module = self.text(module_node).replace(" ", "")
+        for child in node.named_children:
+            if child == module_node:
+                continue
+            if child.type == "wildcard_import":
+                self.imports.append(ir.Import(None, module, "*", pos_of(child)))
+            elif child.type == "dotted_name":
+                name = self.text(child)
+                self.imports.append(ir.Import(name, module, name, pos_of(child)))
+            elif child.type == "aliased_import":
+                name, alias = child.child_by_field_name("name"), child.child_by_field_name("alias")
+                if name is not None and alias is not None:
+                    self.imports.append(ir.Import(self.text(alias), module, self.text(name),
+                                                  pos_of(child)))
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: Any | None) -> ir.Expr:
+        if node is None:
+            return ir.LIT
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                return ir.LIT
+            return self._expr(node)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: Any) -> ir.Expr:
+        t = node.type
+        if t == "identifier":
+            return ir.Name(self.text(node), pos_of(node))
+        if t == "attribute":
+            obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+            return ir.Attr(self.expr(obj), self.text(attr) if attr is not None else "",
+                           pos_of(node))
+        if t == "call":
+            return self.call(node)
+        if t == "string":
+            return self.string(node)
+        if t == "concatenated_string":
+            return self.join([self.expr(c) for c in node.named_children])
+        if t in LITERALS:
+            return ir.LIT
+        if t in TRANSPARENT:
+            inner = node.named_children[0] if node.named_child_count else None
+            return self.expr(inner)
+        if t == "subscript":
+            value = node.child_by_field_name("value")
+            key = node.child_by_field_name("subscript")
+            return ir.Index(self.expr(value), self.expr(key), pos_of(node))
+        if t == "dictionary":
+            return self.dictionary(node)
+        if t in ("list", "tuple", "set", "expression_list"):
+            return ir.Seq(tuple(self.item(c) for c in node.named_children
+                                if c.type != "comment"))
+        if t == "binary_operator":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op = node.child_by_field_name("operator")
+            parts = (self.expr(left), self.expr(right))
+            if op is not None and self.text(op) in ("+", "%"):
+                return self.join(parts)
+            return ir.Op(parts)
+        if t == "lambda":
+            return self.lambda_(node)
+        if t in ("list_splat", "dictionary_splat"):
+            return ir.Spread(self.expr(node.named_children[0]))
+        if t == "named_expression":
+            value = node.child_by_field_name("value")
+            return self.expr(value)
+        if t in ("comparison_operator", "not_operator"):
+            return ir.LIT  # booleans carry no personal data
+        if t in ("list_comprehension", "set_comprehension", "generator_expression",
+                 "dictionary_comprehension"):
+            body = node.named_children[0] if node.named_child_count else None
+            parts = [self.expr(body)]
+            for clause in node.named_children[1:]:
+                if clause.type == "for_in_clause":
+                    right = clause.child_by_field_name("right")
+                    parts.append(self.expr(right))
+            return ir.Op(tuple(parts))
+        if t in ("conditional_expression", "boolean_operator"):
+            return ir.Op(tuple(self.expr(c) for c in node.named_children
+                               if c.type != "comparison_operator"))
+        return ir.Op(tuple(self.expr(c) for c in node.named_children if c.is_named))
+
+    def item(self, node: Any) -> ir.Expr:
+        return self.expr(node)
+
+    def join(self, parts: list[ir.Expr] | tuple[ir.Expr, ...]) -> ir.Expr:
+        if all(isinstance(p, ir.Str) for p in parts):
+            return ir.Str("".join(p.value for p in parts))  # type: ignore[union-attr]
+        return ir.Join(tuple(parts))
+
+    def string(self, node: Any) -> ir.Expr:
+        value = string_value(self, node)
+        if value is not None:
+            return ir.Str(value)
+        parts: list[ir.Expr] = []
+        for child in node.named_children:
+            if child.type == "string_content":
+                parts.append(ir.Str(self.text(child)))
+            elif child.type == "interpolation":
+                inner = child.child_by_field_name("expression")
+                parts.append(self.expr(inner))
+        return self.join(parts)
+
+    def dictionary(self, node: Any) -> ir.Expr:
+        entries: list[tuple[str | ir.Expr | None, ir.Expr]] = []
+        for child in node.named_children:
+            if child.type == "pair":
+                key, value = child.child_by_field_name("key"), child.child_by_field_name("value")
+                k = self.expr(key)
+                entries.append((k.value if isinstance(k, ir.Str) else k, self.expr(value)))
+            elif child.type == "dictionary_splat":
+                entries.append((None, self.expr(child.named_children[0])))
+        return ir.Obj(tuple(entries))
+
+    def call(self, node: Any) -> ir.Expr:
+        func = self.expr(node.child_by_field_name("function"))
+        args_node = node.child_by_field_name("arguments")
+        args: list[ir.Expr] = []
+        kwargs: list[tuple[str, ir.Expr]] = []
+        if args_node is not None:
+            if args_node.type == "generator_expression":
+                args.append(self.expr(args_node))
+            else:
+                for a in args_node.named_children:
+                    if a.type == "keyword_argument":
+                        name, value = a.child_by_field_name("name"), a.child_by_field_name("value")
+                        kwargs.append((self.text(name) if name is not None else "_",
+                                       self.expr(value)))
+                    elif a.type == "dictionary_splat":
+                        kwargs.append(("**", self.expr(a.named_children[0])))
+                    elif a.type != "comment":
+                        args.append(self.expr(a))
+        # str.format: "...".format(x) builds a string from its arguments
+        if isinstance(func, ir.Attr) and func.name == "format" and isinstance(func.obj, ir.Str):
+            return ir.Join((func.obj, *args, *(v for _, v in kwargs)))
+        return ir.Call(func, tuple(args), tuple(kwargs), pos_of(node))
+
+
+def lower(parsed: Parsed) -> ir.Module:
+    return PythonLowering(parsed, "python").run(parsed)

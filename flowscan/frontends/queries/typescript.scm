@@ -1,0 +1,2 @@
+; TypeScript adds `import x = require('y')` to what javascript.scm reads.
+(import_require_clause source: (string (string_fragment) @import.module))

@@ -1,0 +1,225 @@
+"""Language-neutral facts that front ends produce and the analysis consumes.
+
+The analysis never sees a parse tree: every language lowers to these few shapes, so a
+new language is a new front end and nothing else. Positions are ``(line, col, end_line,
+end_col)`` with 1-based lines and 1-based columns. All classes are plain slotted
+dataclasses so that they pickle cheaply between worker processes and into the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Pos = tuple[int, int, int, int]
+NOPOS: Pos = (0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(slots=True)
+class Name:
+    id: str
+    pos: Pos = NOPOS
+
+
+@dataclass(slots=True)
+class Attr:
+    """``obj.name``; also JS ``obj?.name``."""
+
+    obj: Expr
+    name: str
+    pos: Pos = NOPOS
+
+
+@dataclass(slots=True)
+class Index:
+    """``obj[key]``; a constant string key is a ``Str``."""
+
+    obj: Expr
+    key: Expr
+    pos: Pos = NOPOS
+
+
+@dataclass(slots=True)
+class Spread:
+    """``*args`` / ``...args`` in a call or list, ``**kw`` / ``...obj`` in a dict."""
+
+    value: Expr
+
+
+@dataclass(slots=True)
+class Call:
+    func: Expr
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[tuple[str, Expr], ...] = ()
+    pos: Pos = NOPOS
+
+
+@dataclass(slots=True)
+class Obj:
+    """Dict / object literal. A key is a str (constant), an Expr (computed) or None
+    (a spread entry: the value is spread in)."""
+
+    entries: tuple[tuple[str | Expr | None, Expr], ...] = ()
+
+
+@dataclass(slots=True)
+class Seq:
+    items: tuple[Expr, ...] = ()
+
+
+@dataclass(slots=True)
+class Str:
+    value: str
+
+
+@dataclass(slots=True)
+class Lit:
+    """Numbers, booleans, None/null/undefined: never personal."""
+
+
+@dataclass(slots=True)
+class Join:
+    """String building: f-strings, templates, ``+``, ``%`` and ``.format``."""
+
+    parts: tuple[Expr, ...] = ()
+
+
+@dataclass(slots=True)
+class Op:
+    """Any other operator: the result carries whatever its operands carry."""
+
+    parts: tuple[Expr, ...] = ()
+
+
+@dataclass(slots=True)
+class FuncRef:
+    """A lambda, arrow function or function expression defined inline."""
+
+    fid: str
+
+
+@dataclass(slots=True)
+class ClassRef:
+    """A class defined in this file, where its name is bound."""
+
+    cid: str
+
+
+LIT = Lit()
+Expr = Name | Attr | Index | Spread | Call | Obj | Seq | Str | Lit | Join | Op | FuncRef | ClassRef
+
+
+# ---------------------------------------------------------------- targets
+
+
+@dataclass(slots=True)
+class DObj:
+    """Destructuring of an object: ``{email, name: n, ...rest} = user``."""
+
+    entries: tuple[tuple[str, Target], ...] = ()
+    rest: Target | None = None
+
+
+@dataclass(slots=True)
+class DSeq:
+    """Destructuring of a sequence: ``a, b = pair`` / ``[a, b] = pair``."""
+
+    items: tuple[Target, ...] = ()
+
+
+Target = Name | Attr | Index | DObj | DSeq
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(slots=True)
+class Assign:
+    """``target = value``. ``weak`` when the assignment may not happen (inside a
+    branch, loop or handler): the old value survives beside the new one."""
+
+    target: Target
+    value: Expr
+    weak: bool = False
+
+
+@dataclass(slots=True)
+class Eval:
+    value: Expr
+
+
+@dataclass(slots=True)
+class Return:
+    value: Expr
+
+
+Stmt = Assign | Eval | Return
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@dataclass(slots=True)
+class Param:
+    name: str
+    kind: str = "pos"  # pos | kwonly | varargs | kwargs | rest(JS ...args) | pattern
+    default: Expr | None = None
+    pattern: Target | None = None  # JS destructured parameter
+
+
+@dataclass(slots=True)
+class Function:
+    fid: str
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    pos: Pos
+    cls: str | None = None  # class id for methods
+    bound: bool = False  # first param receives the instance (Python self, JS this)
+    parent: str | None = None  # enclosing function id, for closures
+
+
+@dataclass(slots=True)
+class Class:
+    cid: str
+    name: str
+    bases: tuple[Expr, ...]
+    methods: dict[str, str]  # method name -> fid
+    fields: tuple[str, ...]  # names declared in the class body (models)
+    pos: Pos
+
+
+@dataclass(slots=True)
+class Import:
+    """``local`` is bound to ``name`` of module ``module`` (``name`` None: the module
+    itself; ``'*'``: everything, for star imports and re-exports)."""
+
+    local: str | None
+    module: str
+    name: str | None
+    pos: Pos = NOPOS
+
+
+@dataclass(slots=True)
+class Export:
+    """A JS export: ``name`` is visible to importers as the value of ``value``
+    (evaluated in module scope), or re-exported from another module."""
+
+    name: str
+    value: Expr | None = None
+    module: str | None = None
+    imported: str | None = None
+
+
+@dataclass(slots=True)
+class Module:
+    path: str  # relative to the scan root, forward slashes
+    language: str  # catalog language key: python | javascript
+    imports: tuple[Import, ...]
+    body: tuple[Stmt, ...]
+    functions: dict[str, Function]
+    classes: dict[str, Class]
+    exports: tuple[Export, ...] = ()
+    comments: dict[int, str] = field(default_factory=dict)  # line -> comment text

@@ -1,0 +1,175 @@
+"""Which files a scan reads, and why every other file is left out.
+
+In a git work tree the candidates are the tracked files plus the untracked ones git
+does not ignore; elsewhere a walk that honours ``.gitignore`` files. ``.flowscanignore``
+applies in both. Every file passed over is recorded with its reason."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowscan.frontends import EXTENSIONS
+
+DEFAULT_MAX_BYTES = 2_000_000
+SKIP_DIRS = {"node_modules", "dist", "build", "vendor", "vendors", "third_party",
+             "bower_components", ".git", ".hg", ".svn", "__pycache__", ".venv", "venv",
+             ".tox", ".nox", ".mypy_cache", ".pytest_cache", "site-packages", ".next",
+             ".nuxt", "out", "coverage", ".flowscan-cache", "env", ".eggs"}
+TEST_DIRS = {"tests", "test", "__tests__", "__mocks__", "spec", "specs", "testing", "e2e",
+             "cypress", "fixtures"}
+TEST_FILE = re.compile(r"(^test_.*\.py$)|(_test\.py$)|(^conftest\.py$)|"
+                       r"(\.(test|spec|stories|e2e)\.[cm]?[jt]sx?$)")
+MINIFIED = re.compile(r"\.min\.[cm]?js$|[.-]bundle\.[cm]?js$|\.chunk\.[cm]?js$")
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    path: str
+    reason: str
+
+
+@dataclass
+class Targets:
+    root: Path
+    files: list[str] = field(default_factory=list)  # relative, forward slashes, sorted
+    skipped: list[Skip] = field(default_factory=list)
+    tsconfigs: dict[str, str] = field(default_factory=dict)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard", "--", "."],
+            capture_output=True, timeout=60, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-prefix"],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    files = []
+    for raw in out.split(b"\0"):
+        if not raw:
+            continue
+        rel = raw.decode("utf-8", "surrogateescape")
+        if top and rel.startswith(top):
+            rel = rel[len(top):]
+        files.append(rel)
+    return files
+
+
+def _walk(root: Path) -> list[str]:
+    import pathspec
+
+    files: list[str] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        if ".gitignore" in filenames:
+            try:
+                text = (Path(dirpath) / ".gitignore").read_text("utf-8", "replace")
+                specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch",
+                                                                    text.splitlines())))
+            except OSError:
+                pass
+        dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _ignored(
+            specs, f"{rel_dir}/{d}/" if rel_dir else f"{d}/"))
+        for name in sorted(filenames):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if not _ignored(specs, rel):
+                files.append(rel)
+    return files
+
+
+def _ignored(specs: list[tuple[str, object]], rel: str) -> bool:
+    for base, spec in specs:
+        if base and not rel.startswith(base + "/"):
+            continue
+        sub = rel[len(base) + 1:] if base else rel
+        if spec.match_file(sub):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
+             exclude: list[str] | None = None) -> Targets:
+    """Targets under the first path's root; other paths narrow the selection."""
+    import pathspec
+
+    first = paths[0].resolve()
+    root = first if first.is_dir() else first.parent
+    targets = Targets(root)
+    candidates = _git_files(root) if (root / ".git").exists() or _inside_git(root) else None
+    if candidates is None:
+        candidates = _walk(root)
+    ignore_lines = list(exclude or ())
+    ignore_file = root / ".flowscanignore"
+    if ignore_file.is_file():
+        ignore_lines += ignore_file.read_text("utf-8", "replace").splitlines()
+    ignore = pathspec.PathSpec.from_lines("gitwildmatch", ignore_lines)
+    wanted = None
+    if first.is_file() or len(paths) > 1:
+        wanted = set()
+        for p in paths:
+            rp = p.resolve()
+            try:
+                wanted.add(rp.relative_to(root).as_posix())
+            except ValueError:
+                continue
+    for rel in sorted(set(candidates)):
+        if wanted is not None and not any(rel == w or rel.startswith(w + "/") for w in wanted):
+            continue
+        name = rel.rsplit("/", 1)[-1]
+        if name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json")):
+            try:
+                targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
+            except OSError:
+                pass
+        ext = name[name.rfind("."):].lower() if "." in name else ""
+        if ext not in EXTENSIONS:
+            continue
+        reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore)
+        if reason:
+            targets.skipped.append(Skip(rel, reason))
+        else:
+            targets.files.append(rel)
+    return targets
+
+
+def _inside_git(root: Path) -> bool:
+    return any((p / ".git").exists() for p in root.parents)
+
+
+def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,
+                 ignore: object) -> str:
+    parts = rel.split("/")[:-1]
+    if ignore.match_file(rel):  # type: ignore[attr-defined]
+        return "ignored by .flowscanignore or --exclude"
+    skip_dir = next((p for p in parts if p in SKIP_DIRS or p.endswith(".egg-info")), None)
+    if skip_dir:
+        return f"in {skip_dir}/ (dependencies or build output)"
+    if name.endswith(".d.ts") or name.endswith(".d.mts") or name.endswith(".d.cts"):
+        return "type declarations (.d.ts)"
+    if MINIFIED.search(name):
+        return "minified or bundled"
+    if not include_tests and (TEST_FILE.search(name) or any(p in TEST_DIRS for p in parts)):
+        return "test code (use --include-tests)"
+    path = root / rel
+    try:
+        if path.is_symlink():
+            target = path.resolve()
+            try:
+                target.relative_to(root)
+            except ValueError:
+                return "symlink outside the scan root"
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    if size > max_bytes:
+        return f"too large ({size} bytes > {max_bytes})"
+    return ""
