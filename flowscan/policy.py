@@ -20,7 +20,9 @@ import yaml
 
 from flowscan.model import LEVELS, Finding, level_rank
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+# installed wheels carry rules/ inside the package; a source checkout has it at the root
+_BUNDLED = Path(__file__).resolve().parent / "rules"
+RULES_DIR = _BUNDLED if _BUNDLED.is_dir() else Path(__file__).resolve().parent.parent / "rules"
 DEFAULT_POLICY_PATH = RULES_DIR / "policy.yaml"
 SCHEMA_PATH = RULES_DIR / "schema" / "policy.schema.json"
 
