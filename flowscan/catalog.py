@@ -229,7 +229,7 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
 
 def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, Any]] | None = None
                  ) -> Catalog:
-    from flowscan.policy import Policy
+    from flowscan.policy import Policy, PolicyError
     from flowscan.taxonomy import Taxonomy
 
     base = directory or rules_dir()
@@ -251,6 +251,11 @@ def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, An
     taxonomy = Taxonomy.from_dict(load_validated(tax_path, "taxonomy.schema.json"))
     digest.update(tax_path.read_bytes())
     pol_path = base / "policy.yaml"
-    policy = Policy.from_dict(load_validated(pol_path, "policy.schema.json"))
+    vendor_categories = {vid: str(v.get("category", "other")) for vid, v in vendors.items()}
+    try:
+        policy = Policy.from_dict(load_validated(pol_path, "policy.schema.json"),
+                                  vendor_categories=vendor_categories)
+    except PolicyError as exc:
+        raise RulesError(f"{pol_path}: {exc}") from None
     digest.update(pol_path.read_bytes())
     return Catalog(vendors, languages, taxonomy, policy, digest.hexdigest()[:16])

@@ -75,7 +75,7 @@ class Finding:
         finding is (file, scope, callee, vendor, data), never from where it is."""
         key = "\x1f".join(
             (self.span.path, self.scope, self.callee, self.vendor, self.kind, self.sink,
-             ",".join(self.categories))
+             ",".join(sorted(self.categories)))
         )
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 

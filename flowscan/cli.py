@@ -1,0 +1,143 @@
+"""The `flowscan` command. Heavy modules are imported inside commands so that
+`flowscan --version` and `--help` stay instant."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flowscan import __version__
+
+FORMATS = ("text", "json", "sarif")
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+class UsageFailure(click.ClickException):
+    exit_code = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="flowscan")
+@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Which personal data does this code send to which third party?"""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding is at or above this level.")
+@click.option("--include-tests", is_flag=True, help="Also scan test code.")
+@click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: CPUs).")
+@click.option("--exclude", multiple=True, help="gitignore-style pattern to leave out.")
+@click.option("--trace", is_flag=True, help="Text: show the path of each flow.")
+@click.option("--max-bytes", type=int, default=None, help="Skip files larger than this.")
+@click.pass_context
+def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None,
+         fail_on: str, include_tests: bool, jobs: int, exclude: tuple[str, ...], trace: bool,
+         max_bytes: int | None) -> None:
+    """Scan PATHS (default: the current directory) for personal data sent to vendors."""
+    from flowscan.policy import exit_code
+    from flowscan.reporters import REPORTERS
+    from flowscan.scan import Options, run_scan
+    from flowscan.targets import DEFAULT_MAX_BYTES
+
+    targets = list(paths) or [Path(".")]
+    for p in targets:
+        if not p.exists():
+            raise UsageFailure(f"no such file or directory: {p}")
+    catalog = _catalog()
+    options = Options(include_tests=include_tests, jobs=jobs, exclude=list(exclude),
+                      max_bytes=max_bytes or DEFAULT_MAX_BYTES)
+    result = run_scan(targets, options, catalog)
+    vendors = {vid: catalog.vendor_name(vid) for vid in catalog.vendors}
+    text = REPORTERS[fmt].render(result, catalog.policy, vendors=vendors, trace=trace)
+    _write(text, output)
+    ctx.exit(exit_code(result.findings, fail_on))
+
+
+@cli.group()
+def rules() -> None:
+    """The vendor catalog, data categories and policy rules."""
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+def rules_list(fmt: str) -> None:
+    """Vendors (languages, packages, sink counts) and data categories."""
+    import json
+
+    catalog = _catalog()
+    vendors = []
+    for vid in sorted(catalog.vendors):
+        v = catalog.vendors[vid]
+        langs = {}
+        for lang, spec in sorted((v.get("languages") or {}).items()):
+            langs[lang] = {"packages": sorted(spec.get("packages") or ()),
+                           "imports": sorted(spec.get("imports") or ()),
+                           "globals": sorted(spec.get("globals") or ()),
+                           "sinks": len(spec.get("sinks") or ())}
+        vendors.append({"id": vid, "name": v.get("name", vid), "category": v.get("category"),
+                        "tier": v.get("tier", "sinks"), "hosts": sorted(v.get("hosts") or ()),
+                        "languages": langs})
+    tax = catalog.taxonomy
+    categories = [{"id": c, "title": tax.title(c), "fideslang": tax.fideslang(c)}
+                  for c in tax.categories]
+    if fmt == "json":
+        click.echo(json.dumps({"vendors": vendors, "categories": categories}, indent=2))
+        return
+    click.echo(f"{len(vendors)} vendors")
+    for v in vendors:
+        langs = ", ".join(f"{lang} ({info['sinks']} sinks: {', '.join(info['packages'])})"
+                          for lang, info in v["languages"].items())
+        click.echo(f"  {v['id']:<22} {v['name']:<24} {langs}")
+    click.echo(f"{len(categories)} data categories")
+    for c in categories:
+        click.echo(f"  {c['id']:<16} {c['title']}")
+
+
+def _catalog() -> Any:
+    from flowscan.catalog import RulesError, load_catalog
+
+    try:
+        return load_catalog()
+    except RulesError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, "utf-8")
+    except OSError as exc:
+        raise UsageFailure(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="flowscan", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"flowscan: internal error: {type(exc).__name__}: {exc} "
+                   "(run with --debug for the traceback)", err=True)
+        return 2
+    return 0

@@ -1,0 +1,45 @@
+"""Every fixture app is scanned and compared with its inline expectations, both ways:
+each `expect(...)` line must be reported with exactly its categories, and nothing may
+be reported anywhere else (`clean:` lines are the traps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowscan.expectations import compare, read_fixture
+from flowscan.scan import Options, run_scan
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ROOTS = sorted([FIXTURES / "demo", *(FIXTURES / "apps").iterdir(),
+                *(FIXTURES / "vendors").iterdir()])
+ROOTS = [r for r in ROOTS if r.is_dir()]
+
+
+@pytest.mark.parametrize("root", ROOTS, ids=[r.relative_to(FIXTURES).as_posix() for r in ROOTS])
+def test_fixture(root: Path, catalog) -> None:
+    fixture = read_fixture(root)
+    assert fixture.expected or fixture.clean_lines, f"{root} carries no expectations"
+    result = run_scan([root], Options(jobs=1), catalog)
+    cmp = compare(fixture, result.findings)
+    problems = [f"missed {e.path}:{e.line} {e.vendor}{list(e.categories)} (got {got})"
+                for e, got in cmp.false_negatives]
+    problems += [f"unexpected {f.span.path}:{f.span.line} {f.vendor}{list(f.categories)}"
+                 f" fields={list(f.fields)}" for f in cmp.false_positives]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_vendor_with_sinks_has_a_fixture(catalog) -> None:
+    missing = []
+    for vid, vendor in sorted(catalog.vendors.items()):
+        if vendor.get("tier", "sinks") != "sinks":
+            continue
+        for lang, spec in (vendor.get("languages") or {}).items():
+            if not spec.get("sinks"):
+                continue
+            ext = (".py",) if lang == "python" else (".ts", ".tsx", ".js", ".jsx", ".mjs")
+            vdir = FIXTURES / "vendors" / vid
+            if not vdir.is_dir() or not any(p.suffix in ext for p in vdir.rglob("*")):
+                missing.append(f"{vid} ({lang})")
+    assert not missing, "vendors without a fixture: " + ", ".join(missing)
