@@ -1,0 +1,366 @@
+"""The personal-data taxonomy: which names, literal values and callees carry personal data.
+
+`rules/taxonomy.yaml` is data; this module compiles it once into a `Taxonomy` whose
+lookups are cached, because the analysis asks about the same few thousand names millions
+of times. Validation against `rules/schema/taxonomy.schema.json` is the caller's job
+(flowscan/catalog.py), so that every rules file reports errors the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "DEFAULT_TAXONOMY_PATH",
+    "Classification",
+    "Taxonomy",
+    "load_taxonomy",
+    "normalise",
+]
+
+DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parent.parent / "rules" / "taxonomy.yaml"
+
+_ACRONYM = re.compile(r"([A-Z]{2,})([A-Z][a-z])")  # IPAddress -> IP_Address, not IPv4
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")  # firstName -> first_Name, userID -> user_ID
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")  # $email, x-forwarded-for, a.b, __id__
+_CARD_CHARS = re.compile(r"[ -]")
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
+
+_PERSON, _PART, _NON_PERSON = 1, 2, 3
+_CACHE_SIZE = 1 << 20
+
+
+@lru_cache(maxsize=1 << 18)
+def normalise(identifier: str) -> str:
+    """Lowercase snake case, so that one regex covers every spelling of a name.
+
+    ``firstName``, ``first-name``, ``FIRST_NAME`` and ``$first_name`` all give
+    ``first_name``; ``IPAddress`` gives ``ip_address``; digits stay attached.
+    """
+    s = _ACRONYM.sub(r"\1_\2", identifier)
+    s = _CAMEL.sub(r"\1_\2", s)
+    return _NON_ALNUM.sub("_", s).strip("_").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Why an identifier is personal data.
+
+    ``pattern`` is the taxonomy regex that matched; ``contextual`` says it was an
+    ambiguous name that counted only because of ``context``, the normalised words read
+    before it (``user`` for ``user.name``, ``customer`` for ``customer_name``).
+    """
+
+    category: str
+    pattern: str
+    contextual: bool
+    context: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    category: str
+    source: str
+    regex: re.Pattern[str]
+
+
+def _compile(source: str, where: str) -> re.Pattern[str]:
+    """Compile one taxonomy regex, naming its place in the file when it is broken."""
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise ValueError(f"taxonomy: {where}: invalid regex {source!r}: {exc}") from exc
+
+
+def _alternation(patterns: Sequence[_Pattern], tag: str) -> re.Pattern[str] | None:
+    """One regex for many: a named group per pattern says which one matched, in order."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?P<{tag}{i}>{p.source})" for i, p in enumerate(patterns)))
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _luhn_ok(digits: str) -> bool:
+    """Card numbers carry a Luhn check digit; random digit runs mostly do not."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _iban_ok(compact: str) -> bool:
+    """IBANs carry an ISO 7064 mod-97 check; uppercase constants of that shape do not."""
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _checksum_ok(value: str) -> bool:
+    """Reject literal matches whose shape carries a checksum that fails."""
+    compact = _CARD_CHARS.sub("", value)
+    if compact.isdigit() and 12 <= len(compact) <= 19:
+        return _luhn_ok(compact)
+    if _IBAN_SHAPE.fullmatch(compact):
+        return _iban_ok(compact)
+    return True
+
+
+class Taxonomy:
+    """The compiled taxonomy. Build it with `Taxonomy.from_dict` or `load_taxonomy`."""
+
+    __slots__ = (
+        "_data",
+        "_ids",
+        "_meta",
+        "_fields",
+        "_fields_re",
+        "_contextual",
+        "_contextual_re",
+        "_exclude",
+        "_words",
+        "_max_words",
+        "_literals",
+        "_sanitiser_re",
+        "_sanitiser_dotted_re",
+        "_classify_cached",
+        "_literal_cached",
+        "_sanitiser_cached",
+    )
+
+    normalise = staticmethod(normalise)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+        categories: Mapping[str, Mapping[str, Any]] = data["categories"]
+        self._ids: tuple[str, ...] = tuple(categories)
+        self._meta: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        self._fields: list[_Pattern] = []
+        self._contextual: list[_Pattern] = []
+        self._exclude: dict[str, re.Pattern[str]] = {}
+        for cat, spec in categories.items():
+            self._meta[cat] = (
+                spec["title"],
+                spec.get("description", ""),
+                tuple(spec["fideslang"]),
+            )
+            for kind, out in (("fields", self._fields), ("contextual", self._contextual)):
+                for i, src in enumerate(spec.get(kind) or ()):
+                    out.append(_Pattern(cat, src, _compile(src, f"categories.{cat}.{kind}[{i}]")))
+            excludes = spec.get("exclude") or ()
+            for i, src in enumerate(excludes):
+                _compile(src, f"categories.{cat}.exclude[{i}]")
+            if excludes:
+                self._exclude[cat] = re.compile("|".join(f"(?:{s})" for s in excludes))
+        self._fields_re = _alternation(self._fields, "f")
+        self._contextual_re = _alternation(self._contextual, "c")
+
+        self._words: dict[str, int] = {}
+        for key, kind in (
+            ("non_person_contexts", _NON_PERSON),
+            ("person_part_contexts", _PART),
+            ("person_contexts", _PERSON),
+        ):
+            for word in data.get(key) or ():
+                self._words[normalise(word)] = kind
+        self._max_words = max((w.count("_") + 1 for w in self._words), default=1)
+
+        self._literals: list[tuple[str, re.Pattern[str]]] = []
+        for cat, value in (data.get("literals") or {}).items():
+            for i, src in enumerate(_as_list(value)):
+                self._literals.append((cat, _compile(src, f"literals.{cat}[{i}]")))
+
+        sanitisers = _as_list(data.get("sanitisers"))
+        for i, src in enumerate(sanitisers):
+            _compile(src, f"sanitisers[{i}]")
+        dotted = [s for s in sanitisers if r"\." in s]
+        self._sanitiser_re = re.compile("|".join(f"(?:{s})" for s in sanitisers) or "(?!)")
+        self._sanitiser_dotted_re = re.compile("|".join(f"(?:{s})" for s in dotted) or "(?!)")
+
+        # Per-instance caches: the analysis repeats the same questions.
+        self._classify_cached: Callable[[str, str | None], Classification | None]
+        self._classify_cached = lru_cache(maxsize=_CACHE_SIZE)(self._classify)
+        self._literal_cached: Callable[[str], str | None]
+        self._literal_cached = lru_cache(maxsize=1 << 16)(self._classify_literal)
+        self._sanitiser_cached: Callable[[str], bool]
+        self._sanitiser_cached = lru_cache(maxsize=1 << 16)(self._is_sanitiser)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Taxonomy:
+        """Compile an already validated taxonomy document (the parsed YAML)."""
+        return cls(data)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as its source document: worker processes recompile, caches stay local."""
+        return (Taxonomy.from_dict, (self._data,))
+
+    # -- metadata ---------------------------------------------------------------
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Category ids, in file order (the contract's order)."""
+        return self._ids
+
+    def title(self, category: str) -> str:
+        return self._meta[category][0]
+
+    def description(self, category: str) -> str:
+        return self._meta[category][1]
+
+    def fideslang(self, category: str) -> list[str]:
+        """fideslang data category keys, for exports that speak fideslang."""
+        return list(self._meta[category][2])
+
+    # -- identifiers ------------------------------------------------------------
+
+    def classify(self, field: str, context: str | None = None) -> Classification | None:
+        """The category of a field read from an object named ``context``, or None.
+
+        ``classify("name", "user")`` is ``name``; ``classify("name", "product")`` and
+        ``classify("name")`` are None. ``context`` may be dotted (``request.user``).
+        """
+        return self._classify_cached(field, context or None)
+
+    def _classify(self, field: str, context: str | None) -> Classification | None:
+        name = normalise(field)
+        if not name:
+            return None
+        ctx_tokens = normalise(context).split("_") if context else []
+        ctx_tokens = [t for t in ctx_tokens if t]
+        tokens = ctx_tokens + name.split("_")
+        # Vetoes see the field alone and the field spelled with its object (company.phone
+        # is checked as company_phone too).
+        targets = (name, "_".join(tokens)) if ctx_tokens else (name,)
+        vetoes: dict[str, bool] = {}
+
+        def vetoed(cat: str) -> bool:
+            if cat not in vetoes:
+                rx = self._exclude.get(cat)
+                vetoes[cat] = rx is not None and any(rx.fullmatch(t) for t in targets)
+            return vetoes[cat]
+
+        reserved = field.lstrip()[:1] == "$"  # Mixpanel-style reserved person property
+        for k in range(len(tokens)):
+            head = "_".join(tokens[k:])
+            prefix = "_".join(tokens[:k]) or None
+            hit = self._first(self._fields_re, self._fields, head, vetoed)
+            if hit is not None:
+                return Classification(hit.category, hit.source, False, prefix)
+            hit = self._first(self._contextual_re, self._contextual, head, vetoed)
+            if hit is None:
+                continue
+            person = self._decide(tokens[:k])
+            if person is None and reserved and k == len(ctx_tokens):
+                person = True
+            if person:
+                return Classification(hit.category, hit.source, True, prefix)
+        return None
+
+    @staticmethod
+    def _first(
+        combined: re.Pattern[str] | None,
+        patterns: Sequence[_Pattern],
+        head: str,
+        vetoed: Callable[[str], bool],
+    ) -> _Pattern | None:
+        """The first pattern, in file order, that fullmatches ``head`` and is not vetoed."""
+        if combined is None:
+            return None
+        m = combined.fullmatch(head)
+        if m is None:
+            return None
+        first = patterns[int(m.lastgroup[1:])]  # type: ignore[index]
+        if not vetoed(first.category):
+            return first
+        # Rare: the first match is vetoed; look for a later one in another category.
+        for p in patterns:
+            if p.category != first.category and p.regex.fullmatch(head) and not vetoed(p.category):
+                return p
+        return None
+
+    def _word_kind(self, word: str) -> int | None:
+        kind = self._words.get(word)
+        if kind is None and word.endswith("s"):
+            for stem in (word[:-3] + "y" if word.endswith("ies") else "", word[:-2], word[:-1]):
+                if stem and (kind := self._words.get(stem)) is not None:
+                    break
+        return kind
+
+    def _decide(self, tokens: Sequence[str]) -> bool | None:
+        """Does this context name a person? The right-most decisive word wins.
+
+        Person and non-person words decide at once (``user_product``: product, no);
+        parts of a person (address, billing) count only if nothing left of them decides
+        (``company_address``: company, no). None: no context word at all.
+        """
+        part = False
+        i = len(tokens)
+        while i > 0:
+            size, kind = 1, None
+            for n in range(min(self._max_words, i), 0, -1):
+                kind = self._word_kind("_".join(tokens[i - n : i]))
+                if kind is not None:
+                    size = n
+                    break
+            if kind == _PERSON:
+                return True
+            if kind == _NON_PERSON:
+                return False
+            part = part or kind == _PART
+            i -= size
+        return True if part else None
+
+    # -- literals and sanitisers -------------------------------------------------
+
+    def classify_literal(self, text: str) -> str | None:
+        """The category of a string value written in code (``"a@b.com"``: email)."""
+        return self._literal_cached(text)
+
+    def _classify_literal(self, text: str) -> str | None:
+        value = text.strip()
+        if not value:
+            return None
+        for cat, rx in self._literals:
+            m = rx.search(value)
+            if m is not None and _checksum_ok(m.group(0)):
+                return cat
+        return None
+
+    def is_sanitiser(self, callee: str) -> bool:
+        """Does calling ``callee`` (dotted, e.g. ``hashlib.sha256``) clean its argument?"""
+        return self._sanitiser_cached(callee)
+
+    def _is_sanitiser(self, callee: str) -> bool:
+        segments = [s for s in (normalise(part) for part in callee.split(".")) if s]
+        if not segments:
+            return False
+        if self._sanitiser_re.fullmatch(segments[-1]):
+            return True
+        return self._sanitiser_dotted_re.fullmatch(".".join(segments)) is not None
+
+    def cache_clear(self) -> None:
+        """Drop cached answers (tests, long-lived processes that reload rules)."""
+        for cached in (self._classify_cached, self._literal_cached, self._sanitiser_cached):
+            cached.cache_clear()  # type: ignore[attr-defined]
+
+
+def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
+    """Read and compile a taxonomy file without schema validation (see flowscan/catalog.py)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a taxonomy file must be a mapping")
+    return Taxonomy.from_dict(data)
