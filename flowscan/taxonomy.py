@@ -33,7 +33,8 @@ _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")  # $email, x-forwarded-for, a.b, __id_
 _CARD_CHARS = re.compile(r"[ -]")
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
 
-_PERSON, _PART, _NON_PERSON = 1, 2, 3
+_PERSON, _PART, _NON_PERSON, _TRANSPARENT = 1, 2, 3, 4
+_TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")  # user1 -> user
 _CACHE_SIZE = 1 << 20
 
 
@@ -170,6 +171,7 @@ class Taxonomy:
 
         self._words: dict[str, int] = {}
         for key, kind in (
+            ("transparent_contexts", _TRANSPARENT),
             ("non_person_contexts", _NON_PERSON),
             ("person_part_contexts", _PART),
             ("person_contexts", _PERSON),
@@ -292,19 +294,27 @@ class Taxonomy:
         return None
 
     def _word_kind(self, word: str) -> int | None:
+        """The kind of a context word, also in the plural (users) or numbered (user2)."""
         kind = self._words.get(word)
-        if kind is None and word.endswith("s"):
-            for stem in (word[:-3] + "y" if word.endswith("ies") else "", word[:-2], word[:-1]):
-                if stem and (kind := self._words.get(stem)) is not None:
-                    break
-        return kind
+        if kind is not None or word.isdigit():
+            return _TRANSPARENT if kind is None else kind
+        word = _TRAILING_DIGITS.sub("", word)
+        stems = [word]
+        if word.endswith("s"):
+            stems += [word[:-3] + "y" if word.endswith("ies") else "", word[:-2], word[:-1]]
+        for stem in stems:
+            if stem and (kind := self._words.get(stem)) is not None:
+                return kind
+        return None
 
     def _decide(self, tokens: Sequence[str]) -> bool | None:
-        """Does this context name a person? The right-most decisive word wins.
+        """Does this context name a person? Read right to left, the owner is the last noun.
 
-        Person and non-person words decide at once (``user_product``: product, no);
-        parts of a person (address, billing) count only if nothing left of them decides
-        (``company_address``: company, no). None: no context word at all.
+        Transparent words (data, current) are skipped; a person word says yes; a
+        non-person word or an unknown noun says no (``user_product``, and
+        ``user_subscription`` whose id is the subscription's); parts of a person
+        (address, billing) say yes unless a word left of them says no
+        (``company_address``). None: nothing but transparent words.
         """
         part = False
         i = len(tokens)
@@ -317,7 +327,7 @@ class Taxonomy:
                     break
             if kind == _PERSON:
                 return True
-            if kind == _NON_PERSON:
+            if kind is None or kind == _NON_PERSON:
                 return False
             part = part or kind == _PART
             i -= size
