@@ -6,6 +6,7 @@ applies in both. Every file passed over is recorded with its reason."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -126,10 +127,8 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
             continue
         name = rel.rsplit("/", 1)[-1]
         if name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json")):
-            try:
+            with contextlib.suppress(OSError):
                 targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
-            except OSError:
-                pass
         ext = name[name.rfind("."):].lower() if "." in name else ""
         if ext not in EXTENSIONS:
             continue

@@ -80,11 +80,13 @@ def _compile(source: str, where: str) -> re.Pattern[str]:
         raise ValueError(f"taxonomy: {where}: invalid regex {source!r}: {exc}") from exc
 
 
-def _alternation(patterns: Sequence[_Pattern], tag: str) -> re.Pattern[str] | None:
-    """One regex for many: a named group per pattern says which one matched, in order."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?P<{tag}{i}>{p.source})" for i, p in enumerate(patterns)))
+def _alternation(sources: Sequence[str]) -> re.Pattern[str]:
+    """One regex for many, to reject the usual non-match in a single call.
+
+    Groups are non-capturing on purpose: a capturing group per branch defeats the
+    engine's first-literal check on each branch and makes a miss ~15x slower.
+    """
+    return re.compile("|".join(f"(?:{s})" for s in sources) or "(?!)")
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -138,6 +140,7 @@ class Taxonomy:
         "_sanitiser_re",
         "_sanitiser_dotted_re",
         "_classify_cached",
+        "_head_cached",
         "_literal_cached",
         "_sanitiser_cached",
     )
@@ -165,9 +168,9 @@ class Taxonomy:
             for i, src in enumerate(excludes):
                 _compile(src, f"categories.{cat}.exclude[{i}]")
             if excludes:
-                self._exclude[cat] = re.compile("|".join(f"(?:{s})" for s in excludes))
-        self._fields_re = _alternation(self._fields, "f")
-        self._contextual_re = _alternation(self._contextual, "c")
+                self._exclude[cat] = _alternation(excludes)
+        self._fields_re = _alternation([p.source for p in self._fields])
+        self._contextual_re = _alternation([p.source for p in self._contextual])
 
         self._words: dict[str, int] = {}
         for key, kind in (
@@ -189,12 +192,14 @@ class Taxonomy:
         for i, src in enumerate(sanitisers):
             _compile(src, f"sanitisers[{i}]")
         dotted = [s for s in sanitisers if r"\." in s]
-        self._sanitiser_re = re.compile("|".join(f"(?:{s})" for s in sanitisers) or "(?!)")
-        self._sanitiser_dotted_re = re.compile("|".join(f"(?:{s})" for s in dotted) or "(?!)")
+        self._sanitiser_re = _alternation(sanitisers)
+        self._sanitiser_dotted_re = _alternation(dotted)
 
         # Per-instance caches: the analysis repeats the same questions.
         self._classify_cached: Callable[[str, str | None], Classification | None]
         self._classify_cached = lru_cache(maxsize=_CACHE_SIZE)(self._classify)
+        self._head_cached: Callable[[str], tuple[_Pattern | None, _Pattern | None]]
+        self._head_cached = lru_cache(maxsize=_CACHE_SIZE)(self._head_hits)
         self._literal_cached: Callable[[str], str | None]
         self._literal_cached = lru_cache(maxsize=1 << 16)(self._classify_literal)
         self._sanitiser_cached: Callable[[str], bool]
@@ -258,10 +263,11 @@ class Taxonomy:
         for k in range(len(tokens)):
             head = "_".join(tokens[k:])
             prefix = "_".join(tokens[:k]) or None
-            hit = self._first(self._fields_re, self._fields, head, vetoed)
+            field_hit, contextual_hit = self._head_cached(head)
+            hit = self._pick(field_hit, self._fields, head, vetoed)
             if hit is not None:
                 return Classification(hit.category, hit.source, False, prefix)
-            hit = self._first(self._contextual_re, self._contextual, head, vetoed)
+            hit = self._pick(contextual_hit, self._contextual, head, vetoed)
             if hit is None:
                 continue
             person = self._decide(tokens[:k])
@@ -271,21 +277,32 @@ class Taxonomy:
                 return Classification(hit.category, hit.source, True, prefix)
         return None
 
+    def _head_hits(self, head: str) -> tuple[_Pattern | None, _Pattern | None]:
+        """The first field and contextual patterns (file order) fullmatching ``head``.
+
+        Cached apart from vetoes and contexts: the same suffixes (name, id, email) recur
+        under many prefixes and objects, and one alternation match costs microseconds.
+        """
+        hits: list[_Pattern | None] = []
+        for combined, patterns in (
+            (self._fields_re, self._fields),
+            (self._contextual_re, self._contextual),
+        ):
+            found = None
+            if combined.fullmatch(head):
+                found = next((p for p in patterns if p.regex.fullmatch(head)), None)
+            hits.append(found)
+        return hits[0], hits[1]
+
     @staticmethod
-    def _first(
-        combined: re.Pattern[str] | None,
+    def _pick(
+        first: _Pattern | None,
         patterns: Sequence[_Pattern],
         head: str,
         vetoed: Callable[[str], bool],
     ) -> _Pattern | None:
-        """The first pattern, in file order, that fullmatches ``head`` and is not vetoed."""
-        if combined is None:
-            return None
-        m = combined.fullmatch(head)
-        if m is None:
-            return None
-        first = patterns[int(m.lastgroup[1:])]  # type: ignore[index]
-        if not vetoed(first.category):
+        """``first`` unless its category is vetoed; then a later match in another one."""
+        if first is None or not vetoed(first.category):
             return first
         # Rare: the first match is vetoed; look for a later one in another category.
         for p in patterns:
@@ -363,7 +380,12 @@ class Taxonomy:
 
     def cache_clear(self) -> None:
         """Drop cached answers (tests, long-lived processes that reload rules)."""
-        for cached in (self._classify_cached, self._literal_cached, self._sanitiser_cached):
+        for cached in (
+            self._classify_cached,
+            self._head_cached,
+            self._literal_cached,
+            self._sanitiser_cached,
+        ):
             cached.cache_clear()  # type: ignore[attr-defined]
 
 

@@ -10,8 +10,6 @@ pass per call."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
 
 from flowscan import ir
 from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.values import (
-    CLEAN, EMPTY, ParamLabel, Source, Val, flatten, join, join_all, taint_only,
+    CLEAN,
+    EMPTY,
+    ParamLabel,
+    Source,
+    Val,
+    flatten,
+    join,
+    join_all,
+    taint_only,
 )
 from flowscan.catalog import Sink
 from flowscan.model import Span, Step
@@ -268,9 +276,9 @@ class Frame:
         if v.fields is not None and name in v.fields:
             return v.fields[name]
         out = EMPTY
-        if v.labels:
-            out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
-                                for lab in v.labels))
+        params = frozenset(lab.child(name) for lab in v.labels if isinstance(lab, ParamLabel))
+        if params:  # a field of a caller's value: the caller's side decides what it holds
+            out = Val(params)
         if v.refs:
             refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
             out = join(out, Val(refs=refs))

@@ -23,7 +23,8 @@ def python_module_name(path: str) -> str:
 class Resolver:
     paths: set[str]
     py_suffix: dict[str, list[str]] = field(default_factory=dict)
-    aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (dir, pattern, targets)
+    # (base directory, pattern, targets) from tsconfig.json `paths`
+    aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     @classmethod
     def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:

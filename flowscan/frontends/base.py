@@ -96,9 +96,7 @@ def string_value(lowering: Lowering, node: Any) -> str | None:
     parts: list[str] = []
     for child in node.named_children:
         t = child.type
-        if t in ("string_content", "string_fragment"):
-            parts.append(lowering.text(child))
-        elif t == "escape_sequence":
+        if t in ("string_content", "string_fragment") or t == "escape_sequence":
             parts.append(lowering.text(child))
         elif t in ("string_start", "string_end"):
             continue

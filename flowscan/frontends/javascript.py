@@ -111,7 +111,8 @@ class JsLowering(Lowering):
                         if isinstance(key, str):
                             self.exports.append(ir.Export(key, v))
                 return
-            if ltext.startswith(("module.exports.", "exports.")) and left.type == "member_expression":
+            if ltext.startswith(("module.exports.", "exports.")) \
+                    and left.type == "member_expression":
                 prop = left.child_by_field_name("property")
                 if prop is not None:
                     self.exports.append(ir.Export(self.text(prop), value))
@@ -167,7 +168,8 @@ class JsLowering(Lowering):
 
     def require_of(self, value: Any) -> str | None:
         """`require('x')` (possibly awaited `import('x')`) -> 'x'."""
-        while value.type in ("await_expression", "parenthesized_expression") and value.named_child_count:
+        while value.type in ("await_expression", "parenthesized_expression") \
+                and value.named_child_count:
             value = value.named_children[0]
         if value.type != "call_expression":
             return None

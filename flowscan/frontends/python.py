@@ -98,7 +98,8 @@ class PythonLowering(Lowering):
         if value.type == "as_pattern":
             inner = value.named_children[0]
             alias = value.child_by_field_name("alias")
-            target = alias.named_children[0] if alias is not None and alias.named_child_count else None
+            target = (alias.named_children[0]
+                      if alias is not None and alias.named_child_count else None)
             if target is not None:
                 out.append(ir.Assign(self.target(target), self.expr(inner), weak))
                 return
