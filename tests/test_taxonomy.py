@@ -277,6 +277,8 @@ def test_classify_literal(taxonomy: Taxonomy, text: str, expected: str | None) -
         ("fernet.encrypt", True),
         ("tokenize_pii", True),
         ("truncate_ip", True),
+        ("truncate_id", True),
+        ("truncate_text", False),
         ("strip_pii", True),
         ("uuid.uuid5", True),
         ("truncate", False),
