@@ -132,6 +132,9 @@ class Program:
             v = self.module_global(path, name, unit)
             if v is not None:
                 return v
+            for imp in module.imports:  # re-exported imports: `from .client import mp`
+                if imp.local == name:
+                    return self.import_value(module, imp, unit, seen | {path})
             sub = self.resolver.python_submodule(path, name)
             if sub is not None and sub in self.modules:
                 return Val(mods=frozenset({sub}))

@@ -24,16 +24,15 @@ if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
 
 GLOBAL_OBJECTS = {"window", "globalThis", "global"}
-NO_PROPAGATION = {
-    "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "int",
-    "float", "count", "index", "startswith", "endswith", "isdigit", "exists", "includes",
-    "indexOf", "test", "has", "length", "Boolean", "Number", "parseInt", "parseFloat",
-    "isArray", "print", "sleep", "setTimeout", "sum", "min", "max", "range", "enumerate",
-    "zip", "sorted", "reversed", "filter", "any", "all", "round", "abs",
+NO_PROPAGATION = {  # calls whose result says something about a value, never the value
+    "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "count",
+    "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
+    "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
+    "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
 }
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
-           "values", "keys", "entries", "clone", "structuredClone"}
+           "values", "entries", "clone", "structuredClone"}
 SINK_KEY = tuple[str, int, int, str]
 
 
@@ -276,9 +275,14 @@ class Frame:
         if v.fields is not None and name in v.fields:
             return v.fields[name]
         out = EMPTY
-        params = frozenset(lab.child(name) for lab in v.labels if isinstance(lab, ParamLabel))
-        if params:  # a field of a caller's value: the caller's side decides what it holds
-            out = Val(params)
+        # A part of a personal value is personal (birthday.year); a field of an object
+        # built from personal data is not (fields is {} for those). A field of a
+        # caller's value is whatever the caller's side holds there.
+        labels = frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
+                           for lab in v.labels
+                           if isinstance(lab, ParamLabel) or v.fields is None)
+        if labels:
+            out = Val(labels)
         if v.refs:
             refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
             out = join(out, Val(refs=refs))
@@ -296,7 +300,8 @@ class Frame:
                 out = join(out, found)
         for mod in sorted(v.mods):
             out = join(out, self.prog.module_export(mod, name, self.unit))
-        if pos is not None and not v.refs and not v.mods and not v.classes and (
+        vendor_object = any(vendor for vendor, _ in v.refs)
+        if pos is not None and not vendor_object and not v.mods and not v.classes and (
                 v.fields is None or v.labels):
             c = self.prog.tax.classify(name, self.context_of(obj) or None)
             if c is not None:
@@ -309,6 +314,8 @@ class Frame:
         if v.fields is not None:
             if index is not None and index in v.fields:
                 return v.fields[index]
+            if not v.fields:  # an opaque holder: its items are opaque holders too
+                return Val(v.labels, {}) if v.labels else EMPTY
             return join(Val(v.labels), join_all(list(v.fields.values())))
         if v.labels:
             return Val(v.labels)
@@ -416,7 +423,9 @@ class Frame:
         labels: set[Any] = set()
         for p in parts:
             labels |= flatten(p)
-        return Val(frozenset(labels)) if labels else EMPTY
+        # An opaque result that holds the data: passed on whole it is personal, but its
+        # attributes are not (User(email=e).plan is not an email)
+        return Val(frozenset(labels), {}) if labels else EMPTY
 
     def library_call(self, e: ir.Call, path: str, args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
@@ -440,6 +449,17 @@ class Frame:
                 for fid, _ in args[cb.arg].funcs:
                     self.prog.bind_param(fid, cb.param, Val(refs=frozenset({(vendor, cb.binds)})))
         result = Val(refs=frozenset({(vendor, f"{path}()")}))
+        if sink is None:
+            # SDK builders and data objects (BaseEvent(...), Identify().set(k, v)) hold
+            # what they were given until a sink sends them
+            data = frozenset().union(*(flatten(v) for v in [*args, *(v for _, v in kwargs)]))
+            recv = e.func.obj if isinstance(e.func, ir.Attr) else None
+            if isinstance(recv, ir.Name) and recv.id in self.env and data:
+                self.env[recv.id] = join(self.env[recv.id], Val(data))
+            if recv is not None:
+                data |= self.expr(recv).labels
+            if data:
+                result = Val(data, refs=result.refs)
         binds = self.lang.returned(f"{path}()")
         if binds is not None:
             result = join(result, Val(refs=frozenset({(vendor, binds)})))
