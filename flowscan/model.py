@@ -96,6 +96,8 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     files: list[FileOutcome] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    # vendor id -> files importing its SDK (the data map's "imported?" column)
+    vendors_imported: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {"scanned": 0, "partial": 0, "skipped": 0}

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowscan import ir
 from flowscan.catalog import Catalog, load_catalog
+from flowscan.manifests import imported_vendors
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
 from flowscan.workers import FileFacts, init_worker, lower_again, read_file, use_catalog
@@ -61,7 +62,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                    + [FileOutcome(s.path, "skipped", "", s.reason) for s in targets.skipped])
     stats = {"files": float(len(targets.files)), "analysed": float(len(modules)),
              "seconds": time.perf_counter() - started}
-    return ScanResult(root, findings, files, stats)
+    imported = imported_vendors({rel: f.imports for rel, f in facts.items()}, catalog)
+    return ScanResult(root, findings, files, stats, imported)
 
 
 def _map_files(root: str, files: list[str], jobs: int, rules_dir: Path | None,
