@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 LEVELS = ("note", "warning", "error")  # ascending severity
 
@@ -98,6 +99,7 @@ class ScanResult:
     stats: dict[str, float] = field(default_factory=dict)
     # vendor id -> files importing its SDK (the data map's "imported?" column)
     vendors_imported: dict[str, list[str]] = field(default_factory=dict)
+    unused_ignores: list[Any] = field(default_factory=list)  # suppress.UnusedIgnore
 
     def counts(self) -> dict[str, int]:
         out = {"scanned": 0, "partial": 0, "skipped": 0}

@@ -4,21 +4,18 @@ whole-program analysis -> policy -> findings. The only module that knows all sta
 from __future__ import annotations
 
 import os
-import re
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowscan import ir
+from flowscan import ir, suppress
 from flowscan.catalog import Catalog, load_catalog
 from flowscan.manifests import imported_vendors
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
 from flowscan.workers import FileFacts, init_worker, lower_again, read_file, use_catalog
-
-IGNORE = re.compile(r"flowscan:\s*ignore(?:\[([^\]]*)\])?\s*(.*)")
 
 
 @dataclass
@@ -28,6 +25,7 @@ class Options:
     jobs: int = 0  # 0: one per CPU
     exclude: list[str] = field(default_factory=list)
     rules_dir: Path | None = None
+    report_unused_ignores: bool = False  # also look for stale ignores in unlowered files
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -57,13 +55,21 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     program = Program(modules, catalog, resolver)
     accs = program.run()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values() if acc.hits]
-    findings = sorted(_suppress(findings, modules))
+    findings, unused = suppress.apply(
+        findings, {rel: m.comments for rel, m in modules.items()},
+        {r.code: r.slug for r in catalog.policy.rules}, catalog.vendors)
+    if options.report_unused_ignores:  # files not lowered hold no findings: stale ignores
+        _, stale = suppress.apply([], suppress.text_comments(
+            root, [rel for rel, f in facts.items() if rel not in modules
+                   and f.outcome.status != "skipped"]), {})
+        unused = sorted(unused + stale)
+    findings = sorted(findings)
     files = sorted([f.outcome for f in facts.values()]
                    + [FileOutcome(s.path, "skipped", "", s.reason) for s in targets.skipped])
     stats = {"files": float(len(targets.files)), "analysed": float(len(modules)),
              "seconds": time.perf_counter() - started}
     imported = imported_vendors({rel: f.imports for rel, f in facts.items()}, catalog)
-    return ScanResult(root, findings, files, stats, imported)
+    return ScanResult(root, findings, files, stats, imported, unused)
 
 
 def _map_files(root: str, files: list[str], jobs: int, rules_dir: Path | None,
@@ -127,24 +133,3 @@ def _finding(acc: Any) -> Finding:
     categories = tuple(sorted({f.category for f in flows}))
     return Finding(acc.span, acc.vendor, acc.kind, acc.sink, acc.callee, acc.scope,
                    categories, tuple(sorted(flows))[:50], acc.confidence, acc.message)
-
-
-def _suppress(findings: list[Finding], modules: dict[str, ir.Module]) -> list[Finding]:
-    out = []
-    for f in findings:
-        module = modules.get(f.span.path)
-        reason = None
-        if module is not None:
-            for line in (f.span.line, f.span.line - 1):
-                text = module.comments.get(line)
-                m = IGNORE.search(text) if text else None
-                if m and (not m.group(1) or f.rule_id in _codes(m.group(1))
-                          or f.vendor in _codes(m.group(1))):
-                    reason = m.group(2).strip(" -:*/#") or "suppressed inline"
-                    break
-        out.append(replace(f, suppressed=reason) if reason else f)
-    return out
-
-
-def _codes(text: str) -> set[str]:
-    return {c.strip() for c in text.split(",") if c.strip()}

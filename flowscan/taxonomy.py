@@ -350,6 +350,12 @@ class Taxonomy:
             i -= size
         return True if part else None
 
+    def is_non_person(self, context: str) -> bool:
+        """Whether an object name says it is not a person (product, order, company)."""
+        tokens = [t for t in normalise(context).split("_") if t]
+        return self._decide(tokens) is False and any(
+            self._word_kind(t) == _NON_PERSON for t in tokens)
+
     # -- literals and sanitisers -------------------------------------------------
 
     def classify_literal(self, text: str) -> str | None:

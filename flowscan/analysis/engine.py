@@ -15,6 +15,7 @@ from flowscan import ir
 from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join
+from flowscan.analysis.walk import person_objects
 from flowscan.catalog import Catalog
 
 MAX_VISITS = 12  # per unit: a safety net, the lattice is finite anyway
@@ -55,6 +56,7 @@ class Program:
         self.queued: set[str] = set()
         self.visits: dict[str, int] = {}
         self.hosts = catalog.hosts()
+        self._persons: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------ driver
 
@@ -115,6 +117,12 @@ class Program:
             self.changed(fid)
 
     # ------------------------------------------------------------ shared stores
+
+    def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
+        found = self._persons.get(unit)
+        if found is None:
+            found = self._persons[unit] = person_objects(body, self.tax)
+        return found
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:
         self.depend(f"module:{path}", unit)
@@ -180,7 +188,9 @@ class Program:
         if imp.name is None:
             if module.language == "python":
                 return Val(mods=frozenset({target}))
-            return Val(mods=frozenset({target}))
+            # require('./x') is x's module.exports; `import * as x` its namespace
+            return join(Val(mods=frozenset({target})),
+                        self.module_export(target, "default", unit, seen))
         return self.module_export(target, imp.name, unit, seen)
 
     def class_attr(self, cid: str, name: str, unit: str, depth: int = 0) -> Val | None:

@@ -17,6 +17,7 @@ from flowscan.analysis.values import (
     join_all,
     taint_only,
 )
+from flowscan.analysis.walk import object_key
 from flowscan.catalog import Sink
 from flowscan.model import Span, Step
 
@@ -106,6 +107,7 @@ class Frame:
         cls = prog.classes.get(fn.cls) if fn is not None and fn.cls else None
         self.class_name = cls[0].name if cls is not None else ""
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
+        self.persons = prog.person_objects(unit, fn.body if fn is not None else module.body)
 
     # ------------------------------------------------------------ statements
 
@@ -242,7 +244,8 @@ class Frame:
             return self.obj(e)
         if isinstance(e, ir.Seq):
             vals = [self.expr(i) for i in e.items]
-            return Val(fields={str(i): v for i, v in enumerate(vals)}) if vals else CLEAN
+            return Val(fields={str(i): v for i, v in enumerate(vals)}, closed=True) \
+                if vals else CLEAN
         if isinstance(e, ir.Join):
             vals = [self.expr(p) for p in e.parts]
             labels = frozenset().union(*(flatten(v) for v in vals)) if vals else frozenset()
@@ -302,8 +305,12 @@ class Frame:
             out = join(out, self.prog.module_export(mod, name, self.unit))
         vendor_object = any(vendor for vendor, _ in v.refs)
         if pos is not None and not vendor_object and not v.mods and not v.classes and (
-                v.fields is None or v.labels):
-            c = self.prog.tax.classify(name, self.context_of(obj) or None)
+                not v.closed or v.labels):
+            ctx = self.context_of(obj)
+            c = self.prog.tax.classify(name, ctx or None)
+            if c is None and obj is not None and object_key(obj) in self.persons \
+                    and not self.prog.tax.is_non_person(ctx):
+                c = self.prog.tax.classify(name, "person")
             if c is not None:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
@@ -340,7 +347,7 @@ class Frame:
             else:
                 self.expr(key)
                 labels |= flatten(v)
-        return Val(frozenset(labels), fields)
+        return Val(frozenset(labels), fields, closed=True)
 
     # ------------------------------------------------------------ calls
 

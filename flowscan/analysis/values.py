@@ -54,7 +54,7 @@ Callable_ = tuple[str, "Val | None"]  # (function id, bound receiver)
 
 class Val:
     __slots__ = ("labels", "fields", "refs", "funcs", "classes", "insts", "mods", "text",
-                 "clean")
+                 "clean", "closed")
 
     def __init__(
         self,
@@ -67,6 +67,7 @@ class Val:
         mods: frozenset[str] = frozenset(),
         text: str | None = None,
         clean: bool = False,
+        closed: bool = False,
     ) -> None:
         self.labels = labels
         self.fields = fields
@@ -77,6 +78,7 @@ class Val:
         self.mods = mods
         self.text = text  # constant string value, when known
         self.clean = clean  # a literal or a sanitised value: never personal
+        self.closed = closed  # a literal dict/object/list: its keys are all known
 
     def is_empty(self) -> bool:
         return not (self.labels or self.fields or self.refs or self.funcs or self.classes
@@ -93,7 +95,7 @@ class Val:
         return (self.labels, fields, self.refs,
                 frozenset((f, r.key(depth + 1) if r is not None and depth < 2 else None)
                           for f, r in self.funcs),
-                self.classes, self.insts, self.mods, self.text, self.clean)
+                self.classes, self.insts, self.mods, self.text, self.clean, self.closed)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Val) and self.key() == other.key()
@@ -128,7 +130,7 @@ def join(a: Val, b: Val, depth: int = 0) -> Val:
     return Val(
         a.labels | b.labels, fields, a.refs | b.refs, a.funcs | b.funcs,
         a.classes | b.classes, a.insts | b.insts, a.mods | b.mods,
-        a.text if a.text == b.text else None, a.clean and b.clean,
+        a.text if a.text == b.text else None, a.clean and b.clean, a.closed and b.closed,
     )
 
 

@@ -1,0 +1,69 @@
+"""Small read-only walks over IR that the interpreter needs before it runs a unit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flowscan import ir
+
+PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
+
+
+def expressions(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Expr]:
+    stack: list[object] = []
+    for s in stmts:
+        stack.append(s.value)
+        if isinstance(s, ir.Assign):
+            stack.append(s.target)
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ir.Attr | ir.Index):
+            yield e
+            stack.append(e.obj)
+            if isinstance(e, ir.Index):
+                stack.append(e.key)
+        elif isinstance(e, ir.Call):
+            stack.append(e.func)
+            stack.extend(e.args)
+            stack.extend(v for _, v in e.kwargs)
+        elif isinstance(e, ir.Obj):
+            stack.extend(v for _, v in e.entries)
+        elif isinstance(e, ir.Seq | ir.Join | ir.Op):
+            stack.extend(e.items if isinstance(e, ir.Seq) else e.parts)
+        elif isinstance(e, ir.Spread):
+            stack.append(e.value)
+        elif isinstance(e, ir.DObj):
+            stack.extend(t for _, t in e.entries)
+        elif isinstance(e, ir.DSeq):
+            stack.extend(e.items)
+
+
+def object_key(e: ir.Expr, depth: int = 0) -> str | None:
+    """A stable name for the object an attribute is read from: `c`, `self.user`."""
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attr) and depth < 4:
+        inner = object_key(e.obj, depth + 1)
+        return f"{inner}.{e.name}" if inner is not None else None
+    return None
+
+
+def person_objects(stmts: tuple[ir.Stmt, ...], taxonomy: object) -> frozenset[str]:
+    """Objects from which a unit reads a field that only a person has (email, phone,
+    first name...): their ambiguous fields (`id`, `address`, `name`) are a person's too,
+    whatever the variable is called (`for c in customers: c.email, c.id`)."""
+    found: set[str] = set()
+    for e in expressions(stmts):
+        if isinstance(e, ir.Attr):
+            name = e.name
+        elif isinstance(e.key, ir.Str):
+            name = e.key.value
+        else:
+            continue
+        key = object_key(e.obj)
+        if key is None or key in found:
+            continue
+        c = taxonomy.classify(name, None)  # type: ignore[attr-defined]
+        if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:
+            found.add(key)
+    return frozenset(found)
