@@ -73,10 +73,11 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable across line moves and unrelated findings: built from what the
-        finding is (file, scope, callee, vendor, data), never from where it is."""
+        finding is (file, scope, callee, vendor, data and the fields carrying it), never
+        from where it is. Identical calls in one scope share it: baselines count them."""
         key = "\x1f".join(
             (self.span.path, self.scope, self.callee, self.vendor, self.kind, self.sink,
-             ",".join(sorted(self.categories)))
+             ",".join(sorted(self.categories)), ",".join(self.fields))
         )
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
