@@ -155,7 +155,28 @@ class Return:
     value: Expr
 
 
-Stmt = Assign | Eval | Return
+@dataclass(slots=True)
+class Branch:
+    """One of ``blocks`` runs (if/elif/else, match, switch, a loop body); with
+    ``may_skip`` possibly none. The analysis joins what each way leaves behind, so a
+    value overwritten on every way is clean again and one sanitised on one way only
+    is not."""
+
+    blocks: tuple[tuple[Stmt, ...], ...]
+    may_skip: bool = True
+
+
+@dataclass(slots=True)
+class Try:
+    """``body`` may stop anywhere: handlers start from what held before or after it."""
+
+    body: tuple[Stmt, ...]
+    handlers: tuple[tuple[Stmt, ...], ...] = ()
+    orelse: tuple[Stmt, ...] = ()
+    final: tuple[Stmt, ...] = ()
+
+
+Stmt = Assign | Eval | Return | Branch | Try
 
 
 # ---------------------------------------------------------------- definitions

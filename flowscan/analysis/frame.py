@@ -92,6 +92,19 @@ def last_name(e: ir.Expr) -> str:
     return ""
 
 
+def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
+    """What holds after control merges: a name bound on one way only may be unbound
+    (EMPTY) on another, so it is joined with nothing there."""
+    if len(envs) == 1:
+        return envs[0]
+    out: dict[str, Val] = {}
+    for name in {k for e in envs for k in e}:
+        vals = [e.get(name, EMPTY) for e in envs]
+        first = vals[0]
+        out[name] = first if all(v is first for v in vals) else join_all(vals)
+    return out
+
+
 class Frame:
     def __init__(self, prog: Program, module: ir.Module, fn: ir.Function | None,
                  unit: str) -> None:
@@ -136,8 +149,35 @@ class Frame:
                 self.assign(s.target, self.expr(s.value), s.weak)
             elif isinstance(s, ir.Eval):
                 self.expr(s.value)
-            else:
+            elif isinstance(s, ir.Return):
                 self.ret = join(self.ret, self.expr(s.value))
+            elif isinstance(s, ir.Branch):
+                self.branch(s)
+            else:
+                self.try_(s)
+
+    def run_from(self, env: dict[str, Val], stmts: tuple[ir.Stmt, ...]) -> dict[str, Val]:
+        self.env = dict(env)
+        self.block(stmts)
+        return self.env
+
+    def branch(self, s: ir.Branch) -> None:
+        start = self.env
+        ends = [self.run_from(start, b) for b in s.blocks]
+        if s.may_skip or not ends:
+            ends.append(start)
+        self.env = join_envs(ends)
+
+    def try_(self, s: ir.Try) -> None:
+        start = self.env
+        done = self.run_from(start, s.body)
+        if s.orelse:
+            done = self.run_from(done, s.orelse)
+        interrupted = join_envs([start, done])
+        ends = [done, *(self.run_from(interrupted, h) for h in s.handlers)]
+        self.env = join_envs(ends)
+        if s.final:
+            self.block(s.final)
 
     def assign(self, target: ir.Target, value: Val, weak: bool) -> None:
         if isinstance(target, ir.Name):
@@ -160,7 +200,8 @@ class Frame:
                         self.prog.set_class_attr(cid, key, value)
         elif isinstance(target, ir.DObj):
             for key, t in target.entries:
-                self.assign(t, self.attr(value, key, None, None), weak)
+                pos = t.pos if isinstance(t, ir.Name) and t.pos[0] else None
+                self.assign(t, self.attr(value, key, None, pos), weak)
             if target.rest is not None:
                 rest_fields = {k: v for k, v in (value.fields or {}).items()
                                if k not in {k for k, _ in target.entries}}

@@ -11,10 +11,22 @@ PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "
 
 def expressions(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Expr]:
     stack: list[object] = []
-    for s in stmts:
-        stack.append(s.value)
-        if isinstance(s, ir.Assign):
-            stack.append(s.target)
+    pending = list(stmts)
+    while pending:
+        s = pending.pop()
+        if isinstance(s, ir.Branch):
+            for b in s.blocks:
+                pending.extend(b)
+        elif isinstance(s, ir.Try):
+            pending.extend(s.body)
+            pending.extend(s.orelse)
+            pending.extend(s.final)
+            for h in s.handlers:
+                pending.extend(h)
+        else:
+            stack.append(s.value)
+            if isinstance(s, ir.Assign):
+                stack.append(s.target)
     while stack:
         e = stack.pop()
         if isinstance(e, ir.Attr | ir.Index):

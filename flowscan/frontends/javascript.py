@@ -61,30 +61,92 @@ class JsLowering(Lowering):
         elif t == "statement_block":
             for child in node.named_children:
                 self.stmt(child, weak, out)
-        elif t in ("for_in_statement",):
+        elif t == "if_statement":
+            self.if_stmt(node, out)
+        elif t in ("for_in_statement", "for_statement", "while_statement", "do_statement"):
+            body: list[ir.Stmt] = []
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and right is not None:
-                out.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), True))
+                body.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), True))
+            init = node.child_by_field_name("initializer")
+            if init is not None:
+                self.stmt(init, False, out)
+            for field_name in ("condition", "increment"):
+                part = node.child_by_field_name(field_name)
+                if part is not None and part.type != "empty_statement":
+                    body.append(ir.Eval(self.expr(part)))
+            block = node.child_by_field_name("body")
+            if block is not None:
+                self.stmt(block, False, body)
+            out.append(ir.Branch((tuple(body),), may_skip=t != "do_statement"))
+        elif t == "try_statement":
+            body_node = node.child_by_field_name("body")
+            body = []
+            if body_node is not None:
+                self.stmt(body_node, False, body)
+            handlers: list[tuple[ir.Stmt, ...]] = []
+            handler = node.child_by_field_name("handler")
+            if handler is not None:
+                hbody: list[ir.Stmt] = []
+                block = handler.child_by_field_name("body")
+                if block is not None:
+                    self.stmt(block, False, hbody)
+                handlers.append(tuple(hbody))
+            final: list[ir.Stmt] = []
+            finalizer = node.child_by_field_name("finalizer")
+            block = finalizer.child_by_field_name("body") if finalizer is not None else None
+            if block is not None:
+                self.stmt(block, False, final)
+            out.append(ir.Try(tuple(body), tuple(handlers), (), tuple(final)))
+        elif t == "switch_statement":
+            value = node.child_by_field_name("value")
+            if value is not None:
+                out.append(ir.Eval(self.expr(value)))
+            cases: list[tuple[ir.Stmt, ...]] = []
+            has_default = False
+            switch_body = node.child_by_field_name("body")
+            for case in switch_body.named_children if switch_body is not None else ():
+                has_default = has_default or case.type == "switch_default"
+                block: list[ir.Stmt] = []
+                for child in case.children_by_field_name("body"):
+                    self.stmt(child, False, block)
+                cases.append(tuple(block))
+            out.append(ir.Branch(tuple(cases), may_skip=not has_default))
+        elif t == "labeled_statement":
             body = node.child_by_field_name("body")
             if body is not None:
-                self.stmt(body, True, out)
-        elif t in TYPE_ONLY:
+                self.stmt(body, weak, out)
+        elif t in TYPE_ONLY or t in ("break_statement", "continue_statement"):
             return
-        elif t.endswith("_statement") or t.endswith("_clause") or t in (
-            "switch_body", "switch_case", "switch_default", "else_clause", "finally_clause",
-        ):
+        elif t == "throw_statement":
             for child in node.named_children:
-                ct = child.type
-                if ct in ("statement_block",) or ct.endswith("_statement") or ct.endswith(
-                    "_clause") or ct in DECLARATIONS or ct in ("switch_body", "switch_case",
-                                                               "switch_default"):
-                    self.stmt(child, True, out)
-                elif ct in ("identifier", "statement_identifier", "comment"):
-                    continue
-                else:
-                    out.append(ir.Eval(self.expr(child)))
+                out.append(ir.Eval(self.expr(child)))
         elif t != "ERROR":
             out.append(ir.Eval(self.expr(node)))
+
+    def if_stmt(self, node: Any, out: list[ir.Stmt]) -> None:
+        blocks: list[tuple[ir.Stmt, ...]] = []
+        may_skip = True
+        while node is not None:
+            cond = node.child_by_field_name("condition")
+            block: list[ir.Stmt] = [ir.Eval(self.expr(cond))] if cond is not None else []
+            consequence = node.child_by_field_name("consequence")
+            if consequence is not None:
+                self.stmt(consequence, False, block)
+            blocks.append(tuple(block))
+            alternative = node.child_by_field_name("alternative")
+            node = None
+            if alternative is not None:
+                inner = alternative.named_children[0] if alternative.named_child_count else None
+                if inner is not None and inner.type == "if_statement":
+                    node = inner
+                else:
+                    may_skip = False
+                    block = []
+                    for child in alternative.named_children:
+                        self.stmt(child, False, block)
+                    blocks.append(tuple(block))
+        out.append(ir.Branch(tuple(blocks), may_skip))
 
     def declarator(self, decl: Any, weak: bool, out: list[ir.Stmt]) -> None:
         name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")

@@ -7,11 +7,6 @@ from typing import Any
 from flowscan import ir
 from flowscan.frontends.base import MAX_DEPTH, Lowering, Parsed, pos_of, string_value
 
-BRANCHES = {
-    "if_statement", "elif_clause", "else_clause", "for_statement", "while_statement",
-    "try_statement", "except_clause", "finally_clause", "with_statement", "match_statement",
-    "case_clause", "block",
-}
 LITERALS = {"integer", "float", "true", "false", "none", "ellipsis"}
 TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
 
@@ -57,13 +52,33 @@ class PythonLowering(Lowering):
             self.import_stmt(node)
         elif t == "import_from_statement":
             self.import_from(node)
-        elif t == "for_statement":
+        elif t == "if_statement":
+            self.if_stmt(node, out)
+        elif t in ("for_statement", "while_statement"):
+            body: list[ir.Stmt] = []
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and right is not None:
-                out.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), weak=True))
-            for child in node.named_children:
-                if child.type in ("block", "else_clause"):
-                    out.extend(self.block(child, weak=True))
+                body.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), weak=True))
+            cond = node.child_by_field_name("condition")
+            if cond is not None:
+                body.append(ir.Eval(self.expr(cond)))
+            block = node.child_by_field_name("body")
+            if block is not None:
+                body.extend(self.block(block, False))
+            out.append(ir.Branch((tuple(body),), may_skip=True))
+            alternative = node.child_by_field_name("alternative")
+            if alternative is not None:
+                out.append(ir.Branch((tuple(self.clause_body(alternative)),), may_skip=True))
+        elif t == "try_statement":
+            self.try_stmt(node, out)
+        elif t == "match_statement":
+            subject = node.child_by_field_name("subject")
+            if subject is not None:
+                out.append(ir.Eval(self.expr(subject)))
+            body_node = node.child_by_field_name("body")
+            clauses = body_node.named_children if body_node is not None else []
+            cases = tuple(tuple(self.clause_body(c)) for c in clauses if c.type == "case_clause")
+            out.append(ir.Branch(cases, may_skip=True))
         elif t == "with_statement":
             for clause in node.named_children:
                 if clause.type == "with_clause":
@@ -73,23 +88,60 @@ class PythonLowering(Lowering):
                     out.extend(self.block(clause, weak))
         elif t == "comment":
             self.note_comment(node)
-        elif t in BRANCHES or t.endswith("_clause") or t.endswith("_statement"):
+        elif t in ("assert_statement", "delete_statement", "raise_statement", "print_statement",
+                   "exec_statement"):
             for child in node.named_children:
-                if child.type in ("block",) or child.type.endswith("_clause"):
-                    out.extend(self.block(child, weak=True))
-                elif child.type == "comment":
-                    self.note_comment(child)
-                elif child.type not in ("identifier",) and t in (
-                    "if_statement", "elif_clause", "while_statement", "match_statement",
-                    "assert_statement", "delete_statement", "raise_statement",
-                ):
-                    out.append(ir.Eval(self.expr(child)))
-                else:
-                    self.stmt(child, weak=True, out=out)
+                out.append(ir.Eval(self.expr(child)))
+        elif t in ("pass_statement", "break_statement", "continue_statement", "global_statement",
+                   "nonlocal_statement", "future_import_statement", "type_alias_statement"):
+            return
         elif t == "block":
             out.extend(self.block(node, weak))
         elif t != "ERROR":
             out.append(ir.Eval(self.expr(node)))
+
+    def clause_body(self, clause: Any) -> list[ir.Stmt]:
+        """The statements of an else/elif/except/finally/case clause."""
+        out: list[ir.Stmt] = []
+        for child in clause.named_children:
+            if child.type == "block":
+                out.extend(self.block(child, False))
+        return out
+
+    def if_stmt(self, node: Any, out: list[ir.Stmt]) -> None:
+        cond = node.child_by_field_name("condition")
+        if cond is not None:
+            out.append(ir.Eval(self.expr(cond)))
+        consequence = node.child_by_field_name("consequence")
+        blocks = [tuple(self.block(consequence, False)) if consequence is not None else ()]
+        has_else = False
+        for alt in node.children_by_field_name("alternative"):
+            if alt.type == "elif_clause":
+                c = alt.child_by_field_name("condition")
+                body = [ir.Eval(self.expr(c))] if c is not None else []
+                cons = alt.child_by_field_name("consequence")
+                if cons is not None:
+                    body.extend(self.block(cons, False))
+                blocks.append(tuple(body))
+            else:
+                has_else = True
+                blocks.append(tuple(self.clause_body(alt)))
+        out.append(ir.Branch(tuple(blocks), may_skip=not has_else))
+
+    def try_stmt(self, node: Any, out: list[ir.Stmt]) -> None:
+        body_node = node.child_by_field_name("body")
+        body = tuple(self.block(body_node, False)) if body_node is not None else ()
+        handlers: list[tuple[ir.Stmt, ...]] = []
+        orelse: tuple[ir.Stmt, ...] = ()
+        final: tuple[ir.Stmt, ...] = ()
+        for clause in node.named_children:
+            if clause.type in ("except_clause", "except_group_clause"):
+                handlers.append(tuple(self.clause_body(clause)))
+            elif clause.type == "else_clause":
+                orelse = tuple(self.clause_body(clause))
+            elif clause.type == "finally_clause":
+                final = tuple(self.clause_body(clause))
+        out.append(ir.Try(body, tuple(handlers), orelse, final))
 
     def with_item(self, item: Any, weak: bool, out: list[ir.Stmt]) -> None:
         value = item.child_by_field_name("value")
