@@ -146,7 +146,7 @@ class Frame:
     def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
         for s in stmts:
             if isinstance(s, ir.Assign):
-                self.assign(s.target, self.expr(s.value), s.weak)
+                self.assign(s.target, self.expr(s.value), s.weak, s.value)
             elif isinstance(s, ir.Eval):
                 self.expr(s.value)
             elif isinstance(s, ir.Return):
@@ -179,7 +179,8 @@ class Frame:
         if s.final:
             self.block(s.final)
 
-    def assign(self, target: ir.Target, value: Val, weak: bool) -> None:
+    def assign(self, target: ir.Target, value: Val, weak: bool,
+               src: ir.Expr | None = None) -> None:
         if isinstance(target, ir.Name):
             old = self.env.get(target.id)
             self.env[target.id] = join(old, value) if weak and old is not None else value
@@ -201,7 +202,7 @@ class Frame:
         elif isinstance(target, ir.DObj):
             for key, t in target.entries:
                 pos = t.pos if isinstance(t, ir.Name) and t.pos[0] else None
-                self.assign(t, self.attr(value, key, None, pos), weak)
+                self.assign(t, self.attr(value, key, src, pos), weak)
             if target.rest is not None:
                 rest_fields = {k: v for k, v in (value.fields or {}).items()
                                if k not in {k for k, _ in target.entries}}
@@ -379,7 +380,9 @@ class Frame:
                     fields.update(v.fields)
                 labels |= v.labels
             elif isinstance(key, str):
-                if v.opaque() and not isinstance(value, ir.Lit | ir.Str):
+                # The key names what an unknown value holds: {"postal_code": zip}
+                if not v.clean and not any(isinstance(lab, Source) for lab in flatten(v)) \
+                        and not v.refs and not v.funcs and not isinstance(value, ir.Lit | ir.Str):
                     c = self.prog.tax.classify(key, None)
                     if c is not None and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call):
                         pos = getattr(value, "pos", (0, 0, 0, 0))
