@@ -554,7 +554,7 @@ class Frame:
         if entry is None:
             return EMPTY
         fn = entry[0]
-        actual = self.bind_actuals(fn, recv, args, kwargs)
+        actual, exprs = self.bind_actuals(fn, e, recv, args, kwargs)
         for i, v in actual.items():
             self.prog.bind_param(fid, i, v)
         summary = self.prog.summary(fid, self.unit)
@@ -562,7 +562,8 @@ class Frame:
             return EMPTY
         step = Step(self.span(e.pos), f"{expr_text(e.func)}(...)", "call")
         for label, key, role in summary.sinks:
-            v = self.project(actual.get(label.index, EMPTY), label.path)
+            v = self.project(actual.get(label.index, EMPTY), label.path,
+                             exprs.get(label.index), e.pos)
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     acc = self.prog.pending.get(key)
@@ -572,31 +573,35 @@ class Frame:
                     self.param_sinks.add((lab, key, role))
         return self.instantiate(summary.ret, actual, step)
 
-    def bind_actuals(self, fn: ir.Function, recv: Val | None, args: list[Val],
-                     kwargs: list[tuple[str, Val]]) -> dict[int, Val]:
+    def bind_actuals(self, fn: ir.Function, e: ir.Call, recv: Val | None, args: list[Val],
+                     kwargs: list[tuple[str, Val]]
+                     ) -> tuple[dict[int, Val], dict[int, ir.Expr]]:
+        """Which caller value (and expression) each parameter receives."""
         params = fn.params
         actual: dict[int, Val] = {}
+        exprs: dict[int, ir.Expr] = {}
         i0 = 0
-        if fn.bound and recv is not None:
-            actual[0] = recv
+        if fn.bound:
             i0 = 1
-        elif fn.bound:
-            i0 = 1
+            if recv is not None:
+                actual[0] = recv
+                if isinstance(e.func, ir.Attr):
+                    exprs[0] = e.func.obj
         names = {p.name: i for i, p in enumerate(params)}
         pos_params = [i for i, p in enumerate(params) if p.kind in ("pos", "pattern")
                       and i >= i0]
+        var = next((i for i, p in enumerate(params) if p.kind in ("varargs", "rest")), None)
         for j, v in enumerate(args):
             if j < len(pos_params):
                 actual[pos_params[j]] = v
-            else:
-                var = next((i for i, p in enumerate(params) if p.kind in ("varargs", "rest")),
-                           None)
-                if var is not None:
-                    actual[var] = join(actual.get(var, EMPTY), Val(fields={str(j): v}))
+                exprs[pos_params[j]] = e.args[j]
+            elif var is not None:
+                extra_item = Val(fields={str(j - len(pos_params)): v})
+                actual[var] = join(actual.get(var, EMPTY), extra_item)
         extra: dict[str, Val] = {}
-        for k, v in kwargs:
+        kwp = next((i for i, p in enumerate(params) if p.kind == "kwargs"), None)
+        for (k, v), (_, ex) in zip(kwargs, e.kwargs, strict=False):
             if k == "**":
-                kwp = next((i for i, p in enumerate(params) if p.kind == "kwargs"), None)
                 if kwp is not None:
                     actual[kwp] = join(actual.get(kwp, EMPTY), v)
                 for name, i in names.items():
@@ -604,17 +609,21 @@ class Frame:
                         actual[i] = v.fields[name]
             elif k in names:
                 actual[names[k]] = v
+                exprs[names[k]] = ex
             else:
                 extra[k] = v
-        if extra:
-            kwp = next((i for i, p in enumerate(params) if p.kind == "kwargs"), None)
-            if kwp is not None:
-                actual[kwp] = join(actual.get(kwp, EMPTY), Val(fields=extra))
-        return actual
+        if extra and kwp is not None:
+            actual[kwp] = join(actual.get(kwp, EMPTY), Val(fields=extra))
+        return actual, exprs
 
-    def project(self, v: Val, path: tuple[str, ...]) -> Val:
+    def project(self, v: Val, path: tuple[str, ...], src: ir.Expr | None = None,
+                pos: ir.Pos | None = None) -> Val:
+        """What the callee read at `path` of a caller's value. The caller's expression
+        names the object (`track(current_user)` reading `u.id` is current_user.id)."""
+        obj = src if isinstance(src, ir.Name | ir.Attr | ir.Index | ir.Call) else None
         for name in path:
-            v = self.attr(v, name, None, None)
+            v = self.attr(v, name, obj, pos if obj is not None else None)
+            obj = ir.Attr(obj, name) if obj is not None else None
         return v
 
     def instantiate(self, ret: Val, actual: dict[int, Val], step: Step, depth: int = 0) -> Val:
