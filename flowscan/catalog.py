@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,7 +22,10 @@ class RulesError(Exception):
 
 def rules_dir() -> Path:
     """Installed wheels carry rules/ inside the package; a source checkout has it at
-    the repository root."""
+    the repository root. FLOWSCAN_RULES_DIR points elsewhere (rules development)."""
+    override = os.environ.get("FLOWSCAN_RULES_DIR")
+    if override:
+        return Path(override)
     bundled = Path(__file__).resolve().parent / "rules"
     if bundled.is_dir():
         return bundled

@@ -85,7 +85,7 @@ def _vendor_hints(catalog: Catalog) -> tuple[dict[str, set[str]], re.Pattern[byt
     if not words:
         return roots, None
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return roots, re.compile(rb"(?<![\w$.])(?:" + alt.encode() + rb")(?![\w$])")
+    return roots, re.compile(rb"(?<![\w$])(?:" + alt.encode() + rb")(?![\w$])")
 
 
 _HINTS: tuple[dict[str, set[str]], re.Pattern[bytes] | None] | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flowscan.model import Span, Step
 
-MAX_FIELDS_DEPTH = 4
+MAX_FIELDS_DEPTH = 8  # LLM message lists nest five deep
 MAX_VIA = 6
 MAX_PARAM_PATH = 3
 
