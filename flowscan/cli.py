@@ -63,6 +63,51 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     ctx.exit(exit_code(result.findings, fail_on))
 
 
+@cli.command()
+@click.argument("location")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="The project root to analyse (default: the git top level "
+              "of FILE, else the current directory).")
+@click.option("--include-tests", is_flag=True, help="Also scan test code.")
+def explain(location: str, root: Path | None, include_tests: bool) -> None:
+    """Explain the finding(s) at FILE:LINE: how each field was classified and its path."""
+    from flowscan.explain import render
+    from flowscan.scan import Options, run_scan
+
+    path_text, _, line_text = location.rpartition(":")
+    if not path_text or not line_text.isdigit():
+        raise UsageFailure(f"expected FILE:LINE, got {location!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageFailure(f"no such file: {path}")
+    root = root or _project_root(path)
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise UsageFailure(f"{path} is not under {root}") from None
+    catalog = _catalog()
+    result = run_scan([root], Options(include_tests=include_tests), catalog)
+    line = int(line_text)
+    hits = [f for f in result.findings if f.span.path == rel and f.span.line == line]
+    if not hits:
+        click.echo(f"no finding at {rel}:{line}", err=True)
+        raise click.exceptions.Exit(1)
+    vendors = {vid: catalog.vendor_name(vid) for vid in catalog.vendors}
+    titles = {c: catalog.taxonomy.title(c) for c in catalog.taxonomy.categories}
+    click.echo(render(hits, vendors, titles), nl=False)
+
+
+def _project_root(path: Path) -> Path:
+    import subprocess
+
+    try:
+        top = subprocess.run(["git", "-C", str(path.resolve().parent), "rev-parse",
+                              "--show-toplevel"], capture_output=True, text=True, check=True)
+        return Path(top.stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return Path.cwd()
+
+
 @cli.group()
 def rules() -> None:
     """The vendor catalog, data categories and policy rules."""
