@@ -32,35 +32,38 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Exit 1 when a finding is at or above this level.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Exit 1 when a finding is at or above this level [config, else error].")
 @click.option("--include-tests", is_flag=True, help="Also scan test code.")
 @click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: CPUs).")
 @click.option("--exclude", multiple=True, help="gitignore-style pattern to leave out.")
 @click.option("--trace", is_flag=True, help="Text: show the path of each flow.")
 @click.option("--max-bytes", type=int, default=None, help="Skip files larger than this.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Configuration file (default: found from the scanned path upwards).")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Report and fail only on findings not in this baseline file.")
+@click.option("--diff-base", metavar="REF", default=None,
+              help="Report only findings introduced relative to this git ref.")
+@click.option("--report-unused-ignores", is_flag=True,
+              help="Report (and fail on) flowscan ignore comments that suppress nothing.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None,
-         fail_on: str, include_tests: bool, jobs: int, exclude: tuple[str, ...], trace: bool,
-         max_bytes: int | None) -> None:
+         fail_on: str | None, include_tests: bool, jobs: int, exclude: tuple[str, ...],
+         trace: bool, max_bytes: int | None, config: Path | None, baseline: Path | None,
+         diff_base: str | None, report_unused_ignores: bool) -> None:
     """Scan PATHS (default: the current directory) for personal data sent to vendors."""
-    from flowscan.policy import exit_code
     from flowscan.reporters import REPORTERS
-    from flowscan.scan import Options, run_scan
-    from flowscan.targets import DEFAULT_MAX_BYTES
+    from flowscan.workflow import echo_messages, run
 
-    targets = list(paths) or [Path(".")]
-    for p in targets:
-        if not p.exists():
-            raise UsageFailure(f"no such file or directory: {p}")
-    catalog = _catalog()
-    options = Options(include_tests=include_tests, jobs=jobs, exclude=list(exclude),
-                      max_bytes=max_bytes or DEFAULT_MAX_BYTES)
-    result = run_scan(targets, options, catalog)
-    vendors = {vid: catalog.vendor_name(vid) for vid in catalog.vendors}
-    text = REPORTERS[fmt].render(result, catalog.policy, vendors=vendors, trace=trace)
-    _write(text, output)
-    ctx.exit(exit_code(result.findings, fail_on))
+    r = run(list(paths), config=config, fail_on=fail_on, include_tests=include_tests,
+            jobs=jobs, exclude=exclude, max_bytes=max_bytes, baseline=baseline,
+            diff_base=diff_base, report_unused_ignores=report_unused_ignores)
+    text = REPORTERS[fmt].render(r.result, r.catalog.policy, vendors=r.vendors(),
+                                 trace=trace, notes=r.notes)
+    _write(text, output)  # always written, whatever the exit code
+    echo_messages(r.messages)
+    ctx.exit(r.exit_code)
 
 
 @cli.command()
@@ -148,6 +151,13 @@ def rules_list(fmt: str) -> None:
         click.echo(f"  {c['id']:<16} {c['title']}")
 
 
+from flowscan.workflow import baseline_group, explain_command, hook_command  # noqa: E402
+
+cli.add_command(baseline_group)
+cli.add_command(hook_command)
+rules.add_command(explain_command)
+
+
 def _catalog() -> Any:
     from flowscan.catalog import RulesError, load_catalog
 
@@ -167,10 +177,19 @@ def _write(text: str, output: Path | None) -> None:
         raise UsageFailure(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
+from flowscan.mapcli import diff_command, map_command  # noqa: E402  (docs/datamap.md)
+
+cli.add_command(map_command)
+cli.add_command(diff_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="flowscan", standalone_mode=False)
+        # click >= 8.2 returns ctx.exit()'s code when not standalone; older ones raise
+        rc = cli.main(args=argv, prog_name="flowscan", standalone_mode=False)
+        if isinstance(rc, int):
+            return rc
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.ClickException as exc:

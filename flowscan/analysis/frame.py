@@ -194,9 +194,9 @@ class Frame:
             elif isinstance(obj, ir.Name) and obj.id not in self.imports:
                 base = self.env.get(obj.id, EMPTY)
                 self.env[obj.id] = self.with_field(base, key, value, weak)
-            elif isinstance(obj, ir.Name | ir.Attr):
+            elif isinstance(obj, ir.Name | ir.Attr | ir.ClassRef):
                 holder = self.expr(obj)
-                for cid in sorted(holder.insts):
+                for cid in sorted(holder.insts | holder.classes):
                     if key is not None:
                         self.prog.set_class_attr(cid, key, value)
         elif isinstance(target, ir.DObj):
@@ -350,6 +350,12 @@ class Frame:
                 not v.closed or v.labels):
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
+            for cid in sorted(v.insts) if c is None else ():  # an instance of class Customer
+                entry = self.prog.classes.get(cid)
+                if entry is not None:
+                    c = self.prog.tax.classify(name, entry[0].name)
+                    if c is not None:
+                        break
             if c is None and obj is not None and object_key(obj) in self.persons \
                     and not self.prog.tax.is_non_person(ctx):
                 c = self.prog.tax.classify(name, "person")

@@ -288,7 +288,11 @@ class PythonLowering(Lowering):
         self.classes[cid] = ir.Class(cid, name, bases, self.methods, tuple(fields),
                                      pos_of(node))
         self.current_class, self.methods = saved
-        out.extend(s for s in class_body if isinstance(s, ir.Eval))
+        for st in class_body:  # class attributes: `client = Mixpanel(TOKEN)` in the body
+            if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name):
+                out.append(ir.Assign(ir.Attr(ir.ClassRef(cid), st.target.id), st.value, st.weak))
+            elif isinstance(st, ir.Eval):
+                out.append(st)
         out.append(ir.Assign(ir.Name(name), ir.ClassRef(cid), weak))
 
     def lambda_(self, node: Any) -> ir.Expr:

@@ -7,7 +7,7 @@ ones stay, with `suppressions`, so viewers can show them as dismissed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,14 +30,17 @@ class SarifReporter:
 
     def render(self, result: ScanResult, policy: Policy, *,
                vendors: Mapping[str, str], portable: bool = False,
-               **options: Any) -> str:
-        """One run. `portable` leaves out the absolute root URI (machine-specific)."""
-        return json.dumps(sarif_log(result, policy, vendors, portable=portable),
-                          indent=2, ensure_ascii=False) + "\n"
+               notes: Sequence[tuple[str, str, str | None]] = (), **options: Any) -> str:
+        """One run. `portable` leaves out the absolute root URI (machine-specific);
+        `notes` are extra (level, text, path) tool notifications: unused ignores,
+        stale baseline entries."""
+        log = sarif_log(result, policy, vendors, portable=portable, extra_notes=notes)
+        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
 def sarif_log(result: ScanResult, policy: Policy, vendors: Mapping[str, str], *,
-              portable: bool = False) -> dict[str, Any]:
+              portable: bool = False,
+              extra_notes: Sequence[tuple[str, str, str | None]] = ()) -> dict[str, Any]:
     """The SARIF log as a dict (for tests and for callers that merge runs)."""
     files = _sorted_files(result)
     analysed = [o.path for o in files if o.status in ("scanned", "partial")]
@@ -77,6 +80,9 @@ def sarif_log(result: ScanResult, policy: Policy, vendors: Mapping[str, str], *,
             text = "partially parsed: " + (o.reason or "syntax errors")
             notes.append(_notification(
                 "warning", text + (f" at {spans}" if spans else ""), o.path, index))
+
+    for level, text, path in extra_notes:
+        notes.append(_notification(level, text, path, index))
 
     run: dict[str, Any] = {
         "tool": {"driver": _driver(rules, used)},
