@@ -57,7 +57,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values() if acc.hits]
     findings, unused = suppress.apply(
         findings, {rel: m.comments for rel, m in modules.items()},
-        {r.code: r.slug for r in catalog.policy.rules}, catalog.vendors)
+        {r.code: r.slug for r in catalog.policy.rules}, catalog.vendors, root)
     if options.report_unused_ignores:  # files not lowered hold no findings: stale ignores
         _, stale = suppress.apply([], suppress.text_comments(
             root, [rel for rel, f in facts.items() if rel not in modules

@@ -69,14 +69,31 @@ def _matches(token: str, f: Finding, slugs: Mapping[str, str]) -> bool:
 
 
 def apply(findings: list[Finding], comments: Mapping[str, Mapping[int, str]],
-          slugs: Mapping[str, str], vendors: Iterable[str] = ()
-          ) -> tuple[list[Finding], list[UnusedIgnore]]:
+          slugs: Mapping[str, str], vendors: Iterable[str] = (),
+          root: str | None = None) -> tuple[list[Finding], list[UnusedIgnore]]:
     """Mark findings an ignore applies to; return them with the ignores (per token)
     that matched no reported finding. `comments`: path -> {line: comment text} of every
     analysed file; `slugs`: rule code -> slug. An ignore that only matches findings
-    the policy already allows is unused too: the policy says it, the comment is noise."""
+    the policy already allows is unused too: the policy says it, the comment is noise.
+    An ignore on the line above the call counts only when it stands on its own line
+    (read from `root`): a trailing ignore belongs to its own line's statement."""
     ignores = {path: parse(path, c) for path, c in comments.items()}
     known = {k.lower() for pair in slugs.items() for k in pair} | {v.lower() for v in vendors}
+    lines_of: dict[str, list[str]] = {}
+
+    def own_line(ig: Ignore, line: int) -> bool:
+        if root is None:
+            return True
+        if ig.span.path not in lines_of:
+            try:
+                text = (Path(root) / ig.span.path).read_text("utf-8", "replace")
+                lines_of[ig.span.path] = text.splitlines()
+            except OSError:
+                lines_of[ig.span.path] = []
+        src = lines_of[ig.span.path]
+        raw = src[line - 1].strip() if 0 < line <= len(src) else ""
+        return raw.startswith(("#", "//", "/*", "*"))
+
     used: set[tuple[str, int, str]] = set()
     allowed_only: set[tuple[str, int, str]] = set()
     out = []
@@ -86,7 +103,7 @@ def apply(findings: list[Finding], comments: Mapping[str, Mapping[int, str]],
         reason: str | None = None
         for line in range(f.span.line - 1, last + 1):
             ig = by_line.get(line)
-            if ig is None:
+            if ig is None or (line < f.span.line and not own_line(ig, line)):
                 continue
             hits = [t for t in ig.tokens if _matches(t, f, slugs)]
             if not hits:
