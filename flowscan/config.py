@@ -175,8 +175,6 @@ def _expected(err: Any) -> str:
         return f"unknown key {extra[0]!r}" + (f" (expected one of: {known})" if known else "")
     if v == "enum":
         return f"expected one of {', '.join(map(str, err.validator_value))}, got {inst!r}"
-    if v == "propertyNames":
-        return f"expected {schema.get('propertyNames', {}).get('description', 'a valid key')}"
     if v == "type":
         words = {"array": "a list", "object": "a mapping", "string": "a string",
                  "boolean": "true or false", "integer": "an integer", "number": "a number"}
@@ -201,10 +199,11 @@ def _validate(data: Any, node: Any, path: Path) -> None:
     if errors:
         err = errors[0]
         loc = tuple(err.path)
-        if err.validator == "propertyNames":  # name the offending key, not its parent
-            bad = next((k for k in err.instance if k not in _CATEGORY_IDS), None)
-            loc += (bad,) if bad is not None else ()
-        raise ConfigError(f"{_where(path, node, loc)}: {_key(loc)}: {_expected(err)}")
+        want = _expected(err)
+        if "propertyNames" in err.absolute_schema_path:  # name the key, not its parent
+            loc += (err.instance,)
+            want = f"expected {err.schema.get('description', 'a known key')}"
+        raise ConfigError(f"{_where(path, node, loc)}: {_key(loc)}: {want}")
     for i, vendor in enumerate(data.get("vendors") or ()):
         verrs = sorted(_validator("vendor.schema.json").iter_errors(vendor),
                        key=lambda e: list(map(str, e.path)))
