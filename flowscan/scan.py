@@ -15,7 +15,7 @@ from flowscan.catalog import Catalog, load_catalog
 from flowscan.manifests import imported_vendors
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
-from flowscan.workers import FileFacts, init_worker, lower_again, read_file, use_catalog
+from flowscan.workers import FileFacts, lower_again, read_file, use_catalog
 
 
 @dataclass
@@ -81,7 +81,8 @@ def _map_files(root: str, files: list[str], jobs: int, rules_dir: Path | None,
             out[rel] = read_file(root, rel, False)
         return out
     chunk = max(8, len(files) // (jobs * 8))
-    with ProcessPoolExecutor(jobs, initializer=init_worker, initargs=(rules_dir,)) as pool:
+    # the catalog itself, not rules_dir: config vendors/fields reach the workers too
+    with ProcessPoolExecutor(jobs, initializer=use_catalog, initargs=(catalog,)) as pool:
         for rel, facts in zip(files, pool.map(read_file, [root] * len(files), files,
                                               [False] * len(files), chunksize=chunk),
                               strict=True):

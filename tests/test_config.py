@@ -207,3 +207,29 @@ def test_toml_errors(repo: Repo, capsys) -> None:  # type: ignore[no-untyped-def
     res = repo.flowscan("scan", "-j", "1", capsys=capsys)
     assert res.code == 2
     assert "pyproject.toml: include-tests: expected true or false, got 'yes'" in res.err
+
+
+def test_custom_vendor_reaches_worker_processes(repo: Repo, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Above 64 files the scan runs in worker processes; they must see config vendors."""
+    for i in range(70):
+        repo.write(f"pkg/m{i}.py", f"VALUE = {i}\n")
+    repo.write("pkg/acme_use.py", """
+        import acme_sdk
+
+
+        def go(user):
+            acme_sdk.send({"email": user.email})
+        """)
+    repo.write(".flowscan.yml", """
+        vendors:
+          - id: acme
+            name: Acme Analytics
+            category: product-analytics
+            languages:
+              python:
+                imports: {acme_sdk: acme}
+                sinks:
+                  - call: acme.send
+                    args: [{pos: 0, role: properties}]
+        """)
+    assert decided(repo, capsys, "-j", "2") == {5: ("acme", "warning")}
