@@ -183,6 +183,12 @@ cli.add_command(map_command)
 cli.add_command(diff_command)
 
 
+from flowscan.mapcli import diff_command, map_command  # noqa: E402  (docs/datamap.md)
+
+cli.add_command(map_command)
+cli.add_command(diff_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:

@@ -100,7 +100,7 @@ def parse_manifest(rel: str, text: str) -> list[Declared]:
         return []
     language = "javascript" if kind in ("package.json", *NODE_LOCKS) else "python"
     try:
-        names = parser(text)
+        names = list(parser(text))
     except Exception:  # a malformed manifest is passed over, never a crash
         return []
     return sorted({Declared(language, normalise(language, n), rel) for n in names if n})
@@ -109,12 +109,13 @@ def parse_manifest(rel: str, text: str) -> list[Declared]:
 def _requirements(text: str) -> Iterable[str]:
     for raw in text.splitlines():
         line = raw.split(" #", 1)[0].strip()
+        egg = re.search(r"#egg=([A-Za-z0-9._-]+)", raw)
+        if egg:  # a VCS or URL requirement names its package this way
+            yield egg.group(1)
+            continue
         if not line or line.startswith(("#", "-", "git+", "http:", "https:", "file:", ".")):
             continue
-        egg = re.search(r"#egg=([A-Za-z0-9._-]+)", raw)
-        if "://" in line:
-            if egg:
-                yield egg.group(1)
+        if "://" in line and " @ " not in line:
             continue
         m = PY_NAME.match(line)
         if m:

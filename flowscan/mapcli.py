@@ -3,12 +3,9 @@ click group by flowscan/cli.py. Heavy modules are imported inside the commands."
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import subprocess
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +48,8 @@ def make_map(paths: list[Path], catalog: Any, *, include_tests: bool = False, jo
 
 
 def _load_json(path: Path) -> dict[str, Any]:
+    import json
+
     try:
         doc = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
@@ -111,8 +110,7 @@ def map_command(paths: tuple[Path, ...], fmt: str, output: Path | None,
         "NO_COLOR")
     width = 120
     if color:
-        with contextlib.suppress(OSError):
-            width = max(80, os.get_terminal_size().columns)
+        width = max(80, shutil.get_terminal_size((120, 40)).columns)
     _write(MAP_RENDERERS[fmt].render(doc, color=color, width=width), output)
 
 
@@ -120,6 +118,8 @@ def map_command(paths: tuple[Path, ...], fmt: str, output: Path | None,
 
 
 def _git(cwd: Path, *args: str) -> str:
+    import subprocess
+
     try:
         out = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True,
                              timeout=120, check=False)
@@ -133,6 +133,7 @@ def _git(cwd: Path, *args: str) -> str:
 def export_ref(path: Path, ref: str, dest: Path) -> Path:
     """The tree of `ref` extracted into `dest` with `git archive` (the user's working
     tree, index and worktree list are never touched); returns where `path` is in it."""
+    import subprocess
     import tarfile
 
     where = path.resolve()
@@ -164,6 +165,8 @@ def export_ref(path: Path, ref: str, dest: Path) -> Path:
 
 
 def map_at_ref(path: Path, ref: str, catalog: Any, **options: Any) -> dict[str, Any]:
+    import tempfile
+
     root_name = path.resolve().name
     with tempfile.TemporaryDirectory(prefix="flowscan-ref-") as tmp:
         target = export_ref(path, ref, Path(tmp))

@@ -12,7 +12,6 @@ from flowscan.mapreport.common import (
     headline,
     joined,
     loc,
-    manifest_list,
     vendor_policy,
     yes,
 )
@@ -26,6 +25,7 @@ class TextRenderer:
 
     def render(self, doc: dict[str, Any], *, color: bool = False, width: int = 120,
                **options: Any) -> str:
+        from rich import box
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
@@ -40,25 +40,28 @@ class TextRenderer:
             console.print("No vendor SDK is declared, imported or sent personal data.")
             return buf.getvalue()
 
-        vendors = Table(title="Vendors by exposure", title_justify="left", expand=False)
+        vendors = Table(title="Vendors by exposure", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("#", "Vendor", "Risk", "Categories", "Fields", "Declared", "Imported",
                     "Policy", "Flags"):
             vendors.add_column(col, overflow="fold")
         for v in doc["vendors"]:
             risk = v["risk"]
             vendors.add_row(
-                str(risk["rank"]), f"{v['name']} ({v['id']})",
+                str(risk["rank"]), _name(v),
                 Text(f"{risk['level']} {risk['score']}", style=STYLE.get(risk["level"], "")),
                 joined(v["categories"]), joined(v["fields"]),
-                manifest_list(v) if v["declared"] else "no",
-                joined(v["importedIn"], "no"), vendor_policy(v), joined(v["flags"], ""),
+                "yes: " + joined(sorted({m["package"] for m in v["manifests"]}))
+                if v["declared"] else "no",
+                f"yes ({len(v['importedIn'])} files)" if v["imported"] else "no",
+                vendor_policy(v), joined(v["flags"], ""),
             )
         console.print(vendors)
 
         cats = categories_received(doc)
         if cats:
             matrix = Table(title="Vendor x data category (E error, W warning, N note, "
-                                 "- allowed; count of fields)", title_justify="left")
+                                 "- allowed; count of fields)", title_justify="left",
+                           box=box.SIMPLE_HEAD)
             matrix.add_column("Vendor")
             for c in cats:
                 matrix.add_column(c["id"], justify="center")
@@ -78,15 +81,16 @@ class TextRenderer:
             console.print(matrix)
 
         if doc["flows"]:
-            flows = Table(title="Flows", title_justify="left")
-            for col in ("Vendor", "Category", "Field", "Role", "Level", "Sink", "Source"):
-                flows.add_column(col, overflow="fold")
+            flows = Table(title="Flows", title_justify="left", box=box.SIMPLE_HEAD)
+            for col in ("Vendor", "Category", "Field", "Role", "Level", "Sink", "Call",
+                        "Source"):
+                flows.add_column(col, overflow="fold", no_wrap=col in ("Sink", "Source"))
             for fl in doc["flows"]:
                 level = "suppressed" if fl["suppressed"] else (
                     "allowed" if fl["allowed"] else fl["level"])
                 flows.add_row(fl["vendor"], fl["category"], fl["field"] or "(SDK config)",
                               fl["role"], Text(level, style=STYLE.get(fl["level"], "")),
-                              f"{loc(fl['sink'])} {fl['sink']['callee']}", loc(fl["source"]))
+                              loc(fl["sink"]), fl["sink"]["callee"], loc(fl["source"]))
             console.print(flows)
         unused = [v for v in doc["vendors"] if not v["receivesData"]]
         if unused:
@@ -94,3 +98,7 @@ class TextRenderer:
                 f"{v['id']} (declared: {yes(v['declared'])}, imported: {yes(v['imported'])})"
                 for v in unused))
         return buf.getvalue()
+
+
+def _name(v: dict[str, Any]) -> str:
+    return v["name"] if v["name"].lower() == v["id"] else f"{v['name']} ({v['id']})"
