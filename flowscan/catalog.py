@@ -35,22 +35,29 @@ def rules_dir() -> Path:
 # ---------------------------------------------------------------- YAML with lines
 
 
-def load_yaml(path: Path) -> tuple[Any, Any]:
-    """The data and its node tree (for line numbers). Always the safe loader."""
+def _loader() -> Any:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+def load_yaml(path: Path) -> tuple[Any, str]:
+    """The data and its text (to find line numbers only when there is an error).
+    Always a safe loader: rules and configs never construct objects."""
     import yaml
 
     try:
         text = path.read_text("utf-8")
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"
+                         ) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise RulesError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    return data, node
+    return data, text
 
 
 def _line_of(node: Any, path: tuple[Any, ...]) -> int:
@@ -80,18 +87,21 @@ def _validator(schema_name: str) -> Any:
     return cls(schema)
 
 
-def validate(data: Any, node: Any, schema_name: str, path: Path) -> None:
+def validate(data: Any, text: str, schema_name: str, path: Path) -> None:
     errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.path))
     if errors:
+        import yaml
+
         err = errors[0]
         loc = tuple(err.path)
         where = ".".join(str(p) for p in loc) or "(top level)"
+        node = yaml.compose(text, Loader=_loader())
         raise RulesError(f"{path}:{_line_of(node, loc)}: {where}: {err.message}")
 
 
 def load_validated(path: Path, schema_name: str) -> Any:
-    data, node = load_yaml(path)
-    validate(data, node, schema_name, path)
+    data, text = load_yaml(path)
+    validate(data, text, schema_name, path)
     return data
 
 
@@ -231,29 +241,86 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
             idx.config.append({**leak, "vendor": vid})
 
 
+def cache_home() -> Path:
+    """Where flowscan keeps what it can rebuild: FLOWSCAN_CACHE_DIR, else the XDG cache."""
+    override = os.environ.get("FLOWSCAN_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "flowscan"
+
+
 def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, Any]] | None = None
                  ) -> Catalog:
+    """The validated, indexed catalog. Loading and validating ~100 YAML files costs a
+    second; the result is kept in the user cache, keyed by the bytes of every rules and
+    schema file and the flowscan version, so a warm start costs milliseconds."""
+    base = directory or rules_dir()
+    digest = hashlib.sha256(__version__.encode())
+    paths = sorted([*(base / "vendors").glob("*.yaml"), base / "taxonomy.yaml",
+                    base / "policy.yaml", *(base / "schema").glob("*.json")])
+    for path in paths:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError as exc:
+            raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    digest.update(json.dumps(extra_vendors or [], sort_keys=True).encode())
+    key = digest.hexdigest()[:16]
+    cached = _read_cached(key)
+    if cached is not None:
+        return cached
+    catalog = _build_catalog(base, extra_vendors, key)
+    _write_cached(key, catalog)
+    return catalog
+
+
+def _read_cached(key: str) -> Catalog | None:
+    import pickle
+
+    try:
+        with open(cache_home() / f"catalog-{key}.pickle", "rb") as fh:
+            catalog = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+            ValueError):
+        return None
+    return catalog if isinstance(catalog, Catalog) and catalog.digest == key else None
+
+
+def _write_cached(key: str, catalog: Catalog) -> None:
+    import pickle
+    import tempfile
+
+    directory = cache_home()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("catalog-*.pickle"):  # one catalog per rules version
+            old.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, directory / f"catalog-{key}.pickle")
+    except OSError:
+        return  # a read-only home is no reason to fail a scan
+
+
+def _build_catalog(base: Path, extra_vendors: list[dict[str, Any]] | None, key: str
+                   ) -> Catalog:
     from flowscan.policy import Policy, PolicyError
     from flowscan.taxonomy import Taxonomy
 
-    base = directory or rules_dir()
-    digest = hashlib.sha256(__version__.encode())
     vendors: dict[str, dict[str, Any]] = {}
     for path in sorted((base / "vendors").glob("*.yaml")):
         data = load_validated(path, "vendor.schema.json")
-        digest.update(path.name.encode() + path.read_bytes())
         if data["id"] != path.stem:
             raise RulesError(f"{path}:1: id {data['id']!r} does not match the file name")
         vendors[data["id"]] = data
     for v in extra_vendors or ():
         vendors[v["id"]] = v
-        digest.update(json.dumps(v, sort_keys=True).encode())
     languages: dict[str, LanguageIndex] = {}
     for vid in sorted(vendors):
         _index_vendor(vendors[vid], languages)
     tax_path = base / "taxonomy.yaml"
     taxonomy = Taxonomy.from_dict(load_validated(tax_path, "taxonomy.schema.json"))
-    digest.update(tax_path.read_bytes())
     pol_path = base / "policy.yaml"
     vendor_categories = {vid: str(v.get("category", "other")) for vid, v in vendors.items()}
     try:
@@ -261,5 +328,4 @@ def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, An
                                   vendor_categories=vendor_categories)
     except PolicyError as exc:
         raise RulesError(f"{pol_path}: {exc}") from None
-    digest.update(pol_path.read_bytes())
-    return Catalog(vendors, languages, taxonomy, policy, digest.hexdigest()[:16])
+    return Catalog(vendors, languages, taxonomy, policy, key)

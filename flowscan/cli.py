@@ -59,11 +59,47 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     r = run(list(paths), config=config, fail_on=fail_on, include_tests=include_tests,
             jobs=jobs, exclude=exclude, max_bytes=max_bytes, baseline=baseline,
             diff_base=diff_base, report_unused_ignores=report_unused_ignores)
+    extra: dict[str, Any] = {}
+    if fmt == "sarif":  # one-click fixes; parses only the files that have findings
+        from flowscan.fix import sarif_fixes
+
+        extra["fixes"] = sarif_fixes(r.result, taxonomy=r.catalog.taxonomy)
     text = REPORTERS[fmt].render(r.result, r.catalog.policy, vendors=r.vendors(),
-                                 trace=trace, notes=r.notes)
+                                 trace=trace, notes=r.notes, **extra)
     _write(text, output)  # always written, whatever the exit code
     echo_messages(r.messages)
     ctx.exit(r.exit_code)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(("drop", "pseudonymise", "suppress")), required=True,
+              help="Remove the field, wrap it in your sanitiser, or add an ignore comment.")
+@click.option("--rule", "rules", multiple=True, help="Only findings of this rule id.")
+@click.option("--vendor", "vendors", multiple=True, help="Only findings for this vendor id.")
+@click.option("--category", "categories", multiple=True, help="Only findings with this category.")
+@click.option("--finding", "fingerprints", multiple=True, help="Only this fingerprint (prefix).")
+@click.option("--reason", default="", help="suppress: why the flow is acceptable (required).")
+@click.option("--sanitiser", "sanitisers", multiple=True, metavar="LANG=MODULE:FUNCTION",
+              help="pseudonymise: e.g. python=myapp.privacy:hash_pii.")
+@click.option("--dry-run", "mode", flag_value="dry-run", help="Print the diff only "
+              "(default when not on a terminal).")
+@click.option("--apply", "mode", flag_value="apply", help="Write the changes.")
+@click.option("--force", is_flag=True, help="Also edit files with uncommitted changes.")
+@click.option("--include-tests", is_flag=True, help="Also scan test code.")
+@click.option("--exclude", multiple=True, help="gitignore-style pattern to leave out.")
+@click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: CPUs).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Configuration file (default: found from the scanned path upwards).")
+@click.pass_context
+def fix(ctx: click.Context, paths: tuple[Path, ...], mode: str | None, **kw: Any) -> None:
+    """Rewrite the calls that leak personal data (diff on stdout; see README "Fixing")."""
+    from flowscan.fix.command import FixUsageError, Request, run
+
+    try:
+        ctx.exit(run(Request(list(paths), mode=mode or "auto", **kw)))
+    except FixUsageError as exc:
+        raise UsageFailure(str(exc)) from None
 
 
 @cli.command()
@@ -175,12 +211,6 @@ def _write(text: str, output: Path | None) -> None:
         output.write_text(text, "utf-8")
     except OSError as exc:
         raise UsageFailure(f"cannot write {output}: {exc.strerror or exc}") from None
-
-
-from flowscan.mapcli import diff_command, map_command  # noqa: E402  (docs/datamap.md)
-
-cli.add_command(map_command)
-cli.add_command(diff_command)
 
 
 from flowscan.mapcli import diff_command, map_command  # noqa: E402  (docs/datamap.md)

@@ -209,6 +209,7 @@ def _cell(flows: list[dict[str, Any]]) -> dict[str, Any]:
     live = [fl["level"] for fl in flows if not fl["suppressed"]]
     return {
         "level": max(live, key=level_rank) if live else "none",
+        "suppressed": not live,  # every flow has an inline ignore
         "sensitivity": max((fl["sensitivity"] for fl in flows), key=level_rank),
         "fields": sorted({fl["field"] for fl in flows if fl["field"]}),
         "flows": len(flows),

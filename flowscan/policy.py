@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from flowscan.model import LEVELS, Finding, level_rank
@@ -284,10 +283,12 @@ def _statement(raw: Mapping[str, Any]) -> Statement:
     )
 
 
-_VALIDATOR: jsonschema.protocols.Validator | None = None
+_VALIDATOR: Any = None
 
 
-def _validator() -> jsonschema.protocols.Validator:
+def _validator() -> Any:
+    import jsonschema  # only when a policy is validated: it costs 0.2 s to import
+
     global _VALIDATOR
     if _VALIDATOR is None:
         schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowscan import ir, suppress
+from flowscan import limits, suppress
 from flowscan.catalog import Catalog, load_catalog
+from flowscan.collect import Collector, cache_for
+from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.manifests import imported_vendors
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
-from flowscan.workers import FileFacts, lower_again, read_file, use_catalog
+from flowscan.workers import FileFacts
 
 
 @dataclass
@@ -26,6 +27,11 @@ class Options:
     exclude: list[str] = field(default_factory=list)
     rules_dir: Path | None = None
     report_unused_ignores: bool = False  # also look for stale ignores in unlowered files
+    cache: bool = True  # flowscan/cache.py: reuse facts, modules and results
+    cache_dir: Path | None = None  # default: .flowscan-cache/ in the root, or user cache
+    progress: bool = False  # files per second on stderr, when it is a TTY
+    timeout: float = DEFAULT_TIMEOUT  # seconds per file (flowscan/limits.py); 0: none
+    max_nesting: int = MAX_NESTING  # bracket depth beyond which a file is skipped
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -36,58 +42,47 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     from flowscan.analysis.resolve import Resolver
 
     started = time.perf_counter()
+    limits.configure(limits.Limits(options.timeout, options.max_nesting))
     catalog = catalog or load_catalog(options.rules_dir)
     targets = discover(paths, include_tests=options.include_tests, max_bytes=options.max_bytes,
                        exclude=options.exclude)
     root = str(targets.root)
     jobs = options.jobs or os.cpu_count() or 1
-    facts = _map_files(root, targets.files, jobs, options.rules_dir, catalog)
-    resolver = Resolver.build(targets.files, targets.tsconfigs)
-    relevant = _relevant(facts, resolver)
-    modules: dict[str, ir.Module] = {}
-    for rel in sorted(relevant):
-        f = facts[rel]
-        module = f.module
-        if module is None and f.source:
-            module = lower_again(root, rel, f.source)
-        if module is not None:
-            modules[rel] = module
-    program = Program(modules, catalog, resolver)
-    accs = program.run()
+    work = Collector(root, targets.files, catalog, jobs,
+                     cache_for(root, catalog, options.cache, options.cache_dir),
+                     options.progress)
+    try:
+        facts = work.facts()
+        resolver = Resolver.build(targets.files, targets.tsconfigs)
+        relevant = _relevant(facts, resolver)
+        key = work.result_key(relevant, [f"{k}\0{v}" for k, v in
+                                         sorted(targets.tsconfigs.items())])
+        cached = work.cached_result(key)
+        if cached is not None:  # nothing the analysis reads has changed
+            accs, comments = cached
+        else:
+            modules = work.modules(relevant)
+            accs = Program(modules, catalog, resolver).run()
+            comments = {rel: m.comments for rel, m in modules.items()}
+            work.store_result(key, (accs, comments))
+    finally:
+        work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values() if acc.hits]
     findings, unused = suppress.apply(
-        findings, {rel: m.comments for rel, m in modules.items()},
+        findings, comments,
         {r.code: r.slug for r in catalog.policy.rules}, catalog.vendors, root)
     if options.report_unused_ignores:  # files not lowered hold no findings: stale ignores
         _, stale = suppress.apply([], suppress.text_comments(
-            root, [rel for rel, f in facts.items() if rel not in modules
+            root, [rel for rel, f in facts.items() if rel not in comments
                    and f.outcome.status != "skipped"]), {})
         unused = sorted(unused + stale)
     findings = sorted(findings)
     files = sorted([f.outcome for f in facts.values()]
                    + [FileOutcome(s.path, "skipped", "", s.reason) for s in targets.skipped])
-    stats = {"files": float(len(targets.files)), "analysed": float(len(modules)),
+    stats = {"files": float(len(targets.files)), "analysed": float(len(comments)),
              "seconds": time.perf_counter() - started}
     imported = imported_vendors({rel: f.imports for rel, f in facts.items()}, catalog)
     return ScanResult(root, findings, files, stats, imported, unused)
-
-
-def _map_files(root: str, files: list[str], jobs: int, rules_dir: Path | None,
-               catalog: Catalog) -> dict[str, FileFacts]:
-    out: dict[str, FileFacts] = {}
-    if jobs <= 1 or len(files) < 64:
-        use_catalog(catalog)
-        for rel in files:
-            out[rel] = read_file(root, rel, False)
-        return out
-    chunk = max(8, len(files) // (jobs * 8))
-    # the catalog itself, not rules_dir: config vendors/fields reach the workers too
-    with ProcessPoolExecutor(jobs, initializer=use_catalog, initargs=(catalog,)) as pool:
-        for rel, facts in zip(files, pool.map(read_file, [root] * len(files), files,
-                                              [False] * len(files), chunksize=chunk),
-                              strict=True):
-            out[rel] = facts
-    return out
 
 
 def _relevant(facts: dict[str, FileFacts], resolver: Any) -> set[str]:

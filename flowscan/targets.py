@@ -2,18 +2,25 @@
 
 In a git work tree the candidates are the tracked files plus the untracked ones git
 does not ignore; elsewhere a walk that honours ``.gitignore`` files. ``.flowscanignore``
-applies in both. Every file passed over is recorded with its reason."""
+applies in both. Every file passed over is recorded with its reason.
+
+What is accounted for: every candidate with a source extension the front ends read, or
+a single-file component extension (.vue, .svelte), ends in the result as scanned,
+partial or skipped with a reason. Other files (images, docs, lock files) are not
+candidates and are not listed; nor are files git (or a .gitignore) ignores."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowscan.frontends import EXTENSIONS
+from flowscan.sfc import SFC_EXTENSIONS
 
 DEFAULT_MAX_BYTES = 2_000_000
 SKIP_DIRS = {"node_modules", "dist", "build", "vendor", "vendors", "third_party",
@@ -25,6 +32,8 @@ TEST_DIRS = {"tests", "test", "__tests__", "__mocks__", "spec", "specs", "testin
 TEST_FILE = re.compile(r"(^test_.*\.py$)|(_test\.py$)|(^conftest\.py$)|"
                        r"(\.(test|spec|stories|e2e)\.[cm]?[jt]sx?$)")
 MINIFIED = re.compile(r"\.min\.[cm]?js$|[.-]bundle\.[cm]?js$|\.chunk\.[cm]?js$")
+GENERATED = re.compile(r"(_pb2(_grpc)?\.pyi?$)|(\.pb\.[cm]?[jt]s$)|(_pb\.[cm]?[jt]s$)|"
+                       r"(\.generated\.[cm]?[jt]sx?$)|(\.gen\.[cm]?[jt]sx?$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +139,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
             with contextlib.suppress(OSError):
                 targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
         ext = name[name.rfind("."):].lower() if "." in name else ""
-        if ext not in EXTENSIONS:
+        if ext not in EXTENSIONS and ext not in SFC_EXTENSIONS:
             continue
         reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore)
         if reason:
@@ -156,19 +165,27 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
         return "type declarations (.d.ts)"
     if MINIFIED.search(name):
         return "minified or bundled"
+    if GENERATED.search(name):
+        return "generated code (by its name)"
     if not include_tests and (TEST_FILE.search(name) or any(p in TEST_DIRS for p in parts)):
         return "test code (use --include-tests)"
     path = root / rel
     try:
         if path.is_symlink():
-            target = path.resolve()
+            try:
+                target = path.resolve(strict=True)
+            except RuntimeError:  # a loop, on Pythons that do not raise OSError
+                return "unreadable: symlink loop"
             try:
                 target.relative_to(root)
             except ValueError:
                 return "symlink outside the scan root"
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader for ever
+        return "not a regular file"
+    size = info.st_size
     if size > max_bytes:
         return f"too large ({size} bytes > {max_bytes})"
     return ""

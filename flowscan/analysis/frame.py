@@ -323,11 +323,9 @@ class Frame:
         # A part of a personal value is personal (birthday.year); a field of an object
         # built from personal data is not (fields is {} for those). A field of a
         # caller's value is whatever the caller's side holds there.
-        labels = frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
-                           for lab in v.labels
-                           if isinstance(lab, ParamLabel) or v.fields is None)
-        if labels:
-            out = Val(labels)
+        if v.fields is None and v.labels:
+            out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
+                                for lab in v.labels))
         if v.refs:
             refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
             out = join(out, Val(refs=refs))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def sarif_fixes(result: Any, taxonomy: Any = None) -> dict[str, list[dict[str, Any]]]:
-    """SARIF `fixes` by finding fingerprint (see plan.sarif_fixes)."""
+def sarif_fixes(result: Any, sanitisers: Any = None,
+                taxonomy: Any = None) -> dict[Any, list[dict[str, Any]]]:
+    """SARIF `fixes` by (fingerprint, sink span): see plan.sarif_fixes."""
     from flowscan.fix.plan import sarif_fixes as _impl
 
-    return _impl(result, taxonomy)
+    return _impl(result, sanitisers, taxonomy)
 
 
 __all__ = ["sarif_fixes"]

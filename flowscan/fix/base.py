@@ -7,7 +7,7 @@ never decide what is personal data; they act on the spans a scan reported."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,7 +55,7 @@ class Outcome:
 @dataclass
 class FileFix:
     new: bytes
-    outcomes: dict[str, Outcome]  # by finding fingerprint
+    outcomes: dict[Finding, Outcome]  # fingerprints are not unique: two calls alike
 
 
 class Fixer(Protocol):
@@ -109,9 +109,16 @@ class Lines:
         return b"\r\n" if b"\r\n" in self.src else b"\n"
 
 
-def split_flows(f: Finding, lines: Lines) -> tuple[list[tuple[Flow, int, int]], list[str]]:
+Uses = Callable[[int, int, tuple[int, int], str], list[tuple[int, int]]]
+
+
+def split_flows(f: Finding, lines: Lines, uses: Uses | None = None
+                ) -> tuple[list[tuple[Flow, int, int]], list[str]]:
     """Flows whose source lies inside the sink call (fixable here), and a note for
-    each of the others saying where its value comes from."""
+    each of the others saying where its value comes from. `uses` maps a source
+    outside the call that is a parameter of the enclosing function (the analysis
+    gives the function's span and the parameter's name) to the places inside the
+    call that read that parameter (the fixer knows the scopes)."""
     local: list[tuple[Flow, int, int]] = []
     notes: list[str] = []
     sink = lines.span(f.span)
@@ -124,6 +131,11 @@ def split_flows(f: Finding, lines: Lines) -> tuple[list[tuple[Flow, int, int]], 
             start, end = lines.span(src.span)
             if sink[0] <= start and end <= sink[1]:
                 local.append((flow, start, end))
+                continue
+            inside = uses(start, end, sink, src.expr) \
+                if uses is not None and len(flow.steps) == 2 else []
+            if inside:
+                local += [(flow, s, e) for s, e in inside]
                 continue
         via = [s for s in flow.steps[1:-1] if s.kind == "call"]
         where = f"{src.span.path}:{src.span.line}"
@@ -141,7 +153,10 @@ def split_flows(f: Finding, lines: Lines) -> tuple[list[tuple[Flow, int, int]], 
     return local, notes
 
 
-def settle(out: Outcome, total: int, handled: int) -> None:
+def settle(out: Outcome, flows: Sequence[Flow], ok: set[Flow], failed: set[Flow]) -> None:
+    """A flow counts as handled when every place it reaches the call was edited."""
+    handled = len(ok - failed)
+    total = len(set(flows))
     out.status = "fixed" if handled == total and total else ("partial" if handled else "unfixed")
 
 
@@ -186,15 +201,10 @@ def remove_item(src: bytes, items: Sequence[tuple[int, int]], index: int,
     tail = re.compile(rb"[ \t]*(,)?[ \t]*(?:" + comment + rb")?[ \t]*\r?(?:\n|\Z)")
     before = src[lines.line_start(start):start]
     m = tail.match(src, end)
-    edits: list[Edit] = []
-    if not before.strip() and m is not None:  # alone on its lines
-        edits.append(Edit(lines.line_start(start), m.end()))
-        if last and m.group(1) is None and index > 0:  # the previous comma becomes trailing
-            pend = items[index - 1][1]
-            c = re.compile(rb"[ \t]*,").match(src, pend)
-            if c is not None:
-                edits.append(Edit(c.end() - 1, c.end()))
-        return edits
+    if not before.strip() and m is not None:
+        # alone on its lines: the lines go; the previous comma stays (a trailing comma
+        # is valid in both languages and keeps that line out of the diff)
+        return [Edit(lines.line_start(start), m.end())]
     own = re.compile(rb"[ \t]*,[ \t]*").match(src, end)
     if own is not None and not last:
         rest = src[own.end():own.end() + 1]

@@ -35,6 +35,7 @@ class Request:
     include_tests: bool = False
     exclude: Sequence[str] = ()
     jobs: int = 0
+    config: Path | None = None
 
 
 def interactive() -> bool:
@@ -59,33 +60,32 @@ def parse_sanitisers(values: Sequence[str]) -> dict[str, Sanitiser]:
     return out
 
 
-def run(req: Request, catalog: Any) -> int:
+def run(req: Request) -> int:
+    """The whole command; returns the exit code (0 all fixed, 1 some not, 2 refused)."""
     from flowscan.fix import plan as fp
-    from flowscan.scan import Options, run_scan
-    from flowscan.targets import DEFAULT_MAX_BYTES
+    from flowscan.workflow import echo_messages
+    from flowscan.workflow import run as scan
 
     if req.kind not in KINDS:
         raise FixUsageError(f"--kind must be one of {', '.join(KINDS)}")
     if req.kind == "suppress" and not req.reason.strip():
         raise FixUsageError("--kind suppress needs --reason: say why the flow is acceptable")
-    cli_sanitisers = parse_sanitisers(req.sanitisers)
+    sanitisers = parse_sanitisers(req.sanitisers)
+    if req.kind == "pseudonymise" and not sanitisers:
+        raise FixUsageError(
+            "pseudonymise needs your project's sanitiser: pass --sanitiser "
+            "python=myapp.privacy:hash_pii and/or --sanitiser javascript=@/lib/privacy:hashPii")
 
-    options = Options(include_tests=req.include_tests, jobs=req.jobs,
-                      exclude=list(req.exclude), max_bytes=DEFAULT_MAX_BYTES)
-    result = run_scan(list(req.paths) or [Path(".")], options, catalog)
-    sanitisers = {**fp.configured_sanitisers(result.root), **cli_sanitisers}
-    if req.kind == "pseudonymise":
-        if not sanitisers:
+    r = scan(list(req.paths), config=req.config, include_tests=req.include_tests,
+             jobs=req.jobs, exclude=tuple(req.exclude))
+    echo_messages(r.messages)
+    result, catalog = r.result, r.catalog
+    for lang, s in sorted(sanitisers.items()):
+        if not catalog.taxonomy.is_sanitiser(s.name):
             raise FixUsageError(
-                "pseudonymise needs your project's sanitiser: pass --sanitiser "
-                "python=myapp.privacy:hash_pii (or javascript=@/lib/privacy:hashPii), or set "
-                "[tool.flowscan.fix.sanitisers] in pyproject.toml")
-        for lang, s in sorted(sanitisers.items()):
-            if not catalog.taxonomy.is_sanitiser(s.name):
-                raise FixUsageError(
-                    f"{lang} sanitiser {s.name}() is not one the analysis recognises, so the "
-                    "finding would stay: use a name such as hash_pii, pseudonymise_email or "
-                    "mask_phone (see `sanitisers` in rules/taxonomy.yaml)")
+                f"{lang} sanitiser {s.name}() is not one the analysis recognises, so the "
+                "finding would stay: use a name such as hash_pii or pseudonymise_email, or "
+                "add a pattern to `sanitisers` in your flowscan configuration")
 
     candidates = fp.fixable(result)
     chosen = fp.select(candidates, rules=req.rules, vendors=req.vendors,
@@ -103,11 +103,9 @@ def run(req: Request, catalog: Any) -> int:
         if p.changed:
             sys.stdout.write(fp.unified_diff(p))
     sys.stdout.flush()
-    by_fp = {f.fingerprint: f for f in chosen}
     for p in plans:
-        for fingerprint, outcome in sorted(p.outcomes.items(),
-                                           key=lambda kv: by_fp[kv[0]].span):
-            _report(by_fp[fingerprint], outcome)
+        for finding, outcome in sorted(p.outcomes.items(), key=lambda kv: kv[0].span):
+            _report(finding, outcome)
     counts = fp.summary(plans)
     changed = [p for p in plans if p.changed]
     mode = req.mode

@@ -21,7 +21,7 @@ from flowscan.fix.base import (
     settle,
     split_flows,
 )
-from flowscan.model import Finding
+from flowscan.model import Finding, Flow
 
 CALLS = ("call_expression", "new_expression")
 UNSAFE_LINE = ("template_string", "string", "jsx_text", "jsx_element", "jsx_fragment",
@@ -36,7 +36,7 @@ class JavaScriptFixer:
             options: FixOptions) -> FileFix:
         from flowscan.frontends import frontend_for
 
-        outcomes = {f.fingerprint: Outcome() for f in findings}
+        outcomes = {f: Outcome() for f in findings}
         fe = frontend_for(path)
         if fe is None:
             for out in outcomes.values():
@@ -79,6 +79,62 @@ class _Tree:
         return node
 
 
+FUNCTIONS = ("function_declaration", "function_expression", "arrow_function",
+             "method_definition", "generator_function_declaration", "generator_function",
+             "function")
+
+
+def _params(fn: Any, src: bytes) -> set[bytes]:
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    if params is None:
+        return set()
+    if params.type == "identifier":
+        return {src[params.start_byte:params.end_byte]}
+    out = set()
+    for p in params.named_children:
+        p = p.child_by_field_name("pattern") or p
+        p = p.child_by_field_name("left") or p
+        if p.type == "identifier":
+            out.add(src[p.start_byte:p.end_byte])
+    return out
+
+
+def param_uses(tree: _Tree, start: int, end: int, sink: tuple[int, int],
+               name_text: str) -> list[tuple[int, int]]:
+    """Where the call reads parameter `name_text` of the function at [start, end):
+    not shadowed by an inner function, never reassigned or redeclared."""
+    fn = tree.node(start, end, FUNCTIONS)
+    if fn is None or name_text.encode() not in _params(fn, tree.src):
+        return []
+    call = tree.node(sink[0], sink[1], CALLS)
+    if fn is None or call is None or not _inside(call, fn):
+        return []
+    src, name = tree.src, name_text.encode()
+    for n in _walk(fn):
+        target = n.child_by_field_name("name") if n.type == "variable_declarator" else (
+            n.child_by_field_name("left") if n.type in (
+                "assignment_expression", "augmented_assignment_expression") else None)
+        if target is not None and target.type == "identifier" and src_text(src, target) == name:
+            return []
+    out = []
+    for n in _walk(call):
+        if n.type not in ("identifier", "shorthand_property_identifier") or \
+                src_text(src, n) != name:
+            continue
+        up, shadowed = n.parent, False
+        while up is not None and not _same(up, fn):
+            if up.type in FUNCTIONS and name in _params(up, src):
+                shadowed = True
+            up = up.parent
+        if not shadowed:
+            out.append((n.start_byte, n.end_byte))
+    return sorted(out)
+
+
+def src_text(src: bytes, node: Any) -> bytes:
+    return src[node.start_byte:node.end_byte]
+
+
 def _inside(node: Any, outer: Any) -> bool:
     return outer.start_byte <= node.start_byte and node.end_byte <= outer.end_byte and \
         node != outer
@@ -117,30 +173,33 @@ def _entry(node: Any, call: Any, role: str) -> tuple[Any, Any] | str:
     return "no object member carries it"
 
 
-def _drop(tree: _Tree, findings: Sequence[Finding], outcomes: dict[str, Outcome]) -> bytes:
+def _drop(tree: _Tree, findings: Sequence[Finding], outcomes: dict[Finding, Outcome]) -> bytes:
     picked: dict[tuple[int, int], tuple[Any, Any]] = {}
     for f in findings:
-        out = outcomes[f.fingerprint]
-        local, notes = split_flows(f, tree.lines)
+        out = outcomes[f]
+        local, notes = split_flows(f, tree.lines, lambda s, e, k, n: param_uses(tree, s, e, k, n))
         out.notes += notes
         call = tree.sink(f)
         if call is None:
             out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
             continue
-        handled = 0
+        ok: set[Flow] = set()
+        failed: set[Flow] = set()
         for flow, start, end in local:
             node = tree.source(start, end, call)
             if node is None:
                 out.notes.append(f"{flow.field}: cannot find it inside the call")
+                failed.add(flow)
                 continue
             entry = _entry(node, call, flow.role)
             if isinstance(entry, str):
                 out.notes.append(f"{flow.field}: not dropped: {entry}")
+                failed.add(flow)
                 continue
             picked[(entry[1].start_byte, entry[1].end_byte)] = entry
-            handled += 1
+            ok.add(flow)
             out.done.append(f"dropped {flow.field}")
-        settle(out, len(f.flows), handled)
+        settle(out, f.flows, ok, failed)
     groups: dict[tuple[int, int], list[Any]] = {}
     for obj, member in picked.values():
         groups.setdefault((obj.start_byte, obj.end_byte), [obj]).append(member)
@@ -172,34 +231,36 @@ def _diff_edit(old: bytes, new: bytes) -> Edit:
 
 
 def _pseudonymise(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
-                  outcomes: dict[str, Outcome], path: str) -> bytes:
+                  outcomes: dict[Finding, Outcome], path: str) -> bytes:
     sanitiser = options.sanitisers.get("javascript")
     wraps: dict[tuple[int, int], bool] = {}  # range -> is a shorthand member
     src = tree.src
     for f in findings:
-        out = outcomes[f.fingerprint]
+        out = outcomes[f]
         if sanitiser is None:
             out.notes.append("no JavaScript sanitiser configured "
                              "(--sanitiser javascript=MODULE:FUNCTION)")
             continue
-        local, notes = split_flows(f, tree.lines)
+        local, notes = split_flows(f, tree.lines, lambda s, e, k, n: param_uses(tree, s, e, k, n))
         out.notes += notes
         call = tree.sink(f)
         if call is None:
             out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
             continue
-        handled = 0
+        ok: set[Flow] = set()
+        failed: set[Flow] = set()
         for flow, start, end in local:
             node = tree.source(start, end, call)
             parent = node.parent if node is not None else None
             if node is None or parent is None or parent.type == "spread_element" or \
                     (parent.type == "pair" and _same(parent.child_by_field_name("key"), node)):
                 out.notes.append(f"{flow.field}: cannot wrap it where it is")
+                failed.add(flow)
                 continue
             wraps[(start, end)] = node.type == "shorthand_property_identifier"
-            handled += 1
+            ok.add(flow)
             out.done.append(f"pseudonymised {flow.field} with {sanitiser.name}()")
-        settle(out, len(f.flows), handled)
+        settle(out, f.flows, ok, failed)
     if not wraps or sanitiser is None:
         return src
     fn = sanitiser.name.encode()
@@ -255,6 +316,11 @@ def _import_edits(tree: _Tree, module: str, name: str, path: str) -> set[Edit]:
         at = min(at + 1, len(src))
         if at == len(src) and not src.endswith(b"\n"):
             return {Edit(at, at, nl + line.rstrip(b"\r\n"))}
+        return {Edit(at, at, line)}
+    requires = [c for c in tree.root.named_children if c.type in (
+        "lexical_declaration", "variable_declaration") and b"require(" in src_text(src, c)]
+    if commonjs and requires:  # after the last top-level require
+        at = min(tree.lines.line_end(requires[-1].end_byte) + 1, len(src))
         return {Edit(at, at, line)}
     at = 0
     for child in tree.root.named_children:  # keep 'use client' and friends first
@@ -318,7 +384,7 @@ def _unsafe(tree: _Tree, offset: int) -> bool:
 
 
 def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
-              outcomes: dict[str, Outcome]) -> bytes:
+              outcomes: dict[Finding, Outcome]) -> bytes:
     lines, src = tree.lines, tree.src
     reason = clean_reason(options.reason)
     above: dict[int, list[Finding]] = {}
@@ -334,7 +400,7 @@ def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
         elif not _unsafe(tree, end):
             trailing.setdefault(line, []).append(f)
         else:
-            outcomes[f.fingerprint].notes.append(
+            outcomes[f].notes.append(
                 f"line {line} is inside JSX or a multi-line literal; add the comment by hand")
     edits = []
     nl = lines.newline()
@@ -352,6 +418,6 @@ def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
         edits.append(Edit(end, end, b" " + comment))
     for group in (*above.values(), *trailing.values()):
         for f in group:
-            outcomes[f.fingerprint].status = "fixed"
-            outcomes[f.fingerprint].done.append(f"suppressed {f.rule_id}")
+            outcomes[f].status = "fixed"
+            outcomes[f].done.append(f"suppressed {f.rule_id}")
     return apply_edits(src, edits)

@@ -5,7 +5,6 @@ changes, atomic per file)."""
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import subprocess
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscan.fix.base import FileFix, Fixer, FixOptions, Outcome, Sanitiser
-from flowscan.model import Finding, ScanResult
+from flowscan.model import Finding, ScanResult, Span
 from flowscan.policy import is_suppressed
 from flowscan.reporters.common import is_reported
 
@@ -83,7 +82,7 @@ class FilePlan:
     path: str  # relative to the root
     old: bytes
     new: bytes
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    outcomes: dict[Finding, Outcome] = field(default_factory=dict)
     error: str = ""  # the file could not be edited at all
 
     @property
@@ -122,7 +121,7 @@ def plan(root: str, findings: Sequence[Finding], options: FixOptions) -> list[Fi
 def plan_file(root: str, path: str, findings: Sequence[Finding],
               options: FixOptions) -> FilePlan:
     def fail(why: str) -> FilePlan:
-        return FilePlan(path, b"", b"", {f.fingerprint: Outcome(notes=[why]) for f in findings},
+        return FilePlan(path, b"", b"", {f: Outcome(notes=[why]) for f in findings},
                         why)
 
     where = contained(root, path)
@@ -143,7 +142,7 @@ def plan_file(root: str, path: str, findings: Sequence[Finding],
     except Exception as exc:  # an editor bug must not leave a half-written tree
         return fail(f"fixer failure: {type(exc).__name__}: {exc}")
     for f in config:
-        fixed.outcomes[f.fingerprint] = Outcome(notes=[
+        fixed.outcomes[f] = Outcome(notes=[
             "an SDK setting collects the data: change the setting, or use --kind suppress"])
     return FilePlan(path, bom + body, bom + fixed.new, fixed.outcomes)
 
@@ -224,13 +223,14 @@ def sarif_fix(p: FilePlan, description: str) -> dict[str, Any]:
                                  "replacements": reps}]}
 
 
-def sarif_fixes(result: ScanResult, taxonomy: Any = None) -> dict[str, list[dict[str, Any]]]:
-    """Fixes for SARIF results, by finding fingerprint: drop, and pseudonymise where the
-    project configures a sanitiser. Only complete fixes (the finding would go away)
-    are offered; only files with findings are parsed."""
-    sanitisers = {lang: s for lang, s in configured_sanitisers(result.root).items()
+def sarif_fixes(result: ScanResult, sanitisers: Mapping[str, Sanitiser] | None = None,
+                taxonomy: Any = None) -> dict[tuple[str, Span], list[dict[str, Any]]]:
+    """Fixes for SARIF results, by (fingerprint, sink span): drop, and pseudonymise for the
+    languages given a sanitiser (one the taxonomy recognises). Only complete fixes (the
+    finding would go away) are offered; only files with findings are parsed."""
+    sanitisers = {lang: s for lang, s in (sanitisers or {}).items()
                   if taxonomy is None or taxonomy.is_sanitiser(s.name)}
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[tuple[str, Span], list[dict[str, Any]]] = {}
     by_file: dict[str, list[Finding]] = {}
     for f in fixable(result):
         if f.kind != "config":
@@ -241,7 +241,7 @@ def sarif_fixes(result: ScanResult, taxonomy: Any = None) -> dict[str, list[dict
         for f in sorted(by_file[path]):
             for kind in kinds:
                 p = plan_file(result.root, path, [f], FixOptions(kind, sanitisers=sanitisers))
-                outcome = p.outcomes.get(f.fingerprint)
+                outcome = p.outcomes.get(f)
                 if p.error or not p.changed or outcome is None or outcome.status != "fixed":
                     continue
                 if kind == "drop":
@@ -249,45 +249,7 @@ def sarif_fixes(result: ScanResult, taxonomy: Any = None) -> dict[str, list[dict
                 else:
                     text = (f"Pseudonymise {', '.join(f.fields)} with "
                             f"{sanitisers[lang].name}() before {f.callee}")
-                out.setdefault(f.fingerprint, []).append(sarif_fix(p, text))
-    return out
-
-
-# ---------------------------------------------------------------- configuration
-
-
-def configured_sanitisers(root: str) -> dict[str, Sanitiser]:
-    """Sanitisers from `[tool.flowscan.fix.sanitisers]` in the root's pyproject.toml and
-    `"flowscan": {"fix": {"sanitisers": ...}}` in its package.json (language -> MODULE:FN).
-    Unreadable or malformed configuration is ignored here; `flowscan fix` reports it."""
-    found: dict[str, str] = {}
-    base = Path(root)
-    try:
-        import tomllib
-
-        data = tomllib.loads((base / "pyproject.toml").read_text("utf-8"))
-        table = data.get("tool", {}).get("flowscan", {}).get("fix", {}).get("sanitisers", {})
-        if isinstance(table, dict):
-            found.update({k: v for k, v in table.items() if isinstance(v, str)})
-    except (ImportError, OSError, ValueError):
-        pass
-    try:
-        pkg = json.loads((base / "package.json").read_text("utf-8"))
-        table = ((pkg.get("flowscan") or {}).get("fix") or {}).get("sanitisers") or {}
-        if isinstance(table, dict):
-            for k, v in table.items():
-                if isinstance(v, str):
-                    found.setdefault(k, v)
-    except (OSError, ValueError, AttributeError):
-        pass
-    out: dict[str, Sanitiser] = {}
-    for lang, text in found.items():
-        key = LANGUAGE_ALIASES.get(lang.lower())
-        try:
-            if key:
-                out[key] = Sanitiser.parse(text)
-        except ValueError:
-            continue
+                out.setdefault((f.fingerprint, f.span), []).append(sarif_fix(p, text))
     return out
 
 

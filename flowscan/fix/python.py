@@ -21,7 +21,7 @@ from flowscan.fix.base import (
     settle,
     split_flows,
 )
-from flowscan.model import Finding
+from flowscan.model import Finding, Flow
 
 
 class PythonFixer:
@@ -31,7 +31,7 @@ class PythonFixer:
             options: FixOptions) -> FileFix:
         import libcst as cst
 
-        outcomes = {f.fingerprint: Outcome() for f in findings}
+        outcomes = {f: Outcome() for f in findings}
         try:
             tree = _Tree(source)
         except (cst.ParserSyntaxError, UnicodeDecodeError, RecursionError) as exc:
@@ -59,6 +59,7 @@ class _Tree:
         self.spans = {n: (s.start, s.start + s.length)
                       for n, s in self.wrapper.resolve(ByteSpanPositionProvider).items()}
         self.parents = self.wrapper.resolve(ParentNodeProvider)
+        self.scopes: Any = None
         self.by_span: dict[tuple[int, int], list[Any]] = {}
         for node, span in self.spans.items():
             self.by_span.setdefault(span, []).append(node)
@@ -73,6 +74,37 @@ class _Tree:
             if self._inside(best, n):
                 best = n
         return best
+
+    def param_uses(self, start: int, end: int, sink: tuple[int, int],
+                   name: str) -> list[tuple[int, int]]:
+        """Where the call reads parameter `name` of the function at [start, end), when
+        the function never rebinds it (else the value there may not be the parameter's)."""
+        import libcst as cst
+        from libcst.metadata import ScopeProvider
+
+        fn = self.node(start, end, (cst.FunctionDef, cst.Lambda))
+        if fn is None:
+            return []
+        params = fn.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        node = next((p.name for p in every if p.name.value == name), None)
+        if node is None:
+            return []
+        if self.scopes is None:
+            self.scopes = self.wrapper.resolve(ScopeProvider)
+        scope = self.scopes.get(node)
+        if scope is None:
+            return []
+        assignments = list(scope.assignments[node.value])
+        if len(assignments) != 1:
+            return []
+        out = []
+        for access in assignments[0].references:
+            span = self.spans.get(access.node)
+            if span is not None and sink[0] <= span[0] and span[1] <= sink[1]:
+                out.append(span)
+        return sorted(out)
 
     def _inside(self, inner: Any, outer: Any) -> bool:
         node = self.parents.get(inner)
@@ -148,30 +180,33 @@ def _elements(container: Any) -> list[Any]:
     return list(container.args if isinstance(container, cst.Call) else container.elements)
 
 
-def _drop(tree: _Tree, findings: Sequence[Finding], outcomes: dict[str, Outcome]) -> bytes:
+def _drop(tree: _Tree, findings: Sequence[Finding], outcomes: dict[Finding, Outcome]) -> bytes:
     picked: dict[int, tuple[Any, Any]] = {}  # by element identity
     for f in findings:
-        out = outcomes[f.fingerprint]
-        local, notes = split_flows(f, tree.lines)
+        out = outcomes[f]
+        local, notes = split_flows(f, tree.lines, tree.param_uses)
         out.notes += notes
         call = tree.sink(f)
         if call is None:
             out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
             continue
-        handled = 0
+        ok: set[Flow] = set()
+        failed: set[Flow] = set()
         for flow, start, end in local:
             node = tree.source(start, end, call)
             if node is None:
                 out.notes.append(f"{flow.field}: cannot find it inside the call")
+                failed.add(flow)
                 continue
             entry = _entry(tree, node, call, flow.role)
             if isinstance(entry, str):
                 out.notes.append(f"{flow.field}: not dropped: {entry}")
+                failed.add(flow)
                 continue
             picked[id(entry[1])] = entry
-            handled += 1
+            ok.add(flow)
             out.done.append(f"dropped {flow.field}")
-        settle(out, len(f.flows), handled)
+        settle(out, f.flows, ok, failed)
     # several elements of one container: remove them one at a time, last first, so
     # that each removal sees its real neighbours
     by_container: dict[int, list[tuple[Any, Any]]] = {}
@@ -210,7 +245,7 @@ def _diff_edit(old: bytes, new: bytes) -> Edit:
 
 
 def _pseudonymise(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
-                  outcomes: dict[str, Outcome]) -> bytes:
+                  outcomes: dict[Finding, Outcome]) -> bytes:
     import libcst as cst
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
@@ -219,29 +254,32 @@ def _pseudonymise(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
     sanitiser = options.sanitisers.get("python")
     targets: set[Any] = set()
     for f in findings:
-        out = outcomes[f.fingerprint]
+        out = outcomes[f]
         if sanitiser is None:
             out.notes.append("no Python sanitiser configured (--sanitiser python=MODULE:FUNCTION)")
             continue
-        local, notes = split_flows(f, tree.lines)
+        local, notes = split_flows(f, tree.lines, tree.param_uses)
         out.notes += notes
         call = tree.sink(f)
         if call is None:
             out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
             continue
-        handled = 0
+        ok: set[Flow] = set()
+        failed: set[Flow] = set()
         for flow, start, end in local:
             node = tree.source(start, end, call)
             if node is None or isinstance(tree.parents.get(node), cst.StarredElement):
                 out.notes.append(f"{flow.field}: cannot wrap it where it is")
+                failed.add(flow)
                 continue
             if isinstance(tree.parents.get(node), cst.Arg) and tree.parents[node].star:
                 out.notes.append(f"{flow.field}: it is unpacked with * or **; cannot wrap it")
+                failed.add(flow)
                 continue
             targets.add(node)
-            handled += 1
+            ok.add(flow)
             out.done.append(f"pseudonymised {flow.field} with {sanitiser.name}()")
-        settle(out, len(f.flows), handled)
+        settle(out, f.flows, ok, failed)
     if not targets or sanitiser is None:
         return tree.src
     # a value inside another wrapped value is covered by that one
@@ -267,7 +305,7 @@ def _pseudonymise(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
 
 
 def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
-              outcomes: dict[str, Outcome]) -> bytes:
+              outcomes: dict[Finding, Outcome]) -> bytes:
     import libcst as cst
 
     lines, src = tree.lines, tree.src
@@ -291,7 +329,7 @@ def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
                 not src[start:lines.line_end(start)].rstrip().endswith(b"\\"):
             trailing.setdefault(line, []).append(f)
         else:
-            outcomes[f.fingerprint].notes.append(
+            outcomes[f].notes.append(
                 f"line {line} is inside a multi-line string or continuation; "
                 "add the comment by hand")
     edits = []
@@ -310,6 +348,6 @@ def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
         edits.append(Edit(end, end, b"  " + comment))
     for group in (*above.values(), *trailing.values()):
         for f in group:
-            outcomes[f.fingerprint].status = "fixed"
-            outcomes[f.fingerprint].done.append(f"suppressed {f.rule_id}")
+            outcomes[f].status = "fixed"
+            outcomes[f].done.append(f"suppressed {f.rule_id}")
     return apply_edits(src, edits)

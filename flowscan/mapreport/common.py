@@ -6,7 +6,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 LEVEL_ORDER = ("error", "warning", "note", "none")
-LEVEL_MARK = {"error": "E", "warning": "W", "note": "N", "none": "-"}
+LEVEL_MARK = {"error": "E", "warning": "W", "note": "N", "none": "-", "suppressed": "S"}
+
+
+def cell_level(cell: Mapping[str, Any]) -> str:
+    """A matrix cell's outcome: a level, `none` (allowed) or `suppressed`."""
+    return "suppressed" if cell.get("suppressed") else str(cell["level"])
 
 
 def loc(where: Mapping[str, Any] | None) -> str:
@@ -38,14 +43,14 @@ def headline(doc: Mapping[str, Any]) -> str:
     return text
 
 
-def vendor_policy(v: Mapping[str, Any]) -> str:
+def vendor_policy(v: Mapping[str, Any], rules: bool = True) -> str:
     pol = v.get("policy") or {}
     level = pol.get("level")
     if level is None:
         return "-"
     text = level if level != "none" else "allowed"
-    rules = pol.get("rules") or []
-    return f"{text} ({', '.join(rules)})" if rules else text
+    ids = pol.get("rules") or []
+    return f"{text} ({', '.join(ids)})" if ids and rules else text
 
 
 def joined(items: Iterable[str], empty: str = "-") -> str:

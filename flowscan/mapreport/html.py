@@ -10,13 +10,20 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from flowscan.mapreport.common import categories_received, headline, loc, vendor_policy
+from flowscan.mapreport.common import (
+    categories_received,
+    cell_level,
+    headline,
+    loc,
+    vendor_policy,
+)
 from flowscan.model import level_rank
 
 HERE = Path(__file__).resolve().parent
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
-LEVEL_TEXT = {"error": "error", "warning": "warning", "note": "note", "none": "allowed"}
+LEVEL_TEXT = {"error": "error", "warning": "warning", "note": "note", "none": "allowed",
+              "suppressed": "suppressed"}
 
 
 def e(value: Any) -> str:
@@ -103,9 +110,10 @@ def _matrix(doc: dict[str, Any]) -> str:
                 continue
             tip = f"{v['name']} receives {c['title'].lower()}: " + (
                 ", ".join(x["fields"]) or "SDK configuration")
+            level = cell_level(x)
             cells.append(
-                f'<td class="cell {e(x["level"])}" data-vendor="{e(v["id"])}" '
-                f'data-category="{e(c["id"])}" data-level="{e(x["level"])}" '
+                f'<td class="cell {e(level)}" data-vendor="{e(v["id"])}" '
+                f'data-category="{e(c["id"])}" data-level="{e(level)}" '
                 f'data-focus-vendor="{e(v["id"])}" data-focus-category="{e(c["id"])}" '
                 f'title="{e(tip)}">{len(x["fields"]) or 1}</td>')
         rows.append(f'<tr><th scope=row><span class="vendor-link" data-focus-vendor='

@@ -8,6 +8,7 @@ from typing import Any
 
 from flowscan.mapreport.common import (
     categories_received,
+    cell_level,
     headline,
     joined,
     loc,
@@ -15,7 +16,8 @@ from flowscan.mapreport.common import (
     vendor_policy,
 )
 
-MARK = {"error": "🔴 error", "warning": "🟠 warning", "note": "🔵 note", "none": "⚪ allowed"}
+MARK = {"error": "🔴 error", "warning": "🟠 warning", "note": "🔵 note", "none": "⚪ allowed",
+        "suppressed": "⚫ suppressed"}
 MERMAID_CLASS = {"high": "high", "medium": "medium", "low": "low", "none": "none"}
 
 
@@ -89,7 +91,7 @@ class MarkdownRenderer:
                     cells = []
                     for c in cats:
                         x = row.get(c["id"])
-                        cells.append(f"{MARK.get(x['level'], x['level'])} "
+                        cells.append(f"{MARK.get(cell_level(x), x['level'])} "
                                      f"({len(x['fields']) or 1})" if x else "")
                     out.append(f"| {cell(v['name'])} | " + " | ".join(cells) + " |")
             out += ["", "## Fields → vendors", "", *mermaid(doc)]

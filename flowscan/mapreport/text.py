@@ -9,6 +9,7 @@ from typing import Any
 from flowscan.mapreport.common import (
     LEVEL_MARK,
     categories_received,
+    cell_level,
     headline,
     joined,
     loc,
@@ -43,24 +44,24 @@ class TextRenderer:
         vendors = Table(title="Vendors by exposure", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("#", "Vendor", "Risk", "Categories", "Fields", "Declared", "Imported",
                     "Policy", "Flags"):
-            vendors.add_column(col, overflow="fold")
+            vendors.add_column(col, overflow="fold", min_width=30 if col == "Fields" else None,
+                               no_wrap=col in ("#", "Risk", "Declared", "Imported", "Policy",
+                                               "Flags"))
         for v in doc["vendors"]:
             risk = v["risk"]
             vendors.add_row(
                 str(risk["rank"]), _name(v),
                 Text(f"{risk['level']} {risk['score']}", style=STYLE.get(risk["level"], "")),
                 joined(v["categories"]), joined(v["fields"]),
-                "yes: " + joined(sorted({m["package"] for m in v["manifests"]}))
-                if v["declared"] else "no",
-                f"yes ({len(v['importedIn'])} files)" if v["imported"] else "no",
-                vendor_policy(v), joined(v["flags"], ""),
+                yes(v["declared"]), yes(v["imported"]), vendor_policy(v, rules=False),
+                joined(v["flags"], ""),
             )
         console.print(vendors)
 
         cats = categories_received(doc)
         if cats:
             matrix = Table(title="Vendor x data category (E error, W warning, N note, "
-                                 "- allowed; count of fields)", title_justify="left",
+                                 "- allowed, S suppressed; count of fields)", title_justify="left",
                            box=box.SIMPLE_HEAD)
             matrix.add_column("Vendor")
             for c in cats:
@@ -75,8 +76,9 @@ class TextRenderer:
                     if cell is None:
                         cells.append("")
                         continue
-                    mark = f"{LEVEL_MARK.get(cell['level'], '?')} {len(cell['fields']) or 1}"
-                    cells.append(Text(mark, style=STYLE.get(cell["level"], "")))
+                    level = cell_level(cell)
+                    mark = f"{LEVEL_MARK.get(level, '?')} {len(cell['fields']) or 1}"
+                    cells.append(Text(mark, style=STYLE.get(level, "")))
                 matrix.add_row(*cells)
             console.print(matrix)
 
@@ -84,7 +86,8 @@ class TextRenderer:
             flows = Table(title="Flows", title_justify="left", box=box.SIMPLE_HEAD)
             for col in ("Vendor", "Category", "Field", "Role", "Level", "Sink", "Call",
                         "Source"):
-                flows.add_column(col, overflow="fold", no_wrap=col in ("Sink", "Source"))
+                flows.add_column(col, overflow="fold", no_wrap=col in ("Sink", "Source", "Level"),
+                                 min_width=20 if col in ("Field", "Call") else None)
             for fl in doc["flows"]:
                 level = "suppressed" if fl["suppressed"] else (
                     "allowed" if fl["allowed"] else fl["level"])

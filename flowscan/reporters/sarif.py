@@ -30,17 +30,20 @@ class SarifReporter:
 
     def render(self, result: ScanResult, policy: Policy, *,
                vendors: Mapping[str, str], portable: bool = False,
-               notes: Sequence[tuple[str, str, str | None]] = (), **options: Any) -> str:
+               notes: Sequence[tuple[str, str, str | None]] = (),
+               fixes: Mapping[Any, list[dict[str, Any]]] | None = None, **options: Any) -> str:
         """One run. `portable` leaves out the absolute root URI (machine-specific);
         `notes` are extra (level, text, path) tool notifications: unused ignores,
-        stale baseline entries."""
-        log = sarif_log(result, policy, vendors, portable=portable, extra_notes=notes)
+        stale baseline entries; `fixes`: SARIF fixes by (fingerprint, span) (flowscan/fix)."""
+        log = sarif_log(result, policy, vendors, portable=portable, extra_notes=notes,
+                        fixes=fixes)
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
 def sarif_log(result: ScanResult, policy: Policy, vendors: Mapping[str, str], *,
               portable: bool = False,
-              extra_notes: Sequence[tuple[str, str, str | None]] = ()) -> dict[str, Any]:
+              extra_notes: Sequence[tuple[str, str, str | None]] = (),
+              fixes: Mapping[Any, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The SARIF log as a dict (for tests and for callers that merge runs)."""
     files = _sorted_files(result)
     analysed = [o.path for o in files if o.status in ("scanned", "partial")]
@@ -64,6 +67,8 @@ def sarif_log(result: ScanResult, policy: Policy, vendors: Mapping[str, str], *,
     results = []
     for f in findings:
         res, cut = _result(f, rule_index, index, vendors)
+        if fixes and fixes.get((f.fingerprint, f.span)) and not is_suppressed(f):
+            res["fixes"] = fixes[(f.fingerprint, f.span)]
         truncated_flows += cut
         results.append(res)
     if truncated_flows:

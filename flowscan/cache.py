@@ -1,0 +1,298 @@
+"""A content-addressed cache of per-file facts, lowered modules and analysis results,
+so that a re-scan pays only for what changed.
+
+Layout (``.flowscan-cache/`` under the scan root, or the user cache dir when the root is
+not writable)::
+
+    <dir>/<flowscan code fingerprint>-<catalog digest>/index.pkl   path -> stat, key, facts
+                                                       /blobs/ab/<key>  lowered modules
+                                                       /results/<key>   analysis results
+
+Why it can be trusted: every key covers what the value depends on (file content and
+path; flowscan's own code, not just its version; the rules), so nothing is ever read
+across versions or rules. Every file is written to a temporary name and renamed, so a
+concurrent run sees the old or the new file, never half of one. Every blob carries an
+HMAC under a per-user secret kept outside the repository, so a cache directory
+committed or planted in a repository is never unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DIR_NAME = ".flowscan-cache"
+MAX_BYTES = 512 * 1024 * 1024  # blobs above this are pruned, oldest first
+RESULTS_KEPT = 8
+RACY_NS = 2_000_000_000  # a file modified this close to the index write is re-hashed
+STALE_SECONDS = 24 * 3600  # other versions' directories are removed after a day
+GC_EVERY = 256  # new blobs between two size checks
+
+
+def user_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "flowscan"
+
+
+@cache
+def _secret() -> bytes | None:
+    """A per-user random key, created once: blobs signed with it cannot come from a
+    repository. None when it cannot be stored (then nothing is cached)."""
+    home = user_cache_dir()
+    path = home / "secret.key"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if len(data) == 32 else None
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of flowscan's own code and queries: a development change invalidates the
+    cache even when __version__ stays the same."""
+    from flowscan import __version__
+
+    h = hashlib.blake2b(__version__.encode(), digest_size=8)
+    pkg = Path(__file__).resolve().parent
+    for p in sorted(pkg.rglob("*")):
+        if p.suffix in (".py", ".scm") and "__pycache__" not in p.parts:
+            with contextlib.suppress(OSError):
+                h.update(p.relative_to(pkg).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- signed blobs
+
+
+def _sign(payload: bytes) -> bytes | None:
+    secret = _secret()
+    if secret is None:
+        return None
+    return hmac.new(secret, payload, hashlib.sha256).digest() + payload
+
+
+def _verify(data: bytes) -> bytes | None:
+    secret = _secret()
+    if secret is None or len(data) < 32:
+        return None
+    mac, payload = data[:32], data[32:]
+    good = hmac.new(secret, payload, hashlib.sha256).digest()
+    return payload if hmac.compare_digest(mac, good) else None
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def dump(path: Path, obj: Any) -> bool:
+    signed = _sign(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    return signed is not None and write_atomic(path, signed)
+
+
+def load(path: Path) -> Any:
+    """The object, or None when missing, unsigned, truncated or unreadable."""
+    try:
+        payload = _verify(path.read_bytes())
+        return None if payload is None else pickle.loads(payload)
+    except Exception:  # a damaged entry is a miss, never a crash
+        return None
+
+
+def _blob_path(store: str | Path, key: str) -> Path:
+    return Path(store) / "blobs" / key[:2] / key
+
+
+def put_blob(store: str, key: str, obj: Any) -> bool:
+    """Called from worker processes: store a lowered module under its content key."""
+    return dump(_blob_path(store, key), obj)
+
+
+# ---------------------------------------------------------------- the cache
+
+
+@dataclass(slots=True)
+class Entry:
+    size: int
+    mtime_ns: int
+    facts: Any  # workers.FileFacts without its module
+
+
+@dataclass
+class FactCache:
+    store: Path
+    index: dict[str, Entry] = field(default_factory=dict)
+    stamp_ns: int = 0  # when the index was written
+    new_blobs: int = 0
+    dirty: bool = False
+
+    @classmethod
+    def open(cls, root: Path, digest: str, cache_dir: Path | None = None) -> FactCache | None:
+        """The cache for this root and rules, or None when no directory is usable."""
+        if _secret() is None:
+            return None
+        base = cache_dir or default_dir(root)
+        store = base / f"{code_fingerprint()}-{digest}"
+        try:
+            store.mkdir(parents=True, exist_ok=True)
+            _mark(base)
+        except OSError:
+            return None
+        meta = load(store / "index.pkl")
+        out = cls(store)
+        if isinstance(meta, dict) and isinstance(meta.get("index"), dict):
+            out.index = meta["index"]
+            out.stamp_ns = int(meta.get("stamp_ns", 0))
+            out.new_blobs = int(meta.get("new_blobs", 0))
+        _remove_stale_siblings(base, store)
+        return out
+
+    def lookup(self, rel: str, st: os.stat_result) -> tuple[Any, str]:
+        """(facts, "") when the stat matches and is safely older than the index;
+        (None, key) when the content must be hashed again (key: the last one seen)."""
+        e = self.index.get(rel)
+        if e is None:
+            return None, ""
+        if e.size == st.st_size and e.mtime_ns == st.st_mtime_ns \
+                and e.mtime_ns < self.stamp_ns - RACY_NS:
+            return e.facts, ""
+        return None, e.facts.key
+
+    def record(self, rel: str, st: os.stat_result | None, facts: Any) -> None:
+        if st is None or not facts.key:
+            self.index.pop(rel, None)
+        else:
+            self.index[rel] = Entry(st.st_size, st.st_mtime_ns, facts)
+            if facts.lowered:
+                self.new_blobs += 1
+        self.dirty = True
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop entries for files no longer scanned."""
+        gone = [rel for rel in self.index if rel not in keep]
+        for rel in gone:
+            del self.index[rel]
+        self.dirty = self.dirty or bool(gone)
+
+    def module(self, key: str) -> Any:
+        return load(_blob_path(self.store, key))
+
+    def put_module(self, key: str, module: Any) -> bool:
+        return dump(_blob_path(self.store, key), module)
+
+    def result(self, key: str) -> Any:
+        return load(self.store / "results" / key)
+
+    def put_result(self, key: str, value: Any) -> None:
+        results = self.store / "results"
+        if dump(results / key, value):
+            _keep_newest(results, RESULTS_KEPT)
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        if self.new_blobs >= GC_EVERY:
+            self.collect_garbage()
+        dump(self.store / "index.pkl", {"index": self.index, "stamp_ns": time.time_ns(),
+                                        "new_blobs": self.new_blobs})
+        self.dirty = False
+
+    def collect_garbage(self, max_bytes: int = MAX_BYTES) -> None:
+        """Blobs no entry names (old versions of edited files) go first, then the oldest
+        ones until the store is under `max_bytes`. Young blobs are left alone: a
+        concurrent run may have just written them."""
+        live = {e.facts.key for e in self.index.values()}
+        young = time.time() - 3600
+        blobs: list[tuple[float, int, Path]] = []
+        for p in (self.store / "blobs").glob("*/*"):
+            with contextlib.suppress(OSError):
+                st = p.stat()
+                if p.name not in live and st.st_mtime < young:
+                    p.unlink()
+                    continue
+                blobs.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in blobs)
+        for _, size, p in sorted(blobs):
+            if total <= max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                p.unlink()
+                total -= size
+        self.new_blobs = 0
+
+
+def default_dir(root: Path) -> Path:
+    """`.flowscan-cache/` in the scan root when it is writable, else a directory per
+    root in the user cache dir."""
+    local = root / DIR_NAME
+    if local.is_dir() and os.access(local, os.W_OK) or not local.exists() \
+            and os.access(root, os.W_OK):
+        return local
+    tag = hashlib.blake2b(str(root).encode("utf-8", "surrogateescape"),
+                          digest_size=8).hexdigest()
+    return user_cache_dir() / "roots" / tag
+
+
+def _mark(base: Path) -> None:
+    """Keep the directory out of git and out of backups, as pytest does."""
+    ignore = base / ".gitignore"
+    if not ignore.exists():
+        write_atomic(ignore, b"# created by flowscan\n*\n")
+    tag = base / "CACHEDIR.TAG"
+    if not tag.exists():
+        write_atomic(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                          b"# This is a cache directory created by flowscan.\n")
+
+
+def _remove_stale_siblings(base: Path, current: Path) -> None:
+    cutoff = time.time() - STALE_SECONDS
+    with contextlib.suppress(OSError):
+        for d in base.iterdir():
+            if d.is_dir() and d != current and "-" in d.name:
+                with contextlib.suppress(OSError):
+                    if d.stat().st_mtime < cutoff and (d / "index.pkl").stat().st_mtime < cutoff:
+                        shutil.rmtree(d, ignore_errors=True)
+
+
+def _keep_newest(directory: Path, n: int) -> None:
+    with contextlib.suppress(OSError):
+        files = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for p in files[n:]:
+            with contextlib.suppress(OSError):
+                p.unlink()

@@ -1,0 +1,223 @@
+"""Per-file facts for a whole tree, fast: cached facts for unchanged files, a process
+pool for the rest (parse and facts first, then lowering of the files the relevance
+closure adds), and the analysis result reused when nothing it reads has changed.
+
+Only small things cross process boundaries: the vendor hints go to the workers once,
+facts come back without sources, and lowered modules go through the cache directory
+when there is one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from flowscan import ir
+from flowscan.cache import FactCache, code_fingerprint
+from flowscan.workers import FileFacts, Hints, init_worker, lower_file, read_file
+
+INLINE_MAX = 48  # fewer files than this are cheaper in-process than a pool's start-up
+
+
+class Progress:
+    """`files scanned, files per second` on stderr, redrawn in place; only on a TTY."""
+
+    def __init__(self, total: int, enabled: bool, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and total > 0 and _isatty(self.stream)
+        self.total = total
+        self.done = 0
+        self.started = time.perf_counter()
+        self.shown = 0.0
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.shown >= 0.1 or self.done == self.total:
+            self.shown = now
+            rate = self.done / max(now - self.started, 1e-6)
+            self.stream.write(f"\rflowscan: {self.done}/{self.total} files, "
+                              f"{rate:,.0f} files/s ")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Collector:
+    """One scan's file work. `facts()` first, then `modules(relevant)`; `close()` saves
+    the cache index and stops the pool."""
+
+    def __init__(self, root: str, files: list[str], catalog: Any, jobs: int,
+                 cache: FactCache | None, progress: bool = False) -> None:
+        self.root = root
+        self.files = files
+        self.catalog = catalog
+        self.jobs = max(1, jobs)
+        self.cache = cache
+        self.progress = progress
+        self.hints = Hints.of(catalog)
+        self._pool: Executor | None = None
+        self._facts: dict[str, FileFacts] = {}
+        self._stats: dict[str, os.stat_result | None] = {}
+
+    # ------------------------------------------------------------ pool
+
+    def _map(self, fn: Callable[..., Any], items: list[tuple[Any, ...]]) -> Iterator[Any]:
+        if not items:
+            return iter(())
+        if self.jobs <= 1 or len(items) < INLINE_MAX:
+            init_worker(self.hints, None)  # in-process: modules come back directly
+            return (fn(*args) for args in items)
+        if self._pool is None:
+            store = str(self.cache.store) if self.cache is not None else None
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=init_worker,
+                                             initargs=(self.hints, store))
+        chunk = max(1, min(64, len(items) // (self.jobs * 8)))
+        return self._pool.map(_call, [(fn, args) for args in items], chunksize=chunk)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        if self.cache is not None:
+            self.cache.forget(set(self.files))
+            self.cache.save()
+
+    # ------------------------------------------------------------ first pass
+
+    def facts(self) -> dict[str, FileFacts]:
+        out: dict[str, FileFacts] = {}
+        todo: list[tuple[str, str, str]] = []
+        for rel in self.files:
+            st = _stat(self.root, rel)
+            self._stats[rel] = st
+            if self.cache is not None and st is not None:
+                hit, prev = self.cache.lookup(rel, st)
+                if hit is not None:
+                    out[rel] = hit
+                    continue
+                todo.append((self.root, rel, prev))
+            else:
+                todo.append((self.root, rel, ""))
+        bar = Progress(len(self.files), self.progress)
+        bar.step(len(out))
+        for (_, rel, _), facts in zip(todo, self._map(read_file, todo), strict=True):
+            if facts is None:  # touched, same content
+                assert self.cache is not None
+                facts = self.cache.index[rel].facts
+            if self.cache is not None:
+                if facts.module is not None:  # lowered in-process: keep a copy
+                    self.cache.put_module(facts.key, facts.module)
+                self.cache.record(rel, self._stats[rel], _light(facts))
+            out[rel] = facts
+            bar.step()
+        bar.close()
+        self._facts = out
+        return {rel: out[rel] for rel in self.files}
+
+    # ------------------------------------------------------------ modules
+
+    def modules(self, relevant: Iterable[str]) -> dict[str, ir.Module]:
+        """Modules of the relevant files: from the first pass, from the cache, or
+        lowered now in the pool."""
+        modules: dict[str, ir.Module] = {}
+        todo: list[tuple[str, str, FileFacts]] = []
+        for rel in sorted(relevant):
+            f = self._facts[rel]
+            if f.module is not None:
+                modules[rel] = f.module
+                continue
+            if f.lowered and self.cache is not None:
+                m = self.cache.module(f.key)
+                if m is not None:
+                    modules[rel] = m
+                    continue
+            if f.outcome.status != "skipped":
+                todo.append((self.root, rel, _light(f)))
+        for (_, rel, _), f in zip(todo, self._map(lower_file, todo), strict=True):
+            module = f.module
+            if module is None and f.lowered and self.cache is not None:
+                module = self.cache.module(f.key)
+            if module is not None:
+                modules[rel] = module
+                if self.cache is not None and f.module is not None:
+                    self.cache.put_module(f.key, module)
+            self._facts[rel] = f
+            if self.cache is not None:
+                self.cache.record(rel, self._stats.get(rel), _light(f))
+        return modules
+
+    def outcome(self, rel: str) -> Any:
+        return self._facts[rel].outcome
+
+    # ------------------------------------------------------------ results
+
+    def result_key(self, relevant: Iterable[str], extra: Iterable[str]) -> str:
+        """What the whole-program analysis reads: the relevant files' content, the file
+        list (import resolution), the rules, flowscan's code and `extra`."""
+        h = hashlib.blake2b(code_fingerprint().encode(), digest_size=16)
+        h.update(self.catalog.digest.encode())
+        for rel in sorted(relevant):
+            h.update(f"{rel}\0{self._facts[rel].key}\n".encode("utf-8", "surrogateescape"))
+        h.update(b"--files--")
+        for rel in self.files:
+            h.update(rel.encode("utf-8", "surrogateescape") + b"\n")
+        for x in extra:
+            h.update(b"\0" + x.encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+    def cached_result(self, key: str) -> Any:
+        return self.cache.result(key) if self.cache is not None else None
+
+    def store_result(self, key: str, value: Any) -> None:
+        if self.cache is not None:
+            self.cache.put_result(key, value)
+
+
+def _call(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    fn, args = job
+    return fn(*args)
+
+
+def _light(f: FileFacts) -> FileFacts:
+    """Facts without the module (which lives in a blob of its own)."""
+    if f.module is None:
+        return f
+    return FileFacts(f.outcome, f.imports, None, f.direct, f.key, f.lowered)
+
+
+def _stat(root: str, rel: str) -> os.stat_result | None:
+    try:
+        return os.stat(os.path.join(root, rel))
+    except OSError:
+        return None
+
+
+def pickled_size(obj: Any) -> int:
+    """For the benchmark: what an object costs to ship between processes."""
+    return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def cache_for(root: str, catalog: Any, enabled: bool, cache_dir: Path | None
+              ) -> FactCache | None:
+    if not enabled:
+        return None
+    return FactCache.open(Path(root), catalog.digest, cache_dir)
