@@ -1,0 +1,47 @@
+"""Signup analytics: every shape of call that `flowscan fix` has to edit."""
+import os
+
+import segment.analytics as analytics
+from customerio import CustomerIO
+from mixpanel import Mixpanel
+
+mp = Mixpanel(os.environ["MIXPANEL_TOKEN"])
+cio = CustomerIO(os.environ["CIO_SITE_ID"], os.environ["CIO_API_KEY"])
+
+
+def signup(user, plan):
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    mp.track("anonymous", "Signed Up", {"email": user.email, "plan": plan})
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    analytics.identify(
+        "anonymous",
+        {
+            "plan": plan,  # the plan is fine
+            # contact details
+            "email": user.email,  # not needed for funnels
+            "phone": user.phone_number
+        },
+    )
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    analytics.track("anonymous", "Order Completed", {
+        "name": user.full_name,
+        "total": 10,
+    })
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    cio.identify(id="anonymous", email=user.email, plan=plan)
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    analytics.track("anonymous", "Viewed", dict(plan=plan, address=user.home_address))
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    analytics.track("anonymous", "Greeted", {"greeting": f"Hello {user.first_name}!", "plan": plan,})
+    defaults = {"source": "web"}
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    mp.track("anonymous", "Visited", {**defaults, "email": user.email})
+    props = {"email": user.email}
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    mp.track("anonymous", "Left", props)  # the value is put in props above
+    return plan
+
+
+def subscribe(email, plan):
+    # flowscan: ignore[FS102] analytics id only, agreed with privacy team
+    analytics.identify("anonymous", {"email": email, "plan": plan})
