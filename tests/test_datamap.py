@@ -70,8 +70,10 @@ def test_manifest_flags(doc: dict) -> None:
 
 def test_matrix_and_fideslang(doc: dict) -> None:
     assert doc["matrix"]["openai"]["health"] == {
-        "level": "error", "sensitivity": "error", "fields": ["patient.diagnosis"], "flows": 1}
-    assert doc["matrix"]["mixpanel"]["phone"]["level"] == "none"  # only suppressed flows
+        "level": "error", "suppressed": False, "sensitivity": "error",
+        "fields": ["patient.diagnosis"], "flows": 1}
+    assert doc["matrix"]["mixpanel"]["phone"]["suppressed"]  # only suppressed flows
+    assert doc["matrix"]["mixpanel"]["phone"]["level"] == "none"
     assert doc["matrix"]["sentry"]["ip_address"]["fields"] == []  # SDK configuration
     assert set(doc["matrix"]) == {"openai", "mixpanel", "hubspot", "sentry"}
     email = next(c for c in doc["categories"] if c["id"] == "email")

@@ -45,8 +45,7 @@ class TextRenderer:
         for col in ("#", "Vendor", "Risk", "Categories", "Fields", "Declared", "Imported",
                     "Policy", "Flags"):
             vendors.add_column(col, overflow="fold", min_width=30 if col == "Fields" else None,
-                               no_wrap=col in ("#", "Risk", "Declared", "Imported", "Policy",
-                                               "Flags"))
+                               no_wrap=col in ("#", "Risk", "Declared", "Imported"))
         for v in doc["vendors"]:
             risk = v["risk"]
             vendors.add_row(
@@ -86,7 +85,7 @@ class TextRenderer:
             flows = Table(title="Flows", title_justify="left", box=box.SIMPLE_HEAD)
             for col in ("Vendor", "Category", "Field", "Role", "Level", "Sink", "Call",
                         "Source"):
-                flows.add_column(col, overflow="fold", no_wrap=col in ("Sink", "Source", "Level"),
+                flows.add_column(col, overflow="fold", no_wrap=col == "Level",
                                  min_width=20 if col in ("Field", "Call") else None)
             for fl in doc["flows"]:
                 level = "suppressed" if fl["suppressed"] else (
