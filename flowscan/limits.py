@@ -23,7 +23,8 @@ from itertools import accumulate
 from typing import Any
 
 DEFAULT_TIMEOUT = 20.0  # seconds of work per file
-MAX_NESTING = 200  # levels; deeper trees make queries quadratic and recursion run out
+MAX_NESTING = 100  # levels; deeper trees make queries quadratic and recursion run out
+# (pickling a module 190 levels deep already exceeds the default recursion limit)
 _ENV = "FLOWSCAN_LIMITS"
 
 # Skip reasons that mean "we meant to read this file and could not" (as opposed to a

@@ -92,6 +92,19 @@ def last_name(e: ir.Expr) -> str:
     return ""
 
 
+CONFIG_ROOTS = ("process.env", "os.environ", "settings", "config", "app.config",
+                "current_app.config", "import.meta.env", "environ", "conf", "CONFIG", "Config",
+                "django.conf.settings", "self.settings", "this.config", "this.configService")
+
+
+def is_configuration(obj: ir.Expr | None) -> bool:
+    """The app's own settings and environment: its API keys are not a person's."""
+    if obj is None:
+        return False
+    text = expr_text(obj)
+    return any(text == root or text.startswith(root + ".") for root in CONFIG_ROOTS)
+
+
 def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
     """What holds after control merges: a name bound on one way only may be unbound
     (EMPTY) on another, so it is joined with nothing there."""
@@ -194,6 +207,10 @@ class Frame:
             elif isinstance(obj, ir.Name) and obj.id not in self.imports:
                 base = self.env.get(obj.id, EMPTY)
                 self.env[obj.id] = self.with_field(base, key, value, weak)
+            elif isinstance(obj, ir.Attr | ir.Index) and self.root_local(obj) is not None:
+                # event["properties"]["$email"] = ...: rebuild the path from the variable
+                inner = self.expr(obj)
+                self.assign(obj, self.with_field(inner, key, value, weak), weak)
             elif isinstance(obj, ir.Name | ir.Attr | ir.ClassRef):
                 holder = self.expr(obj)
                 for cid in sorted(holder.insts | holder.classes):
@@ -210,6 +227,16 @@ class Frame:
         elif isinstance(target, ir.DSeq):
             for i, t in enumerate(target.items):
                 self.assign(t, self.item(value, str(i)), weak)
+
+    def root_local(self, e: ir.Expr) -> str | None:
+        """The local variable an access path starts from, if it is a plain local."""
+        depth = 0
+        while isinstance(e, ir.Attr | ir.Index) and depth < 6:
+            e = e.obj
+            depth += 1
+        if isinstance(e, ir.Name) and e.id in self.env and e.id not in ("self", "this"):
+            return e.id
+        return None
 
     def with_field(self, base: Val, key: str | None, value: Val, weak: bool) -> Val:
         if key is None:
@@ -344,7 +371,7 @@ class Frame:
         for mod in sorted(v.mods):
             out = join(out, self.prog.module_export(mod, name, self.unit))
         vendor_object = any(vendor for vendor, _ in v.refs)
-        if pos is not None and not vendor_object and not v.mods and not v.classes and (
+        if pos is not None and not vendor_object and not is_configuration(obj) and not v.mods and not v.classes and (
                 not v.closed or v.labels):
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
@@ -403,6 +430,9 @@ class Frame:
         func = self.expr(e.func)
         args = [self.expr(a) for a in e.args]
         kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
+        if not any(vendor for vendor, _ in func.refs) and self.prog.tax.is_sanitiser(
+                last_name(e.func)):
+            return CLEAN  # mask_iban(...) is a sanitiser whatever its body does
         result = EMPTY
         resolved = False
         for vendor, path in sorted(func.refs):
@@ -608,9 +638,11 @@ class Frame:
             if k == "**":
                 if kwp is not None:
                     actual[kwp] = join(actual.get(kwp, EMPTY), v)
-                for name, i in names.items():
-                    if v.fields and name in v.fields:
-                        actual[i] = v.fields[name]
+                for name, i in names.items():  # f(**kw) binds each parameter by name
+                    if i >= i0 and i not in actual and params[i].kind in ("pos", "kwonly"):
+                        part = self.attr(v, name, None, None)
+                        if not part.is_empty():
+                            actual[i] = part
             elif k in names:
                 actual[names[k]] = v
                 exprs[names[k]] = ex
