@@ -47,18 +47,30 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Report only findings introduced relative to this git ref.")
 @click.option("--report-unused-ignores", is_flag=True,
               help="Report (and fail on) flowscan ignore comments that suppress nothing.")
+@click.option("--strict", is_flag=True,
+              help="Exit 2 when a file was only partly parsed or could not be read.")
+@click.option("--no-redact", is_flag=True,
+              help="Show secrets and personal data written as literals in snippets.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None,
+              help="Seconds of work per file before it is skipped [20; 0: no limit].")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None,
          fail_on: str | None, include_tests: bool, jobs: int, exclude: tuple[str, ...],
          trace: bool, max_bytes: int | None, config: Path | None, baseline: Path | None,
-         diff_base: str | None, report_unused_ignores: bool) -> None:
+         diff_base: str | None, report_unused_ignores: bool, strict: bool = False,
+         no_redact: bool = False, timeout: float | None = None) -> None:
     """Scan PATHS (default: the current directory) for personal data sent to vendors."""
     from flowscan.reporters import REPORTERS
     from flowscan.workflow import echo_messages, run
 
     r = run(list(paths), config=config, fail_on=fail_on, include_tests=include_tests,
             jobs=jobs, exclude=exclude, max_bytes=max_bytes, baseline=baseline,
-            diff_base=diff_base, report_unused_ignores=report_unused_ignores)
+            diff_base=diff_base, report_unused_ignores=report_unused_ignores,
+            timeout=timeout)
+    if not no_redact:  # flowscan/redact.py: no literal secret reaches a report
+        from flowscan.redact import redact_result
+
+        r.result = redact_result(r.result, r.catalog.taxonomy.classify_literal)
     extra: dict[str, Any] = {}
     if fmt == "sarif":  # one-click fixes; parses only the files that have findings
         from flowscan.fix import sarif_fixes
@@ -68,7 +80,16 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
                                  trace=trace, notes=r.notes, **extra)
     _write(text, output)  # always written, whatever the exit code
     echo_messages(r.messages)
-    ctx.exit(r.exit_code)
+    code = r.exit_code
+    if strict:  # every file accounted for is not enough: every one must be read whole
+        from flowscan.limits import is_incomplete
+
+        bad = [o for o in r.result.files if is_incomplete(o.status, o.reason)]
+        if bad:
+            click.echo(f"flowscan: --strict: {len(bad)} file(s) not fully analysed, "
+                       f"e.g. {bad[0].path}: {bad[0].status}: {bad[0].reason}", err=True)
+            code = 2
+    ctx.exit(code)
 
 
 @cli.command()

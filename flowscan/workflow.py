@@ -49,7 +49,7 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
         include_tests: bool = False, jobs: int = 0, exclude: tuple[str, ...] = (),
         max_bytes: int | None = None, baseline: Path | None = None,
         diff_base: str | None = None, report_unused_ignores: bool = False,
-        partial: bool = False) -> Run:
+        partial: bool = False, timeout: float | None = None) -> Run:
     """One scan with the project's configuration; command-line values win. `partial`:
     the caller reports a subset (the hook), so stale baseline entries are not listed."""
     from flowscan import config as cfgmod
@@ -81,6 +81,8 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
                       exclude=[*exclude, *cfg.exclude_for(scan_root)],
                       max_bytes=max_bytes or DEFAULT_MAX_BYTES,
                       report_unused_ignores=report_unused)
+    if timeout is not None:
+        options.timeout = timeout
     result = run_scan(targets, options, catalog)
     out = Run(result, catalog, fail_on or cfg.fail_on or "error", report_unused, messages)
 
