@@ -40,8 +40,10 @@ GC_EVERY = 256  # new blobs between two size checks
 
 
 def user_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "flowscan"
+    """FLOWSCAN_CACHE_DIR, else $XDG_CACHE_HOME/flowscan (shared with the catalog)."""
+    from flowscan.catalog import cache_home
+
+    return cache_home()
 
 
 @cache
