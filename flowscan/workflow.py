@@ -49,9 +49,11 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
         include_tests: bool = False, jobs: int = 0, exclude: tuple[str, ...] = (),
         max_bytes: int | None = None, baseline: Path | None = None,
         diff_base: str | None = None, report_unused_ignores: bool = False,
-        partial: bool = False, timeout: float | None = None) -> Run:
+        partial: bool = False, timeout: float | None = None, cache: bool = True,
+        cache_dir: Path | None = None, progress: bool = False) -> Run:
     """One scan with the project's configuration; command-line values win. `partial`:
-    the caller reports a subset (the hook), so stale baseline entries are not listed."""
+    the caller reports a subset (the hook), so stale baseline entries are not listed.
+    `cache`, `cache_dir`, `progress`: flowscan/cache.py and flowscan/collect.py."""
     from flowscan import config as cfgmod
     from flowscan.baseline import BaselineError
     from flowscan.baseline import apply as apply_baseline
@@ -80,7 +82,8 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
     options = Options(include_tests=include_tests or bool(cfg.include_tests), jobs=jobs,
                       exclude=[*exclude, *cfg.exclude_for(scan_root)],
                       max_bytes=max_bytes or DEFAULT_MAX_BYTES,
-                      report_unused_ignores=report_unused)
+                      report_unused_ignores=report_unused, cache=cache,
+                      cache_dir=cache_dir, progress=progress)
     if timeout is not None:
         options.timeout = timeout
     result = run_scan(targets, options, catalog)
