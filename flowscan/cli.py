@@ -11,7 +11,7 @@ import click
 
 from flowscan import __version__
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "gitlab-sast")
 FAIL_ON = ("error", "warning", "note", "never")
 
 

@@ -329,3 +329,43 @@ def test_rules_explain(capsys) -> None:  # type: ignore[no-untyped-def]
     assert capsys.readouterr().out.startswith("FS103 identifier-to-vendor")
     assert main(["rules", "explain", "FS999"]) == 2
     assert "known rules: FS101" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- CI outputs
+
+
+def test_sarif_report_written_on_failure_and_gitlab_sast(repo: Repo, capsys,  # type: ignore[no-untyped-def]
+                                                         monkeypatch) -> None:
+    repo.write("app.py", LEAKS.replace('sentry_sdk.set_user({"id": user.id, "ssn": user.ssn})',
+                                       "# flowscan: ignore[FS101] scrubbed by before_send\n"
+                                       '    sentry_sdk.set_user({"id": user.id, "ssn": user.ssn})'
+                                       '\n    sentry_sdk.set_user({"card": user.card_number})'))
+    res = repo.flowscan("scan", "-j", "1", "--format", "sarif", "-o", "out.sarif",
+                        capsys=capsys)
+    assert res.code == 1 and res.out == ""
+    import json
+
+    log = json.loads((repo.root / "out.sarif").read_text())
+    assert sarif_errors(log) == []
+    run = log["runs"][0]
+    assert run["automationDetails"]["id"].startswith("flowscan")
+    for rule in run["tool"]["driver"]["rules"]:
+        assert {"id", "name", "shortDescription", "fullDescription", "help", "helpUri",
+                "defaultConfiguration", "properties"} <= set(rule)
+        assert "markdown" in rule["help"] and "privacy" in rule["properties"]["tags"]
+        assert rule["properties"]["security-severity"] and rule["properties"]["precision"]
+    for r in run["results"]:
+        assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] \
+            == "%SRCROOT%"
+        assert "primaryLocationLineHash" not in r["partialFingerprints"]
+        assert r["codeFlows"]
+    assert sorted(r["level"] for r in run["results"]) == ["error", "error", "warning"]
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    gl = repo.flowscan("scan", "-j", "1", "--format", "gitlab-sast", capsys=capsys).json()
+    assert gl["scan"]["type"] == "sast" and gl["scan"]["start_time"] == "1970-01-01T00:00:00"
+    vulns = gl["vulnerabilities"]
+    assert sorted((v["location"]["start_line"], v["severity"]) for v in vulns) == [
+        (8, "Medium"), (11, "High")]  # the suppressed one is left out
+    assert all(v["identifiers"][0]["value"].startswith("FS") for v in vulns)
+    assert len({v["id"] for v in vulns}) == len(vulns)

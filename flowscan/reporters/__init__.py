@@ -22,6 +22,7 @@ class Reporter(Protocol):
                vendors: Mapping[str, str], **options: Any) -> str: ...
 
 
+from flowscan.reporters.gitlab import GitLabSastReporter  # noqa: E402
 from flowscan.reporters.json_report import JsonReporter  # noqa: E402
 from flowscan.reporters.sarif import SarifReporter  # noqa: E402
 from flowscan.reporters.text import TextReporter  # noqa: E402
@@ -30,6 +31,8 @@ REPORTERS: dict[str, Reporter] = {
     "text": TextReporter(),
     "json": JsonReporter(),
     "sarif": SarifReporter(),
+    "gitlab-sast": GitLabSastReporter(),
 }
 
-__all__ = ["REPORTERS", "JsonReporter", "Reporter", "SarifReporter", "TextReporter"]
+__all__ = ["REPORTERS", "GitLabSastReporter", "JsonReporter", "Reporter", "SarifReporter",
+           "TextReporter"]
