@@ -53,12 +53,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Show secrets and personal data written as literals in snippets.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None,
               help="Seconds of work per file before it is skipped [20; 0: no limit].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Cache directory [.flowscan-cache in the root, else the user cache].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None,
          fail_on: str | None, include_tests: bool, jobs: int, exclude: tuple[str, ...],
          trace: bool, max_bytes: int | None, config: Path | None, baseline: Path | None,
          diff_base: str | None, report_unused_ignores: bool, strict: bool = False,
-         no_redact: bool = False, timeout: float | None = None) -> None:
+         no_redact: bool = False, timeout: float | None = None, no_cache: bool = False,
+         cache_dir: Path | None = None, quiet: bool = False) -> None:
     """Scan PATHS (default: the current directory) for personal data sent to vendors."""
     from flowscan.reporters import REPORTERS
     from flowscan.workflow import echo_messages, run
@@ -66,7 +71,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | N
     r = run(list(paths), config=config, fail_on=fail_on, include_tests=include_tests,
             jobs=jobs, exclude=exclude, max_bytes=max_bytes, baseline=baseline,
             diff_base=diff_base, report_unused_ignores=report_unused_ignores,
-            timeout=timeout)
+            timeout=timeout, cache=not no_cache, cache_dir=cache_dir, progress=not quiet)
     if not no_redact:  # flowscan/redact.py: no literal secret reaches a report
         from flowscan.redact import redact_result
 

@@ -133,8 +133,11 @@ def _pep508(specs: Iterable[Any]) -> Iterable[str]:
 def _toml(text: str) -> dict[str, Any]:
     try:
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: no TOML reader in the standard library
-        return {}
+    except ModuleNotFoundError:  # Python 3.10: tomli (a dependency there) is the same API
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            return {}
     return tomllib.loads(text)
 
 

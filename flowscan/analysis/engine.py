@@ -254,10 +254,12 @@ class Program:
         """A request to a catalog vendor's API host is a sink of that vendor: the body is
         data, headers and URL are metadata."""
         head, _, method = path.rpartition(".")
-        client = head or method
-        if client not in HTTP_CLIENTS and path not in HTTP_CLIENTS:
+        library = path.split(".", 1)[0].removesuffix("()")
+        if library == "urllib" and "request" in path:
+            library = "urllib.request"
+        if library not in HTTP_CLIENTS:
             return None
-        if head and method not in HTTP_METHODS:
+        if head and method not in HTTP_METHODS:  # httpx.AsyncClient().post, axios.create().get
             return None
         url = args[0].text if args else None
         kw = dict(kwargs)

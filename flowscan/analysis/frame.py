@@ -250,6 +250,8 @@ class Frame:
     # ------------------------------------------------------------ names
 
     def classify_name(self, name: str, pos: ir.Pos) -> Source | None:
+        if name.isupper() and len(name) > 1:  # ADMIN_ID, MIXPANEL_TOKEN: constants
+            return None
         c = self.prog.tax.classify(name, None)
         if c is None:
             return None
@@ -413,9 +415,12 @@ class Frame:
             elif isinstance(key, str):
                 # The key names what an unknown value holds: {"postal_code": zip}
                 if not v.clean and not any(isinstance(lab, Source) for lab in flatten(v)) \
-                        and not v.refs and not v.funcs and not isinstance(value, ir.Lit | ir.Str):
+                        and not any(vendor for vendor, _ in v.refs) and not v.funcs \
+                        and not isinstance(value, ir.Lit | ir.Str):
                     c = self.prog.tax.classify(key, None)
-                    if c is not None and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call):
+                    # {"api_key": ...}, {"token": ...} sent to a vendor is its own key
+                    if c is not None and c.category != "credentials" \
+                            and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call):
                         pos = getattr(value, "pos", (0, 0, 0, 0))
                         v = Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
                 fields[key] = v
@@ -519,7 +524,9 @@ class Frame:
         http = self.prog.http_call(self, e, path, args, kwargs)
         if http is not None:
             return http
-        return self.unknown_call(e, Val(), args, kwargs)
+        # keep the library path: httpx.AsyncClient().post is still recognisable
+        return join(self.unknown_call(e, Val(), args, kwargs),
+                    Val(refs=frozenset({("", f"{path}()")})))
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
                     kwargs: list[tuple[str, Val]]) -> Val:
