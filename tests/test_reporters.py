@@ -143,7 +143,7 @@ def render(name: str, result: ScanResult, policy: Policy, **options: object) -> 
 
 
 def test_registry_names_match() -> None:
-    assert sorted(REPORTERS) == ["json", "sarif", "text"]
+    assert sorted(REPORTERS) == ["gitlab-sast", "json", "sarif", "text"]
     for name, rep in REPORTERS.items():
         assert rep.name == name and callable(rep.render)
 
