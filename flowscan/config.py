@@ -127,6 +127,9 @@ def _read(path: Path) -> tuple[Any, Any]:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 text ({exc.reason} at byte "
+                          f"{exc.start})") from None
     if path.suffix == ".toml":
         try:
             import tomllib

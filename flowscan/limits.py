@@ -158,9 +158,12 @@ def parse_within(fe: Any, source: bytes, path: str) -> Any:
 
     try:
         tree = parser.parse(read, progress_callback=late)
-    except ValueError:  # cancelled
+    except ValueError:  # cancelled by `late`
         parser.reset()
         raise FileTimeout from None
+    except BaseException:  # SIGALRM's FileTimeout, raised inside `late`
+        parser.reset()
+        raise
     return Parsed(tree, source, path, error_spans(tree, query))
 
 
