@@ -10,6 +10,7 @@ decided, so a failing CI still uploads its SARIF.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,15 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
 
     if diff_base:
         def scan_ref(rebase: Any) -> list[Any]:
-            return run_scan([rebase(p) for p in targets], options, catalog).findings
+            # the checkout's path changes every run: keep its cache next to ours, so
+            # unchanged files are not parsed again on the next diff
+            ref_options = options
+            if options.cache:
+                from flowscan.cache import default_dir
+
+                ref_cache = (cache_dir or default_dir(scan_root)) / "diffbase"
+                ref_options = dataclasses.replace(options, cache_dir=ref_cache)
+            return run_scan([rebase(p) for p in targets], ref_options, catalog).findings
 
         try:
             base = findings_at(diff_base, scan_root, scan_ref)
