@@ -236,6 +236,11 @@ def pickled_size(obj: Any) -> int:
 
 def cache_for(root: str, catalog: Any, enabled: bool, cache_dir: Path | None
               ) -> FactCache | None:
+    """The cache for this root; keyed by the rules and by the nesting limit too (a
+    file skipped as too deeply nested under one limit is read under another)."""
     if not enabled:
         return None
-    return FactCache.open(Path(root), catalog.digest, cache_dir)
+    from flowscan import limits
+
+    key = f"{catalog.digest}-n{limits.current().max_nesting}"
+    return FactCache.open(Path(root), key, cache_dir)

@@ -1,0 +1,175 @@
+"""The cache and the process pool change how fast a scan is, never what it finds."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowscan import cache as fcache
+from flowscan.catalog import load_catalog
+from flowscan.collect import Progress
+from flowscan.scan import Options, run_scan
+from flowscan.workers import Hints
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture()
+def apps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    dest = tmp_path / "apps"
+    shutil.copytree(FIXTURES / "apps", dest, ignore=shutil.ignore_patterns(".flowscan-cache"))
+    return dest
+
+
+def _view(result) -> tuple:
+    """Everything a report shows, minus timings."""
+    return (result.findings, result.files, result.unused_ignores,
+            result.stats.get("analysed"))
+
+
+def test_same_findings_with_and_without_cache_one_and_two_jobs(apps: Path, catalog) -> None:
+    plain = run_scan([apps], Options(jobs=1, cache=False), catalog)
+    assert plain.findings, "the fixture apps have findings"
+    cold = run_scan([apps], Options(jobs=2), catalog)
+    assert (apps / fcache.DIR_NAME).is_dir()
+    warm = run_scan([apps], Options(jobs=2), catalog)
+    warm1 = run_scan([apps], Options(jobs=1), catalog)
+    assert _view(cold) == _view(plain)
+    assert _view(warm) == _view(plain)
+    assert _view(warm1) == _view(plain)
+
+
+def test_an_edit_is_seen_and_matches_an_uncached_scan(apps: Path, catalog) -> None:
+    run_scan([apps], Options(jobs=2), catalog)  # fill the cache
+    target = next(p for p in sorted(apps.rglob("*.py")) if "sentry_sdk" not in p.read_text())
+    text = target.read_text()
+    target.write_text(text + "\n\nimport sentry_sdk\n\n\ndef leak(user):\n"
+                             "    sentry_sdk.set_user({'email': user.email})\n")
+    os.utime(target, ns=(1, 1))  # an mtime the stat check alone would trust
+    after = run_scan([apps], Options(jobs=2), catalog)
+    fresh = run_scan([apps], Options(jobs=1, cache=False), catalog)
+    assert _view(after) == _view(fresh)
+    rel = target.relative_to(apps).as_posix()
+    assert any(f.span.path == rel and f.vendor == "sentry" for f in after.findings)
+
+
+def test_damaged_cache_is_a_miss(apps: Path, catalog) -> None:
+    before = run_scan([apps], Options(jobs=2), catalog)
+    for p in (apps / fcache.DIR_NAME).rglob("*"):
+        if p.is_file() and p.name not in (".gitignore", "CACHEDIR.TAG"):
+            p.write_bytes(p.read_bytes()[:40])  # truncated: signature fails
+    again = run_scan([apps], Options(jobs=2), catalog)
+    assert _view(again) == _view(before)
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch pwned-by-cache",))
+
+
+def test_planted_pickle_is_never_loaded(tmp_path: Path, monkeypatch) -> None:
+    """A cache directory committed to a repository carries no valid signature."""
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "blob"
+    evil.write_bytes(b"\0" * 32 + pickle.dumps(Boom()))
+    assert fcache.load(evil) is None
+    assert not (tmp_path / "pwned-by-cache").exists()
+    assert fcache.dump(tmp_path / "good", {"a": 1})
+    assert fcache.load(tmp_path / "good") == {"a": 1}
+
+
+def test_cache_keeps_out_of_git(apps: Path, catalog) -> None:
+    run_scan([apps], Options(jobs=1), catalog)
+    assert (apps / fcache.DIR_NAME / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_garbage_collection_bounds_the_store(apps: Path, catalog) -> None:
+    run_scan([apps], Options(jobs=1), catalog)
+    base = apps / fcache.DIR_NAME
+    store = next(d for d in base.iterdir() if d.is_dir())
+    c = fcache.FactCache.open(apps, store.name.split("-", 1)[1], base)
+    assert c is not None and c.store == store and c.index
+    blobs = list((store / "blobs").glob("*/*"))
+    assert blobs
+    c.collect_garbage(max_bytes=0)
+    assert not list((store / "blobs").glob("*/*"))
+    # blobs gone: the next scan lowers again and finds the same
+    fresh = run_scan([apps], Options(jobs=1, cache=False), catalog)
+    assert _view(run_scan([apps], Options(jobs=1), catalog)) == _view(fresh)
+
+
+# ---------------------------------------------------------------- the pre-filter
+
+
+WORDS = ["mixpanel", "analytics", "api.segment.io", "_paq", "$crisp", "api-eu.mixpanel.com",
+         "ga"]
+ALPHABET = st.sampled_from(["mixpanel", "analytics", "api", ".", "segment", "io", "_", "$",
+                            "paq", "-", "eu", "crisp", "com", " ", "\n", "x", "ga", "(",
+                            "é", "window.", "2"])
+
+
+class _FakeCatalog:
+    def __init__(self, words: list[str]) -> None:
+        class Idx:
+            imports: dict = {}
+            globals = {w: ("v", w) for w in words if "." not in w}
+
+        self.languages = {"javascript": Idx()}
+        self._hosts = {w: "v" for w in words if "." in w}
+
+    def hosts(self) -> dict[str, str]:
+        return self._hosts
+
+
+def _regex(words: list[str]) -> re.Pattern[bytes]:
+    """The exact definition the token pre-filter must agree with."""
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rb"(?<![\w$])(?:" + alt.encode() + rb")(?![\w$])")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ALPHABET, max_size=12).map("".join))
+def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
+    hints = Hints.of(_FakeCatalog(WORDS))  # type: ignore[arg-type]
+    data = text.encode()
+    assert hints.names_vendor(data) == (_regex(WORDS).search(data) is not None)
+
+
+# ---------------------------------------------------------------- progress
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_tty() -> None:
+    quiet = io.StringIO()
+    p = Progress(10, True, quiet)
+    p.step(10)
+    p.close()
+    assert quiet.getvalue() == ""
+    tty = Tty()
+    p = Progress(10, True, tty)
+    p.step(10)
+    assert "10/10 files" in tty.getvalue() and "files/s" in tty.getvalue()
+    p.close()
+    off = Tty()
+    p = Progress(10, False, off)
+    p.step(10)
+    assert off.getvalue() == ""
