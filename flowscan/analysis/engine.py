@@ -15,7 +15,7 @@ from flowscan import ir
 from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join
-from flowscan.analysis.walk import person_objects
+from flowscan.analysis.walk import names_read, person_objects
 from flowscan.catalog import Catalog
 
 MAX_VISITS = 12  # per unit: a safety net, the lattice is finite anyway
@@ -57,6 +57,11 @@ class Program:
         self.visits: dict[str, int] = {}
         self.hosts = catalog.hosts()
         self._persons: dict[str, frozenset[str]] = {}
+        self._captured: dict[str, frozenset[str]] = {}
+        self.children: dict[str, list[str]] = {}
+        for fid, (fn, _) in self.functions.items():
+            if fn.parent is not None:
+                self.children.setdefault(fn.parent, []).append(fid)
 
     # ------------------------------------------------------------ driver
 
@@ -106,7 +111,9 @@ class Program:
         frame = Frame(self, module, fn, fid)
         frame.bind_params()
         frame.block(fn.body)
-        new = Summary(frame.ret, frozenset(frame.param_sinks), frame.env)
+        captured = self.captured_names(fid)
+        env = {k: v for k, v in frame.env.items() if k in captured and not v.is_empty()}
+        new = Summary(frame.ret, frozenset(frame.param_sinks), env)
         old = self.summaries.get(fid)
         if old is not None:
             new = Summary(join(old.ret, new.ret), old.sinks | new.sinks,
@@ -117,6 +124,18 @@ class Program:
             self.changed(fid)
 
     # ------------------------------------------------------------ shared stores
+
+    def captured_names(self, fid: str) -> frozenset[str]:
+        """The names this function's nested functions read: only those of its locals
+        matter to anyone else, so only their changes re-run the closures."""
+        found = self._captured.get(fid)
+        if found is None:
+            names: set[str] = set()
+            for child in self.children.get(fid, ()):
+                names |= names_read(self.functions[child][0].body)
+                names |= self.captured_names(child)
+            found = self._captured[fid] = frozenset(names)
+        return found
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         found = self._persons.get(unit)

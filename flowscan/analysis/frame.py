@@ -35,6 +35,7 @@ MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert",
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
 SINK_KEY = tuple[str, int, int, str]
+MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
 
 @dataclass
@@ -126,6 +127,7 @@ class Frame:
         self.fn = fn
         self.unit = unit
         self.env: dict[str, Val] = {}
+        self.recv_memo: dict[int, tuple[ir.Expr, Val]] = {}
         self.ret: Val = EMPTY
         self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
         self.lang = prog.catalog.lang(module.language)
@@ -298,7 +300,7 @@ class Frame:
                 hit = self.lang.globals.get(e.name)
                 if hit is not None:
                     return Val(refs=frozenset({hit}))
-            return self.attr(self.expr(e.obj), e.name, e.obj, e.pos)
+            return self.attr(self.receiver_value(e.obj), e.name, e.obj, e.pos)
         if isinstance(e, ir.Index):
             obj = self.expr(e.obj)
             if isinstance(e.key, ir.Str):
@@ -432,6 +434,15 @@ class Frame:
     # ------------------------------------------------------------ calls
 
     def call(self, e: ir.Call) -> Val:
+        try:
+            return self._call(e)
+        finally:
+            if isinstance(e.func, ir.Attr):
+                self.recv_memo.pop(id(e.func.obj), None)
+
+    def _call(self, e: ir.Call) -> Val:
+        if isinstance(e.func, ir.Attr):
+            self.recv_memo[id(e.func.obj)] = (e.func.obj, self.expr(e.func.obj))
         func = self.expr(e.func)
         args = [self.expr(a) for a in e.args]
         kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
@@ -440,13 +451,16 @@ class Frame:
             return CLEAN  # mask_iban(...) is a sanitiser whatever its body does
         result = EMPTY
         resolved = False
+        library: list[str] = []
         for vendor, path in sorted(func.refs):
             if vendor:
                 resolved = True
                 result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
             else:
-                result = join(result, self.library_call(e, path, args, kwargs))
-                resolved = resolved or self.prog.tax.is_sanitiser(path)
+                library.append(path)
+        if library:
+            result = join(result, self.library_call(e, library, args, kwargs))
+            resolved = resolved or any(self.prog.tax.is_sanitiser(p) for p in library)
         for fid, recv in sorted(func.funcs, key=lambda f: f[0]):
             resolved = True
             result = join(result, self.apply(e, fid, recv, args, kwargs))
@@ -466,10 +480,13 @@ class Frame:
             result = join(result, self.unknown_call(e, func, args, kwargs))
         return result
 
-    def receiver(self, e: ir.Call) -> Val | None:
-        if isinstance(e.func, ir.Attr):
-            return self.expr(e.func.obj)
-        return None
+    def receiver_value(self, obj: ir.Expr) -> Val:
+        """A method call's receiver, evaluated once per call: a chain a.b().c().d()
+        would otherwise be evaluated twice per link, exponentially."""
+        memo = self.recv_memo.get(id(obj))
+        if memo is not None and memo[0] is obj:
+            return memo[1]
+        return self.expr(obj)
 
     def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
@@ -479,7 +496,7 @@ class Frame:
         if name in NO_PROPAGATION:
             return CLEAN
         recv_expr = e.func.obj if isinstance(e.func, ir.Attr) else None
-        recv = self.expr(recv_expr) if recv_expr is not None else None
+        recv = self.receiver_value(recv_expr) if recv_expr is not None else None
         if recv is not None and name in ("get", "getattr") and args:
             key = e.args[0]
             if isinstance(key, ir.Str):
@@ -517,16 +534,20 @@ class Frame:
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
 
-    def library_call(self, e: ir.Call, path: str, args: list[Val],
+    def library_call(self, e: ir.Call, paths: list[str], args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
-        if self.prog.tax.is_sanitiser(path):
+        """A call into a library that is not a vendor SDK (or into something unknown):
+        the possible paths are tried as sanitisers and HTTP clients, then the call
+        passes its data on once, whatever the number of paths."""
+        if any(self.prog.tax.is_sanitiser(p) for p in paths):
             return CLEAN
-        http = self.prog.http_call(self, e, path, args, kwargs)
-        if http is not None:
-            return http
+        for path in paths:
+            http = self.prog.http_call(self, e, path, args, kwargs)
+            if http is not None:
+                return http
         # keep the library path: httpx.AsyncClient().post is still recognisable
-        return join(self.unknown_call(e, Val(), args, kwargs),
-                    Val(refs=frozenset({("", f"{path}()")})))
+        refs = frozenset(("", f"{p}()") for p in paths[:MAX_LIBRARY_REFS])
+        return join(self.unknown_call(e, Val(), args, kwargs), Val(refs=refs))
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
                     kwargs: list[tuple[str, Val]]) -> Val:
@@ -549,7 +570,7 @@ class Frame:
             if isinstance(recv, ir.Name) and recv.id in self.env and data:
                 self.env[recv.id] = join(self.env[recv.id], Val(data))
             if recv is not None:
-                data |= self.expr(recv).labels
+                data |= self.receiver_value(recv).labels
             if data:
                 result = Val(data, refs=result.refs)
         binds = self.lang.returned(f"{path}()")

@@ -14,6 +14,7 @@ from flowscan.model import Span, Step
 MAX_FIELDS_DEPTH = 8  # LLM message lists nest five deep
 MAX_VIA = 6
 MAX_PARAM_PATH = 3
+MAX_REFS = 8
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -127,8 +128,13 @@ def join(a: Val, b: Val, depth: int = 0) -> Val:
         fields = dict(a.fields)
         for k, v in b.fields.items():
             fields[k] = join(fields[k], v, depth + 1) if k in fields else v
+    refs = a.refs | b.refs
+    if len(refs) > MAX_REFS:  # library paths are hints; vendor paths are kept whole
+        vendor = [r for r in refs if r[0]]
+        library = sorted(r for r in refs if not r[0])[: max(0, MAX_REFS - len(vendor))]
+        refs = frozenset([*vendor, *library])
     return Val(
-        a.labels | b.labels, fields, a.refs | b.refs, a.funcs | b.funcs,
+        a.labels | b.labels, fields, refs, a.funcs | b.funcs,
         a.classes | b.classes, a.insts | b.insts, a.mods | b.mods,
         a.text if a.text == b.text else None, a.clean and b.clean, a.closed and b.closed,
     )

@@ -9,7 +9,7 @@ from flowscan import ir
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
 
 
-def expressions(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Expr]:
+def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.Expr]:
     stack: list[object] = []
     pending = list(stmts)
     while pending:
@@ -29,7 +29,9 @@ def expressions(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Expr]:
                 stack.append(s.target)
     while stack:
         e = stack.pop()
-        if isinstance(e, ir.Attr | ir.Index):
+        if names and isinstance(e, ir.Name):
+            yield e
+        elif isinstance(e, ir.Attr | ir.Index):
             yield e
             stack.append(e.obj)
             if isinstance(e, ir.Index):
@@ -48,6 +50,15 @@ def expressions(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Expr]:
             stack.extend(t for _, t in e.entries)
         elif isinstance(e, ir.DSeq):
             stack.extend(e.items)
+
+
+def names_read(stmts: tuple[ir.Stmt, ...]) -> set[str]:
+    """Every plain name a body reads (a superset of its free variables)."""
+    out: set[str] = set()
+    for e in expressions(stmts, names=True):
+        if isinstance(e, ir.Name):
+            out.add(e.id)
+    return out
 
 
 def object_key(e: ir.Expr, depth: int = 0) -> str | None:
