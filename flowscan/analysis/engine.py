@@ -14,15 +14,18 @@ from collections import deque
 from flowscan import ir
 from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
 from flowscan.analysis.resolve import Resolver
-from flowscan.analysis.values import EMPTY, Source, Val, join
+from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
 from flowscan.analysis.walk import names_read, person_objects
 from flowscan.catalog import Catalog
 
-MAX_VISITS = 12  # per unit: a safety net, the lattice is finite anyway
+MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
+SUMMARY_DEPTH = 4  # levels of a returned value's fields a summary keeps
+MAX_CHANGES = 6  # per shared store: past this it is widened (no longer re-runs readers)
 HTTP_CLIENTS = {
     "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
     "node-fetch", "ky", "superagent", "cross-fetch", "undici",
 }
+SHARED_LIBRARIES = frozenset({*HTTP_CLIENTS, "urllib"})
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "fetch",
                 "send", "stream", "head", "options"}
 HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
@@ -58,6 +61,7 @@ class Program:
         self.hosts = catalog.hosts()
         self._persons: dict[str, frozenset[str]] = {}
         self._captured: dict[str, frozenset[str]] = {}
+        self.changes: dict[str, int] = {}
         self.children: dict[str, list[str]] = {}
         for fid, (fn, _) in self.functions.items():
             if fn.parent is not None:
@@ -89,6 +93,10 @@ class Program:
             self.queue.append(unit)
 
     def changed(self, key: str) -> None:
+        n = self.changes.get(key, 0)
+        if n >= MAX_CHANGES:
+            return  # widened: a store that keeps changing stops re-running its readers
+        self.changes[key] = n + 1
         for unit in sorted(self.deps.get(key, ())):
             self.push(unit)
 
@@ -100,7 +108,7 @@ class Program:
         frame = Frame(self, module, None, f"module:{path}")
         frame.block(module.body)
         old = self.globals.get(path)
-        env = frame.env
+        env = {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.env.items()}
         if old is None or {k: v.key() for k, v in old.items()} != {
                 k: v.key() for k, v in env.items()}:
             self.globals[path] = env
@@ -112,8 +120,10 @@ class Program:
         frame.bind_params()
         frame.block(fn.body)
         captured = self.captured_names(fid)
-        env = {k: v for k, v in frame.env.items() if k in captured and not v.is_empty()}
-        new = Summary(frame.ret, frozenset(frame.param_sinks), env)
+        env = {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.env.items()
+               if k in captured and not v.is_empty()}
+        new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
+                      frozenset(frame.param_sinks), env)
         old = self.summaries.get(fid)
         if old is not None:
             new = Summary(join(old.ret, new.ret), old.sinks | new.sinks,
@@ -233,9 +243,11 @@ class Program:
         return None
 
     def set_class_attr(self, cid: str, name: str, value: Val) -> None:
+        # Callers' parameters and bound receivers mean nothing to another method
         value = Val(frozenset(lab for lab in value.labels if isinstance(lab, Source)),
-                    value.fields, value.refs, value.funcs, value.classes, value.insts,
-                    value.mods, value.text, value.clean)
+                    value.fields, value.refs, frozenset((f, None) for f, _ in value.funcs),
+                    value.classes, value.insts, value.mods, value.text, value.clean)
+        value = shareable(value, SHARED_LIBRARIES)
         attrs = self.class_attrs.setdefault(cid, {})
         old = attrs.get(name)
         new = value if old is None else join(old, value)

@@ -161,3 +161,29 @@ def taint_only(v: Val) -> Val:
     """The data of a value without its identity: what an unknown call passes on."""
     labels = flatten(v)
     return Val(labels) if labels else EMPTY
+
+
+def truncate(v: Val, depth: int) -> Val:
+    """The value with its fields cut at `depth` (what lies below is kept as plain
+    labels): summaries of recursive builders stop growing one level per pass."""
+    if not v.fields:
+        return v
+    if depth <= 0:
+        return Val(flatten(v), None, v.refs, v.funcs, v.classes, v.insts, v.mods)
+    return Val(v.labels, {k: truncate(f, depth - 1) for k, f in v.fields.items()}, v.refs,
+               v.funcs, v.classes, v.insts, v.mods, v.text, v.clean, v.closed)
+
+
+def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
+    """What a value looks like to other units (summaries, class attributes, module
+    globals): paths into ordinary libraries are dropped, except those `keep` names
+    (HTTP clients), so shared stores converge instead of churning on noise."""
+    refs = frozenset(r for r in v.refs if r[0] or r[1].split(".", 1)[0].removesuffix("()")
+                     in keep)
+    fields = v.fields
+    if fields and depth < MAX_FIELDS_DEPTH:
+        fields = {k: shareable(f, keep, depth + 1) for k, f in fields.items()}
+    if refs == v.refs and fields is v.fields:
+        return v
+    return Val(v.labels, fields, refs, v.funcs, v.classes, v.insts, v.mods, v.text, v.clean,
+               v.closed)
