@@ -15,7 +15,7 @@ from flowscan import ir
 from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
-from flowscan.analysis.walk import names_read, person_objects
+from flowscan.analysis.walk import bottom_up, names_read, person_objects
 from flowscan.catalog import Catalog
 
 MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
@@ -72,7 +72,7 @@ class Program:
     def run(self) -> dict[SINK_KEY, FindingAcc]:
         for path in sorted(self.modules):
             self.push(f"module:{path}")
-        for fid in sorted(self.functions):
+        for fid in bottom_up(self.functions):
             self.push(fid)
         while self.queue:
             unit = self.queue.popleft()
@@ -107,12 +107,15 @@ class Program:
         module = self.modules[path]
         frame = Frame(self, module, None, f"module:{path}")
         frame.block(module.body)
-        old = self.globals.get(path)
+        old = self.globals.get(path) or {}
         env = {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.env.items()}
-        if old is None or {k: v.key() for k, v in old.items()} != {
-                k: v.key() for k, v in env.items()}:
+        names = sorted(k for k in set(old) | set(env)
+                       if k not in old or k not in env or old[k].key() != env[k].key())
+        if names or path not in self.globals:
             self.globals[path] = env
-            self.changed(f"module:{path}")
+            self.changed(f"module:{path}")  # readers of exports and star imports
+            for name in names:  # readers of one global re-run only when it changes
+                self.changed(f"global:{path}:{name}")
 
     def run_function(self, fid: str) -> None:
         fn, module = self.functions[fid]
@@ -154,7 +157,7 @@ class Program:
         return found
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:
-        self.depend(f"module:{path}", unit)
+        self.depend(f"global:{path}:{name}", unit)
         env = self.globals.get(path)
         if env is None:
             return None
@@ -223,7 +226,7 @@ class Program:
         return self.module_export(target, imp.name, unit, seen)
 
     def class_attr(self, cid: str, name: str, unit: str, depth: int = 0) -> Val | None:
-        self.depend(f"class:{cid}", unit)
+        self.depend(f"class:{cid}:{name}", unit)
         v = self.class_attrs.get(cid, {}).get(name)
         entry = self.classes.get(cid)
         if entry is not None:
@@ -253,13 +256,14 @@ class Program:
         new = value if old is None else join(old, value)
         if old is None or old.key() != new.key():
             attrs[name] = new
-            self.changed(f"class:{cid}")
+            self.changed(f"class:{cid}:{name}")
 
     def bind_param(self, fid: str, index: int, value: Val) -> None:
         """Callers tell a function which clients/objects its parameters hold; the data
         itself travels through ParamLabels, never through here."""
-        structural = Val(refs=value.refs, funcs=value.funcs, classes=value.classes,
-                         insts=value.insts, mods=value.mods)
+        structural = shareable(Val(refs=value.refs, funcs=frozenset(
+            (f, None) for f, _ in value.funcs), classes=value.classes, insts=value.insts,
+            mods=value.mods), SHARED_LIBRARIES)
         if structural.is_empty():
             return
         binds = self.param_binds.setdefault(fid, {})
@@ -267,7 +271,11 @@ class Program:
         new = structural if old is None else join(old, structural)
         if old is None or old.key() != new.key():
             binds[index] = new
-            self.push(fid)
+            key = f"param:{fid}:{index}"
+            n = self.changes.get(key, 0)
+            if n < MAX_CHANGES:  # widened past that: the function keeps what it saw
+                self.changes[key] = n + 1
+                self.push(fid)
 
     def summary(self, fid: str, unit: str) -> Summary | None:
         self.depend(fid, unit)

@@ -90,3 +90,37 @@ def person_objects(stmts: tuple[ir.Stmt, ...], taxonomy: object) -> frozenset[st
         if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:
             found.add(key)
     return frozenset(found)
+
+
+def called_names(stmts: tuple[ir.Stmt, ...]) -> set[str]:
+    out: set[str] = set()
+    for e in expressions(stmts, names=True):
+        if isinstance(e, ir.Attr):
+            out.add(e.name)
+        elif isinstance(e, ir.Name):
+            out.add(e.id)
+    return out
+
+
+def bottom_up(functions: dict[str, tuple[ir.Function, object]]) -> list[str]:
+    """Function ids with likely callees first, from a call graph approximated by
+    names (a call of `track` may reach any function named track). Analysing in this
+    order, most summaries are final the first time a caller reads them."""
+    import networkx as nx
+
+    by_name: dict[str, list[str]] = {}
+    for fid, (fn, _) in functions.items():
+        by_name.setdefault(fn.name, []).append(fid)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(sorted(functions))
+    for fid, (fn, _) in sorted(functions.items()):
+        for name in sorted(called_names(fn.body)):
+            for callee in by_name.get(name, ()):
+                if callee != fid:
+                    graph.add_edge(fid, callee)
+    condensed = nx.condensation(graph)
+    order: list[str] = []
+    for component in reversed(list(nx.lexicographical_topological_sort(
+            condensed, key=lambda c: min(condensed.nodes[c]["members"])))):
+        order.extend(sorted(condensed.nodes[component]["members"]))
+    return order
