@@ -12,7 +12,9 @@ node_modules (discovery skips node_modules).
 Printed per tree, medians over --runs runs:
   floor      tree-sitter parsing the same files with the same number of worker processes
   cold       `flowscan scan` with an empty cache (the catalog cache stays warm: it is
-             per installation, not per repository)
+             per installation, not per repository); cold-files is its file stage
+             (discovery, reading, parsing, facts, lowering: what this benchmark's floor
+             compares with) and cold-analysis the whole-program analysis after it
   warm       the same scan again, nothing changed
   edit-1     warm re-scan after editing one file the analysis does not read, and
   edit-1r    one it does (the analysis runs again: its cost is the engine's)
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -42,12 +45,20 @@ NPM_PACKAGES = ["rxjs", "date-fns", "zod", "@mui/material", "posthog-js", "@sent
 STDLIB_SKIP = {"test", "idlelib", "site-packages", "lib2to3", "tkinter", "turtledemo"}
 
 RUN = """
-import resource, sys
+import json, resource, sys
+import flowscan.scan
 from flowscan.cli import main
+stats = {}
+def run_scan(*args, _run=flowscan.scan.run_scan, **kwargs):
+    result = _run(*args, **kwargs)
+    stats.update(result.stats)
+    return result
+flowscan.scan.run_scan = run_scan
 rc = main(sys.argv[1:])
 ru = resource.getrusage
 sys.stderr.write("\\nBENCH-RSS %d %d\\n" % (ru(resource.RUSAGE_SELF).ru_maxrss,
                                            ru(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.stderr.write("BENCH-STATS " + json.dumps(stats) + "\\n")
 sys.exit(rc)
 """
 
@@ -93,6 +104,7 @@ def floor(root: Path, files: list[str], jobs: int) -> float:
 class Runner:
     def __init__(self) -> None:
         self.rss_kb = 0
+        self.stats: dict[str, float] = {}  # the last run's ScanResult.stats
 
     def __call__(self, args: list[str], cwd: Path) -> float:
         started = time.perf_counter()
@@ -106,6 +118,8 @@ class Runner:
             if line.startswith("BENCH-RSS "):
                 _, own, _children = line.split()
                 self.rss_kb = max(self.rss_kb, int(own))
+            elif line.startswith("BENCH-STATS "):
+                self.stats = json.loads(line[len("BENCH-STATS "):])
         return wall
 
 
@@ -161,12 +175,16 @@ def bench_tree(name: str, root: Path, jobs: int, runs: int, include_tests: bool,
     args = scan_args(root, jobs) + extra
     out: dict[str, float] = {"files": len(files), "lines": lines, "relevant": len(relevant)}
     out["floor"] = statistics.median(floor(root, files, jobs) for _ in range(runs))
-    colds, warms = [], []
+    colds, warms, files_stage, analysis = [], [], [], []
     for _ in range(runs):
         drop_cache(root)
         colds.append(run(args, root))
+        files_stage.append(run.stats.get("seconds_files", float("nan")))
+        analysis.append(run.stats.get("seconds_analysis", float("nan")))
         warms.append(run(args, root))
     out["cold"], out["warm"] = statistics.median(colds), statistics.median(warms)
+    out["cold-files"] = statistics.median(files_stage)
+    out["cold-analysis"] = statistics.median(analysis)
     plain = [f for f in files if f not in relevant]
     rel = sorted(relevant)
     n = 0
@@ -250,12 +268,14 @@ def npm_tree(dest: Path) -> Path | None:
 
 COLUMNS = [("files", "{:.0f}"), ("lines", "{:.0f}"), ("relevant", "{:.0f}"),
            ("floor", "{:.2f}s"), ("cold", "{:.2f}s"), ("cold/floor", "{:.1f}x"),
+           ("cold-files", "{:.2f}s"), ("files/floor", "{:.1f}x"), ("cold-analysis", "{:.2f}s"),
            ("warm", "{:.2f}s"), ("edit-1", "{:.2f}s"), ("edit-1r", "{:.2f}s"),
            ("hook-5", "{:.2f}s"), ("hook-5-cold", "{:.2f}s"), ("rss-mb", "{:.0f}MB")]
 
 
 def report(name: str, r: dict[str, float]) -> None:
     r["cold/floor"] = r["cold"] / r["floor"] if r["floor"] else float("nan")
+    r["files/floor"] = r["cold-files"] / r["floor"] if r["floor"] else float("nan")
     print(f"\n== {name}")
     for key, fmt in COLUMNS + [(k, "{:.2f}s") for k in r if k.startswith("cold-x")]:
         if key in r:
