@@ -33,6 +33,13 @@ HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "prope
                     "fields": "properties"}
 
 
+def is_default_instance(name: str, spec: str) -> bool:
+    """`import { posthog } from 'posthog-js'`: SDKs that export their default instance
+    under their own name too (posthog, mixpanel, amplitude)."""
+    base = spec.rsplit("/", 1)[-1].split("-", 1)[0].lower()
+    return name == base and name.islower()
+
+
 class Program:
     def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
                  resolver: Resolver) -> None:
@@ -207,7 +214,9 @@ class Program:
         hit = lang.import_root(imp.module)
         if hit is not None:
             vendor, root = hit
-            path = root if imp.name in (None, "default", "*") else f"{root}.{imp.name}"
+            path = root if imp.name in (None, "default", "*") or (
+                module.language == "javascript" and is_default_instance(imp.name, imp.module)
+            ) else f"{root}.{imp.name}"
             return Val(refs=frozenset({(vendor, path)}))
         if module.language == "python":
             target = self.resolver.python(module.path, imp.module)

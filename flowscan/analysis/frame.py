@@ -304,7 +304,7 @@ class Frame:
         if isinstance(e, ir.Index):
             obj = self.expr(e.obj)
             if isinstance(e.key, ir.Str):
-                return self.attr(obj, e.key.value, e.obj, e.pos)
+                return self.attr(obj, e.key.value, e.obj, e.pos, key=True)
             self.expr(e.key)
             return join(Val(flatten(obj)), self.item(obj, None))
         if isinstance(e, ir.Call):
@@ -347,9 +347,14 @@ class Frame:
             return self.class_name
         return name
 
-    def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None) -> Val:
+    def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
+             key: bool = False) -> Val:
         if v.fields is not None and name in v.fields:
-            return v.fields[name]
+            hit = v.fields[name]
+            if any(vendor for vendor, _ in v.refs):  # `ok ? new PostHog() : {capture() {}}`
+                hit = join(hit, Val(refs=frozenset((vendor, f"{path}.{name}")
+                                                   for vendor, path in v.refs if vendor)))
+            return hit
         out = EMPTY
         # A part of a personal value is personal (birthday.year); a field of an object
         # built from personal data is not (fields is {} for those). A field of a
@@ -375,7 +380,8 @@ class Frame:
         for mod in sorted(v.mods):
             out = join(out, self.prog.module_export(mod, name, self.unit))
         vendor_object = any(vendor for vendor, _ in v.refs)
-        if pos is not None and not vendor_object and not is_configuration(obj) and not v.mods and not v.classes and (
+        constant = not key and name.isupper() and len(name) > 1  # Method.EMAIL, not META[...]
+        if pos is not None and not vendor_object and not constant and not is_configuration(obj) and not v.mods and not v.classes and (
                 not v.closed or v.labels):
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
@@ -491,6 +497,9 @@ class Frame:
     def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
         name = last_name(e.func)
+        getter = self.getter_source(e, name) if not args and not kwargs else None
+        if getter is not None:
+            return Val(frozenset({getter}))
         if self.prog.tax.is_sanitiser(name):
             return CLEAN
         if name in NO_PROPAGATION:
@@ -500,7 +509,7 @@ class Frame:
         if recv is not None and name in ("get", "getattr") and args:
             key = e.args[0]
             if isinstance(key, ir.Str):
-                return self.attr(recv, key.value, recv_expr, e.pos)
+                return self.attr(recv, key.value, recv_expr, e.pos, key=True)
         if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
                 and recv_expr.id in self.env:
             merged = self.env[recv_expr.id]
@@ -533,6 +542,24 @@ class Frame:
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
+
+    def getter_source(self, e: ir.Call, name: str) -> Source | None:
+        """`user.get_full_name()`, `recipient.name()`, `user.getEmail()`: a getter
+        returns the field it is named after."""
+        if not isinstance(e.func, ir.Attr):
+            return None
+        field_name = name
+        for prefix in ("get_", "get"):
+            if name.startswith(prefix) and len(name) > len(prefix) and (
+                    prefix == "get_" or name[len(prefix)].isupper()):
+                field_name = name[len(prefix):]
+                break
+        ctx = self.context_of(e.func.obj)
+        c = self.prog.tax.classify(field_name, ctx or None)
+        if c is None or (field_name == name and not c.contextual):
+            return None  # a bare verb-less name must be a person's field (user.name())
+        text = f"{expr_text(e.func.obj)}.{name}()"
+        return Source(c.category, text, self.span(e.pos), c.pattern, c.context or "")
 
     def library_call(self, e: ir.Call, paths: list[str], args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
