@@ -188,6 +188,7 @@ class Param:
     kind: str = "pos"  # pos | kwonly | varargs | kwargs | rest(JS ...args) | pattern
     default: Expr | None = None
     pattern: Target | None = None  # JS destructured parameter
+    annotation: str | None = None  # the declared type's name (a model or DTO class)
 
 
 @dataclass(slots=True)

@@ -91,19 +91,20 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
 
 
 def _relevant(facts: dict[str, FileFacts], resolver: Any) -> set[str]:
-    """Files that touch a vendor, and every file that imports one of those, however
-    indirectly: a wrapper of a wrapper still leads to the SDK."""
+    """Files that touch a vendor, every file that imports one of those, however
+    indirectly (a wrapper of a wrapper still leads to the SDK), and the files those
+    import directly (the models, DTOs and helpers that shape what they send)."""
     importers: dict[str, set[str]] = {}
+    imported: dict[str, set[str]] = {}
     for rel, f in facts.items():
         for spec in f.imports:
             if rel.endswith((".py", ".pyi")):
                 target = resolver.python(rel, spec)
-                if target is not None:
-                    importers.setdefault(target, set()).add(rel)
             else:
                 target = resolver.javascript(rel, spec)
-                if target is not None:
-                    importers.setdefault(target, set()).add(rel)
+            if target is not None and target in facts:
+                importers.setdefault(target, set()).add(rel)
+                imported.setdefault(rel, set()).add(target)
     relevant = {rel for rel, f in facts.items() if f.direct}
     stack = sorted(relevant)
     while stack:
@@ -118,6 +119,8 @@ def _relevant(facts: dict[str, FileFacts], resolver: Any) -> set[str]:
             pkg = rel[: -len("__init__.py")]
             relevant |= {r for r in facts if r.startswith(pkg) and r.count("/") == pkg.count("/")
                          and facts[r].direct}
+    for rel in sorted(relevant):
+        relevant |= imported.get(rel, set())
     return relevant
 
 

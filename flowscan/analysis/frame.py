@@ -149,6 +149,10 @@ class Frame:
                 v = join(v, Val(insts=frozenset({fn.cls})))
             if i in binds:
                 v = join(v, binds[i])
+            if p.annotation:  # body: SignupRequest -> an instance of that model
+                declared = self.lookup(p.annotation, fn.pos)
+                if declared.classes:
+                    v = join(v, Val(insts=declared.classes))
             if p.kind == "pattern" and p.pattern is not None:
                 self.assign(p.pattern, v, weak=False)
                 continue
@@ -419,6 +423,8 @@ class Frame:
             if key is None:
                 if v.fields:
                     fields.update(v.fields)
+                elif v.insts:  # {...dto}: the model's personal fields
+                    fields.update(self.model_fields(v, getattr(value, "pos", None)))
                 labels |= v.labels
             elif isinstance(key, str):
                 # The key names what an unknown value holds: {"postal_code": zip}
@@ -532,6 +538,13 @@ class Frame:
                 self.env[target.id] = merged
             return merged
         if recv is not None and name in COPIERS:
+            if recv.insts and not recv.fields:  # body.model_dump(exclude={"password"})
+                drop = {i.value for k, v in e.kwargs if k == "exclude"
+                        for i in (v.items if isinstance(v, ir.Seq) else ())
+                        if isinstance(i, ir.Str)}
+                fields = {k: v for k, v in self.model_fields(recv, e.pos).items()
+                          if k not in drop}
+                return Val(recv.labels, fields)
             return recv
         parts = [*args, *(v for _, v in kwargs)]
         if recv is not None:
@@ -542,6 +555,24 @@ class Frame:
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
+
+    def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]:
+        """The personal fields a model class declares (Pydantic, dataclass, Django,
+        TypeORM entity, DTO), for an instance passed on whole or spread."""
+        out: dict[str, Val] = {}
+        span = self.span(pos) if pos is not None else self.span((1, 1, 1, 1))
+        for cid in sorted(v.insts):
+            entry = self.prog.classes.get(cid)
+            if entry is None:
+                continue
+            cls = entry[0]
+            for name in cls.fields:
+                c = self.prog.tax.classify(name, cls.name)
+                if c is not None and name not in out:
+                    src = Source(c.category, f"{cls.name}.{name}", span, c.pattern,
+                                 c.context or "")
+                    out[name] = Val(frozenset({src}))
+        return out
 
     def getter_source(self, e: ir.Call, name: str) -> Source | None:
         """`user.get_full_name()`, `recipient.name()`, `user.getEmail()`: a getter
@@ -630,6 +661,8 @@ class Frame:
         acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope, kind,
                          confidence, message)
         for v, role in reached:
+            if v.insts and not v.fields:  # a model instance sent whole
+                v = join(v, Val(fields=self.model_fields(v, e.pos)))
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     self.prog.record(key, acc, lab, role)

@@ -103,3 +103,26 @@ def string_value(lowering: Lowering, node: Any) -> str | None:
         else:
             return None
     return "".join(parts)
+
+
+TYPE_NAMES = {"identifier", "type_identifier"}
+SKIP_TYPES = {"Optional", "Union", "List", "list", "Annotated", "Promise", "Partial",
+              "Readonly", "Array", "Required", "Depends", "Body", "Query"}
+
+
+def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
+    """The first class-like name in a type annotation: `SignupRequest` from
+    `body: SignupRequest`, `Optional[User]` or `Promise<Partial<CreateContactDto>>`."""
+    if node is None:
+        return None
+    stack = [node]
+    seen = 0
+    while stack and seen < 64:
+        n = stack.pop(0)
+        seen += 1
+        if n.type in TYPE_NAMES:
+            name = lowering.text(n)
+            if name not in SKIP_TYPES and name[:1].isupper():
+                return name
+        stack.extend(n.named_children)
+    return None

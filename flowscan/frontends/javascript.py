@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from flowscan import ir
-from flowscan.frontends.base import MAX_DEPTH, Lowering, Parsed, pos_of, string_value
+from flowscan.frontends.base import (
+    MAX_DEPTH,
+    Lowering,
+    Parsed,
+    annotation_name,
+    pos_of,
+    string_value,
+)
 
 LITERALS = {"number", "true", "false", "null", "undefined", "regex", "this_type"}
 TRANSPARENT = {
@@ -335,7 +342,9 @@ class JsLowering(Lowering):
                 pattern = p.child_by_field_name("pattern")
                 default = p.child_by_field_name("value")
                 if pattern is not None:
-                    params.append(self.param(pattern, default))
+                    param = self.param(pattern, default)
+                    param.annotation = annotation_name(self, p.child_by_field_name("type"))
+                    params.append(param)
             elif p.type not in ("comment", "this"):
                 params.append(self.param(p, None))
         return params

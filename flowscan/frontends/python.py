@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flowscan import ir
-from flowscan.frontends.base import MAX_DEPTH, Lowering, Parsed, pos_of, string_value
+from flowscan.frontends.base import (
+    MAX_DEPTH,
+    Lowering,
+    Parsed,
+    annotation_name,
+    pos_of,
+    string_value,
+)
 
 LITERALS = {"integer", "float", "true", "false", "none", "ellipsis"}
 TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
@@ -213,7 +220,9 @@ class PythonLowering(Lowering):
                 elif inner.type == "dictionary_splat_pattern":
                     params.append(ir.Param(self.text(inner.named_children[0]), "kwargs"))
                 else:
-                    params.append(ir.Param(self.text(inner), "kwonly" if kwonly else "pos"))
+                    params.append(ir.Param(self.text(inner), "kwonly" if kwonly else "pos",
+                                           annotation=annotation_name(
+                                               self, p.child_by_field_name("type"))))
             elif t in ("default_parameter", "typed_default_parameter"):
                 name = p.child_by_field_name("name")
                 value = p.child_by_field_name("value")
@@ -221,6 +230,7 @@ class PythonLowering(Lowering):
                     self.text(name) if name is not None else "_",
                     "kwonly" if kwonly else "pos",
                     self.expr(value) if value is not None else None,
+                    annotation=annotation_name(self, p.child_by_field_name("type")),
                 ))
             elif t == "list_splat_pattern":
                 params.append(ir.Param(self.text(p.named_children[0]), "varargs"))
