@@ -94,6 +94,14 @@ class Op:
 
 
 @dataclass(slots=True)
+class Test:
+    """A comparison, `not`, `!`, `void`, `typeof`: its operands are evaluated (a call
+    in them may be a sink) but the result is a boolean or undefined, never personal."""
+
+    parts: tuple[Expr, ...] = ()
+
+
+@dataclass(slots=True)
 class FuncRef:
     """A lambda, arrow function or function expression defined inline."""
 
@@ -108,7 +116,8 @@ class ClassRef:
 
 
 LIT = Lit()
-Expr = Name | Attr | Index | Spread | Call | Obj | Seq | Str | Lit | Join | Op | FuncRef | ClassRef
+Expr = (Name | Attr | Index | Spread | Call | Obj | Seq | Str | Lit | Join | Op | Test | FuncRef
+        | ClassRef)
 
 
 # ---------------------------------------------------------------- targets

@@ -160,7 +160,13 @@ class Program:
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         found = self._persons.get(unit)
         if found is None:
-            found = self._persons[unit] = person_objects(body, self.tax)
+            found = person_objects(body, self.tax)
+            entry = self.functions.get(unit)
+            if entry is not None and entry[0].parent is not None:  # closures see the
+                parent = self.functions.get(entry[0].parent)      # enclosing evidence
+                if parent is not None:
+                    found |= self.person_objects(entry[0].parent, parent[0].body)
+            self._persons[unit] = found
         return found
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:

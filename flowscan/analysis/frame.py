@@ -150,9 +150,15 @@ class Frame:
             if i in binds:
                 v = join(v, binds[i])
             if p.annotation:  # body: SignupRequest -> an instance of that model
-                declared = self.lookup(p.annotation, fn.pos)
+                first, *rest = p.annotation.split(".")
+                declared = self.lookup(first, fn.pos)
+                for part in rest:
+                    declared = self.attr(declared, part, None, None)
                 if declared.classes:
                     v = join(v, Val(insts=declared.classes))
+                vendor_types = frozenset(r for r in declared.refs if r[0])
+                if vendor_types:  # scope: Sentry.Scope -> that SDK object
+                    v = join(v, Val(refs=vendor_types))
             if p.kind == "pattern" and p.pattern is not None:
                 self.assign(p.pattern, v, weak=False)
                 continue
@@ -334,6 +340,10 @@ class Frame:
             return join_all(vals) if vals else EMPTY
         if isinstance(e, ir.Spread):
             return self.expr(e.value)
+        if isinstance(e, ir.Test):
+            for part in e.parts:
+                self.expr(part)
+            return CLEAN
         if isinstance(e, ir.FuncRef):
             return Val(funcs=frozenset({(e.fid, None)}))
         if isinstance(e, ir.ClassRef):
@@ -550,8 +560,13 @@ class Frame:
         if recv is not None:
             parts.append(recv)
         labels: set[Any] = set()
+        funcs: set[Any] = set()
         for p in parts:
             labels |= flatten(p)
+        for p in args:  # useCallback(fn), debounce(fn), memoize(fn) return a caller of fn
+            funcs |= p.funcs
+        if funcs:
+            return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY

@@ -42,7 +42,7 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
             stack.extend(v for _, v in e.kwargs)
         elif isinstance(e, ir.Obj):
             stack.extend(v for _, v in e.entries)
-        elif isinstance(e, ir.Seq | ir.Join | ir.Op):
+        elif isinstance(e, ir.Seq | ir.Join | ir.Op | ir.Test):
             stack.extend(e.items if isinstance(e, ir.Seq) else e.parts)
         elif isinstance(e, ir.Spread):
             stack.append(e.value)

@@ -120,6 +120,8 @@ def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
     while stack and seen < 64:
         n = stack.pop(0)
         seen += 1
+        if n.type in ("nested_type_identifier", "attribute", "member_expression"):
+            return lowering.text(n)  # Sentry.Scope, sentry_sdk.Scope: a vendor's type
         if n.type in TYPE_NAMES:
             name = lowering.text(n)
             if name not in SKIP_TYPES and name[:1].isupper():

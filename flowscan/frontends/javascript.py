@@ -505,7 +505,7 @@ class JsLowering(Lowering):
             op = node.child_by_field_name("operator")
             optext = self.text(op) if op is not None else ""
             if optext in ("==", "===", "!=", "!==", "<", ">", "<=", ">=", "instanceof", "in"):
-                return ir.LIT
+                return ir.Test((self.expr(left), self.expr(right)))
             parts2 = (self.expr(left), self.expr(right))
             return ir.Join(parts2) if optext == "+" else ir.Op(parts2)
         if t in FUNCTIONS:
@@ -513,7 +513,7 @@ class JsLowering(Lowering):
         if t == "class":
             return self.klass(node)
         if t == "unary_expression":
-            return ir.LIT
+            return ir.Test(tuple(self.expr(c) for c in node.named_children))
         if t == "assignment_expression":
             right = node.child_by_field_name("right")
             return self.expr(right)

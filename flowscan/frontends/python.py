@@ -410,7 +410,7 @@ class PythonLowering(Lowering):
             value = node.child_by_field_name("value")
             return self.expr(value)
         if t in ("comparison_operator", "not_operator"):
-            return ir.LIT  # booleans carry no personal data
+            return ir.Test(tuple(self.expr(c) for c in node.named_children))
         if t in ("list_comprehension", "set_comprehension", "generator_expression",
                  "dictionary_comprehension"):
             body = node.named_children[0] if node.named_child_count else None
