@@ -158,15 +158,22 @@ class Program:
         return found
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
-        found = self._persons.get(unit)
+        root = unit
+        while root in self.functions and self.functions[root][0].parent in self.functions:
+            root = self.functions[root][0].parent  # closures share their outer function's
+        found = self._persons.get(root)           # evidence, and each other's
         if found is None:
-            found = person_objects(body, self.tax)
-            entry = self.functions.get(unit)
-            if entry is not None and entry[0].parent is not None:  # closures see the
-                parent = self.functions.get(entry[0].parent)      # enclosing evidence
-                if parent is not None:
-                    found |= self.person_objects(entry[0].parent, parent[0].body)
-            self._persons[unit] = found
+            if root in self.functions:
+                bodies = [self.functions[root][0].body]
+                stack = list(self.children.get(root, ()))
+                while stack:
+                    child = stack.pop()
+                    bodies.append(self.functions[child][0].body)
+                    stack.extend(self.children.get(child, ()))
+                found = frozenset().union(*(person_objects(b, self.tax) for b in bodies))
+            else:
+                found = person_objects(body, self.tax)
+            self._persons[root] = found
         return found
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:
