@@ -163,6 +163,9 @@ class FactCache:
     stamp_ns: int = 0  # when the index was written
     new_blobs: int = 0
     dirty: bool = False
+    # import resolution memo, (file, specifier) -> target; valid for one file list
+    resolved: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    resolved_for: str = ""
 
     @classmethod
     def open(cls, root: Path, digest: str, cache_dir: Path | None = None) -> FactCache | None:
@@ -182,6 +185,8 @@ class FactCache:
             out.index = meta["index"]
             out.stamp_ns = int(meta.get("stamp_ns", 0))
             out.new_blobs = int(meta.get("new_blobs", 0))
+            out.resolved = meta.get("resolved") or {}
+            out.resolved_for = str(meta.get("resolved_for", ""))
         _remove_stale_siblings(base, store)
         return out
 
@@ -232,7 +237,9 @@ class FactCache:
         if self.new_blobs >= GC_EVERY:
             self.collect_garbage()
         dump(self.store / "index.pkl", {"index": self.index, "stamp_ns": time.time_ns(),
-                                        "new_blobs": self.new_blobs})
+                                        "new_blobs": self.new_blobs,
+                                        "resolved": self.resolved,
+                                        "resolved_for": self.resolved_for})
         self.dirty = False
 
     def collect_garbage(self, max_bytes: int = MAX_BYTES) -> None:

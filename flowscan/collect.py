@@ -183,6 +183,21 @@ class Collector:
         self._stop_pool()  # the analysis runs in this process: free the workers' memory
         return modules
 
+    def resolver(self, resolver: Any, tsconfigs: dict[str, str]) -> Any:
+        """`resolver` with its answers remembered across runs: they depend only on the
+        file list and the tsconfigs, which a typical edit leaves alone."""
+        if self.cache is None:
+            return resolver
+        h = hashlib.blake2b(digest_size=16)
+        for rel in self.files:
+            h.update(rel.encode("utf-8", "surrogateescape") + b"\n")
+        for k, v in sorted(tsconfigs.items()):
+            h.update(f"\0{k}\0{v}".encode("utf-8", "surrogateescape"))
+        if self.cache.resolved_for != h.hexdigest():
+            self.cache.resolved, self.cache.resolved_for = {}, h.hexdigest()
+        self.cache.dirty = True
+        return MemoResolver(resolver, self.cache.resolved)
+
     def outcome(self, rel: str) -> Any:
         return self._facts[rel].outcome
 
@@ -208,6 +223,28 @@ class Collector:
     def store_result(self, key: str, value: Any) -> None:
         if self.cache is not None:
             self.cache.put_result(key, value)
+
+
+class MemoResolver:
+    """The import questions the relevance closure asks, answered from a memo."""
+
+    def __init__(self, resolver: Any, memo: dict[tuple[str, str], str | None]) -> None:
+        self._resolver = resolver
+        self._memo = memo
+
+    def python(self, rel: str, spec: str) -> str | None:
+        return self._ask(self._resolver.python, rel, spec)
+
+    def javascript(self, rel: str, spec: str) -> str | None:
+        return self._ask(self._resolver.javascript, rel, spec)
+
+    def _ask(self, fn: Callable[[str, str], str | None], rel: str, spec: str) -> str | None:
+        key = (rel, spec)
+        try:
+            return self._memo[key]
+        except KeyError:
+            target = self._memo[key] = fn(rel, spec)
+            return target
 
 
 def _call(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:

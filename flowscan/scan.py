@@ -54,7 +54,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     try:
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)
-        relevant = _relevant(facts, resolver)
+        relevant = _relevant(facts, work.resolver(resolver, targets.tsconfigs))
         key = work.result_key(relevant, [f"{k}\0{v}" for k, v in
                                          sorted(targets.tsconfigs.items())])
         cached = work.cached_result(key)
