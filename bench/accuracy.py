@@ -21,7 +21,7 @@ def main(verbose: bool) -> int:
     by: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0, 0])
                                            for k in ("tier", "language", "vendor", "all")}
     for root in roots:
-        if not root.is_dir():
+        if not root.is_dir() or root.name.startswith("."):
             continue
         fixture = read_fixture(root)
         result = run_scan([root], Options(jobs=1), catalog)

@@ -83,7 +83,7 @@ def _walk(root: Path) -> list[str]:
         if ".gitignore" in filenames:
             try:
                 text = (Path(dirpath) / ".gitignore").read_text("utf-8", "replace")
-                specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch",
+                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(
                                                                     text.splitlines())))
             except OSError:
                 pass
@@ -121,7 +121,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     ignore_file = root / ".flowscanignore"
     if ignore_file.is_file():
         ignore_lines += ignore_file.read_text("utf-8", "replace").splitlines()
-    ignore = pathspec.PathSpec.from_lines("gitwildmatch", ignore_lines)
+    ignore = pathspec.GitIgnoreSpec.from_lines( ignore_lines)
     wanted = None
     if first.is_file() or len(paths) > 1:
         wanted = set()

@@ -14,7 +14,7 @@ from flowscan.scan import Options, run_scan
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ROOTS = sorted([FIXTURES / "demo", *(FIXTURES / "apps").iterdir(),
                 *(FIXTURES / "vendors").iterdir()])
-ROOTS = [r for r in ROOTS if r.is_dir()]
+ROOTS = [r for r in ROOTS if r.is_dir() and not r.name.startswith(".")]
 
 
 @pytest.mark.parametrize("root", ROOTS, ids=[r.relative_to(FIXTURES).as_posix() for r in ROOTS])
