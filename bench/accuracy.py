@@ -48,7 +48,8 @@ def main(verbose: bool) -> int:
                 print(f"FN {root.name}/{e.path}:{e.line} {e.vendor} {list(e.categories)}"
                       f" got {got}")
     for k in ("tier", "language", "vendor", "all"):
-        print(f"\n{'by ' + k:<22} {'TP':>5} {'FP':>5} {'FN':>5} {'prec':>6} {'recall':>6} {'F1':>6}")
+        header = f"{'by ' + k:<22} {'TP':>5} {'FP':>5} {'FN':>5}"
+        print(f"\n{header} {'prec':>6} {'recall':>6} {'F1':>6}")
         for name, (tp, fp, fn) in sorted(by[k].items()):
             p, r, f = prf(tp, fp, fn)
             print(f"{name:<22} {tp:>5} {fp:>5} {fn:>5} {p:>6.3f} {r:>6.3f} {f:>6.3f}")

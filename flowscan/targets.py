@@ -83,8 +83,7 @@ def _walk(root: Path) -> list[str]:
         if ".gitignore" in filenames:
             try:
                 text = (Path(dirpath) / ".gitignore").read_text("utf-8", "replace")
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(
-                                                                    text.splitlines())))
+                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(text.splitlines())))
             except OSError:
                 pass
         dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _ignored(
@@ -121,7 +120,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     ignore_file = root / ".flowscanignore"
     if ignore_file.is_file():
         ignore_lines += ignore_file.read_text("utf-8", "replace").splitlines()
-    ignore = pathspec.GitIgnoreSpec.from_lines( ignore_lines)
+    ignore = pathspec.GitIgnoreSpec.from_lines(ignore_lines)
     wanted = None
     if first.is_file() or len(paths) > 1:
         wanted = set()

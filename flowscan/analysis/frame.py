@@ -395,8 +395,10 @@ class Frame:
             out = join(out, self.prog.module_export(mod, name, self.unit))
         vendor_object = any(vendor for vendor, _ in v.refs)
         constant = not key and name.isupper() and len(name) > 1  # Method.EMAIL, not META[...]
-        if pos is not None and not vendor_object and not constant and not is_configuration(obj) and not v.mods and not v.classes and (
-                not v.closed or v.labels):
+        classifiable = (pos is not None and not vendor_object and not constant
+                        and not v.mods and not v.classes and (not v.closed or v.labels)
+                        and not is_configuration(obj))
+        if classifiable:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
             for cid in sorted(v.insts) if c is None else ():  # an instance of class Customer
