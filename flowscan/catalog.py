@@ -161,7 +161,7 @@ class LanguageIndex:
     roots: dict[str, str] = field(default_factory=dict)  # root -> vendor
     callbacks: dict[str, list[Callback]] = field(default_factory=dict)
     returns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
-    config: list[dict[str, Any]] = field(default_factory=list)
+    config: list[tuple[re.Pattern[str], dict[str, Any]]] = field(default_factory=list)
 
     def import_root(self, spec: str) -> tuple[str, str] | None:
         """Longest specifier that is `spec` or a parent package of it."""
@@ -185,6 +185,9 @@ class LanguageIndex:
             if rx.fullmatch(path):
                 return sink
         return None
+
+    def config_leaks(self, path: str) -> list[dict[str, Any]]:
+        return [leak for rx, leak in self.config if rx.fullmatch(path)]
 
     def returned(self, path: str) -> str | None:
         for rx, binds in self.returns:
@@ -238,7 +241,7 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
         for r in spec.get("returns") or ():
             idx.returns.append((_pattern_regex(r["call"]), r["binds"]))
         for leak in spec.get("config_leaks") or ():
-            idx.config.append({**leak, "vendor": vid})
+            idx.config.append((_pattern_regex(leak["call"]), {**leak, "vendor": vid}))
 
 
 def cache_home() -> Path:

@@ -76,7 +76,14 @@ class Str:
 
 @dataclass(slots=True)
 class Lit:
-    """Numbers, booleans, None/null/undefined: never personal."""
+    """Numbers, booleans, None/null/undefined: never personal. Booleans and null keep
+    their value (SDK options such as send_default_pii=True are read from it)."""
+
+    value: bool | None = None
+
+
+TRUE = Lit(True)
+FALSE = Lit(False)
 
 
 @dataclass(slots=True)

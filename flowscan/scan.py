@@ -70,7 +70,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             work.store_result(key, (accs, comments))
     finally:
         work.close()
-    findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values() if acc.hits]
+    findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
+                if acc.hits or acc.kind == "config"]
     findings, unused = suppress.apply(
         findings, comments,
         {r.code: r.slug for r in catalog.policy.rules}, catalog.vendors, root)
@@ -134,6 +135,6 @@ def _finding(acc: Any) -> Finding:
         steps = (Step(source.span, source.field, "source"), *source.via, sink_step)
         flows.add(Flow(source.field, source.category, role, steps, source.pattern,
                        source.context))
-    categories = tuple(sorted({f.category for f in flows}))
+    categories = tuple(sorted({f.category for f in flows} | set(acc.categories)))
     return Finding(acc.span, acc.vendor, acc.kind, acc.sink, acc.callee, acc.scope,
                    categories, tuple(sorted(flows))[:50], acc.confidence, acc.message)

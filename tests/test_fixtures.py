@@ -12,7 +12,7 @@ from flowscan.expectations import compare, read_fixture
 from flowscan.scan import Options, run_scan
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-ROOTS = sorted([FIXTURES / "demo", *(FIXTURES / "apps").iterdir(),
+ROOTS = sorted([FIXTURES / "demo", FIXTURES / "config-leaks", *(FIXTURES / "apps").iterdir(),
                 *(FIXTURES / "vendors").iterdir()])
 ROOTS = [r for r in ROOTS if r.is_dir() and not r.name.startswith(".")]
 
@@ -43,3 +43,18 @@ def test_every_vendor_with_sinks_has_a_fixture(catalog) -> None:
             if not vdir.is_dir() or not any(p.suffix in ext for p in vdir.rglob("*")):
                 missing.append(f"{vid} ({lang})")
     assert not missing, "vendors without a fixture: " + ", ".join(missing)
+
+
+def test_config_leaks_cover_ten_vendors(catalog) -> None:
+    vendors = {leak["vendor"] for idx in catalog.languages.values() for _, leak in idx.config}
+    assert len(vendors) >= 10, sorted(vendors)
+    fixture = read_fixture(FIXTURES / "config-leaks")
+    assert {e.vendor for e in fixture.expected if e.tier == "config"} >= vendors
+
+
+def test_every_category_has_a_fixture(catalog) -> None:
+    seen: set[str] = set()
+    for root in ROOTS:
+        for e in read_fixture(root).expected:
+            seen.update(e.categories)
+    assert seen == set(catalog.taxonomy.categories)

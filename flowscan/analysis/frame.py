@@ -51,6 +51,7 @@ class FindingAcc:
     confidence: str
     message: str = ""
     hits: set[tuple[Source, str]] = field(default_factory=set)
+    categories: tuple[str, ...] = ()  # config leaks: what the SDK collects by itself
 
 
 @dataclass
@@ -104,6 +105,40 @@ def is_configuration(obj: ir.Expr | None) -> bool:
         return False
     text = expr_text(obj)
     return any(text == root or text.startswith(root + ".") for root in CONFIG_ROOTS)
+
+
+def literal(e: ir.Expr | None) -> object:
+    if isinstance(e, ir.Str):
+        return e.value
+    if isinstance(e, ir.Lit):
+        return e.value
+    return _UNKNOWN
+
+
+_UNKNOWN = object()
+
+
+def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
+    """Whether a call sets the option a config-leak rule names to the value it names
+    (any value when the rule gives none; any call when it names no option)."""
+    kw, key = leak.get("kw"), leak.get("key")
+    if kw is None and key is None:
+        return True
+    value: ir.Expr | None = None
+    if kw is not None:
+        value = next((v for k, v in e.kwargs if k == kw), None)
+    else:
+        arg = leak.get("arg")
+        obj = e.args[arg] if arg is not None and arg < len(e.args) else None
+        for part in (key or "").split("."):
+            if not isinstance(obj, ir.Obj):
+                obj = None
+                break
+            obj = next((v for k, v in obj.entries if k == part), None)
+        value = obj
+    if value is None:
+        return False
+    return "equals" not in leak or literal(value) == leak["equals"]
 
 
 def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
@@ -632,6 +667,9 @@ class Frame:
         elif self.prog.catalog.tier(vendor) == "inventory":
             generic = Sink(vendor, path, (), "unknown")
             self.sink(e, generic, path, args, kwargs)
+        for leak in self.lang.config_leaks(path) if self.lang.config else ():
+            if option_matches(e, leak):
+                self.report_config(e, vendor, path, leak)
         for cb in self.lang.callbacks.get(path, ()):
             if cb.arg < len(args):
                 for fid, _ in args[cb.arg].funcs:
@@ -686,6 +724,19 @@ class Frame:
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
                     self.prog.pending.setdefault(key, acc)
+
+    def report_config(self, e: ir.Call, vendor: str, path: str, leak: dict[str, Any]) -> None:
+        """An SDK configured to collect personal data by itself: a finding at the
+        init call, whatever data the code passes elsewhere."""
+        key = (self.module.path, e.pos[0], e.pos[1], vendor)
+        acc = self.prog.findings.get(key)
+        if acc is None:
+            acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope,
+                             "config", "high", leak["message"])
+            self.prog.findings[key] = acc
+        acc.kind = "config"
+        acc.message = leak["message"]
+        acc.categories = tuple(sorted(set(acc.categories) | set(leak.get("categories", ()))))
 
     def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
               kwargs: list[tuple[str, Val]]) -> Val:

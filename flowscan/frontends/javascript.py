@@ -490,7 +490,7 @@ class JsLowering(Lowering):
                 return ir.Str("".join(p.value for p in parts))  # type: ignore[union-attr]
             return ir.Join(tuple(parts))
         if t in LITERALS:
-            return ir.LIT
+            return ir.TRUE if t == "true" else ir.FALSE if t == "false" else ir.LIT
         if t in TRANSPARENT:
             inner = node.named_children[0] if node.named_child_count else None
             return self.expr(inner)

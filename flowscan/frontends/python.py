@@ -382,7 +382,7 @@ class PythonLowering(Lowering):
         if t == "concatenated_string":
             return self.join([self.expr(c) for c in node.named_children])
         if t in LITERALS:
-            return ir.LIT
+            return ir.TRUE if t == "true" else ir.FALSE if t == "false" else ir.LIT
         if t in TRANSPARENT:
             inner = node.named_children[0] if node.named_child_count else None
             return self.expr(inner)
