@@ -55,7 +55,7 @@ Callable_ = tuple[str, "Val | None"]  # (function id, bound receiver)
 
 class Val:
     __slots__ = ("labels", "fields", "refs", "funcs", "classes", "insts", "mods", "text",
-                 "clean", "closed")
+                 "clean", "closed", "_key")
 
     def __init__(
         self,
@@ -80,6 +80,7 @@ class Val:
         self.text = text  # constant string value, when known
         self.clean = clean  # a literal or a sanitised value: never personal
         self.closed = closed  # a literal dict/object/list: its keys are all known
+        self._key: tuple[object, ...] | None = None  # values are never changed once built
 
     def is_empty(self) -> bool:
         return not (self.labels or self.fields or self.refs or self.funcs or self.classes
@@ -90,6 +91,13 @@ class Val:
         return self.is_empty() and self.text is None and not self.clean
 
     def key(self, depth: int = 0) -> tuple[object, ...]:
+        if depth == 0:
+            if self._key is None:
+                self._key = self._compute_key(0)
+            return self._key
+        return self._compute_key(depth)
+
+    def _compute_key(self, depth: int) -> tuple[object, ...]:
         fields = ()
         if self.fields and depth < MAX_FIELDS_DEPTH:
             fields = tuple(sorted((k, v.key(depth + 1)) for k, v in self.fields.items()))
@@ -105,7 +113,7 @@ class Val:
         return hash(self.key())
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        parts = [f"{k}={getattr(self, k)!r}" for k in self.__slots__
+        parts = [f"{k}={getattr(self, k)!r}" for k in self.__slots__ if k != "_key"
                  if getattr(self, k) not in (frozenset(), None, False)]
         return f"Val({', '.join(parts)})"
 
