@@ -96,7 +96,8 @@ def last_name(e: ir.Expr) -> str:
 
 CONFIG_ROOTS = ("process.env", "os.environ", "settings", "config", "app.config",
                 "current_app.config", "import.meta.env", "environ", "conf", "CONFIG", "Config",
-                "django.conf.settings", "self.settings", "this.config", "this.configService")
+                "django.conf.settings", "self.settings", "self.config", "self.conf", "this.config",
+                "this.configService", "this.settings")
 
 
 def is_configuration(obj: ir.Expr | None) -> bool:
