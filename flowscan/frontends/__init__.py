@@ -45,9 +45,25 @@ class TreeSitterFrontEnd:
 
     @cached_property
     def query(self) -> Any:
+        """The error query (`@error`): run only on a tree that has errors."""
+        return self._query("error")
+
+    @cached_property
+    def import_query(self) -> Any:
+        return self._query("import")
+
+    @cached_property
+    def comment_query(self) -> Any:
+        return self._query("comment")
+
+    def _query(self, capture: str) -> Any:
+        """The patterns of the .scm files that capture `@capture...`: each question is
+        its own query, so a pass pays only for what it asks (comments are many)."""
         from tree_sitter import Query
 
-        return Query(self.ts_language, "\n".join(query_text(q) for q in self.queries))
+        text = "\n".join(query_text(q) for q in self.queries)
+        forms = [f for f in top_level_forms(text) if f"@{capture}" in f]
+        return Query(self.ts_language, "\n".join(forms) or "(ERROR) @unused")
 
     def parse(self, source: bytes, path: str) -> Parsed:
         if self._parser is None:
@@ -57,21 +73,24 @@ class TreeSitterFrontEnd:
         tree = self._parser.parse(source)
         return Parsed(tree, source, path, error_spans(tree, self.query))
 
-    def _captures(self, parsed: Parsed) -> dict[str, list[Any]]:
+    @staticmethod
+    def _captures(query: Any, parsed: Parsed) -> dict[str, list[Any]]:
         from tree_sitter import QueryCursor
 
-        return QueryCursor(self.query).captures(parsed.tree.root_node)
+        return QueryCursor(query).captures(parsed.tree.root_node)
 
     def imports(self, parsed: Parsed) -> tuple[str, ...]:
         src = parsed.source
-        nodes = self._captures(parsed).get("import.module", [])
+        nodes = self._captures(self.import_query, parsed).get("import.module", [])
         return tuple(sorted({src[n.start_byte : n.end_byte].decode("utf-8", "replace")
                              for n in nodes}))
 
     def comments(self, parsed: Parsed) -> dict[int, str]:
         src = parsed.source
         out: dict[int, str] = {}
-        for n in self._captures(parsed).get("comment", []):
+        if b"flowscan" not in parsed.source:
+            return out
+        for n in self._captures(self.comment_query, parsed).get("comment", []):
             text = src[n.start_byte : n.end_byte]
             if b"flowscan" in text:
                 out[n.start_point[0] + 1] = text.decode("utf-8", "replace")
@@ -81,6 +100,28 @@ class TreeSitterFrontEnd:
         module = self.lowering(parsed)
         module.comments = self.comments(parsed)
         return module
+
+
+def top_level_forms(text: str) -> list[str]:
+    """The top-level S-expressions of a query file (comments dropped)."""
+    forms: list[str] = []
+    depth = 0
+    current: list[str] = []
+    in_string = False
+    for line in text.splitlines():
+        if depth == 0 and line.lstrip().startswith(";"):
+            continue
+        for ch in line:
+            if ch == '"' and (not current or current[-1] != "\\"):
+                in_string = not in_string
+            if not in_string:
+                depth += (ch == "(") - (ch == ")")
+            current.append(ch)
+        current.append("\n")
+        if depth == 0 and "".join(current).strip():
+            forms.append("".join(current).strip())
+            current = []
+    return forms
 
 
 def _python() -> Any:
