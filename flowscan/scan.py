@@ -54,7 +54,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     try:
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)
-        relevant = _relevant(facts, work.resolver(resolver, targets.tsconfigs))
+        eager, lazy = _relevant(facts, work.resolver(resolver, targets.tsconfigs))
+        relevant = eager | lazy
         key = work.result_key(relevant, [f"{k}\0{v}" for k, v in
                                          sorted(targets.tsconfigs.items())])
         cached = work.cached_result(key)
@@ -64,7 +65,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
         else:
             modules = work.modules(relevant)
             files_done = time.perf_counter()
-            accs = Program(modules, catalog, resolver).run()
+            accs = Program(modules, catalog, resolver, lazy).run()
             analysis_done = time.perf_counter()
             comments = {rel: m.comments for rel, m in modules.items()}
             work.store_result(key, (accs, comments))
@@ -91,10 +92,12 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     return ScanResult(root, findings, files, stats, imported, unused)
 
 
-def _relevant(facts: dict[str, FileFacts], resolver: Any) -> set[str]:
+def _relevant(facts: dict[str, FileFacts], resolver: Any
+              ) -> tuple[set[str], frozenset[str]]:
     """Files that touch a vendor, every file that imports one of those, however
     indirectly (a wrapper of a wrapper still leads to the SDK), and the files those
-    import directly (the models, DTOs and helpers that shape what they send)."""
+    import directly (the models, DTOs and helpers that shape what they send), which
+    are analysed only as far as the others use them (lazy)."""
     importers: dict[str, set[str]] = {}
     imported: dict[str, set[str]] = {}
     for rel, f in facts.items():
@@ -120,9 +123,10 @@ def _relevant(facts: dict[str, FileFacts], resolver: Any) -> set[str]:
             pkg = rel[: -len("__init__.py")]
             relevant |= {r for r in facts if r.startswith(pkg) and r.count("/") == pkg.count("/")
                          and facts[r].direct}
+    lazy: set[str] = set()
     for rel in sorted(relevant):
-        relevant |= imported.get(rel, set())
-    return relevant
+        lazy |= imported.get(rel, set())
+    return relevant, frozenset(lazy - relevant)
 
 
 # ---------------------------------------------------------------- findings

@@ -42,8 +42,11 @@ def is_default_instance(name: str, spec: str) -> bool:
 
 class Program:
     def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
-                 resolver: Resolver) -> None:
+                 resolver: Resolver, lazy: frozenset[str] = frozenset()) -> None:
         self.modules = modules
+        # Modules analysed on demand: a unit of theirs runs only once another unit
+        # asks for its summary or globals (the models and helpers relevant code uses)
+        self.lazy = lazy
         self.catalog = catalog
         self.tax = catalog.taxonomy
         self.resolver = resolver
@@ -78,8 +81,11 @@ class Program:
 
     def run(self) -> dict[SINK_KEY, FindingAcc]:
         for path in sorted(self.modules):
-            self.push(f"module:{path}")
-        for fid in bottom_up(self.functions):
+            if path not in self.lazy:
+                self.push(f"module:{path}")
+        eager = {fid: entry for fid, entry in self.functions.items()
+                 if entry[1].path not in self.lazy}
+        for fid in bottom_up(eager):
             self.push(fid)
         while self.queue:
             unit = self.queue.popleft()
@@ -180,6 +186,7 @@ class Program:
         self.depend(f"global:{path}:{name}", unit)
         env = self.globals.get(path)
         if env is None:
+            self.demand(f"module:{path}", path)
             return None
         return env.get(name)
 
@@ -215,6 +222,8 @@ class Program:
                     frame = Frame(self, module, None, unit)
                     frame.env = dict(self.globals.get(path, {}))
                     self.depend(f"module:{path}", unit)
+                    if path not in self.globals:
+                        self.demand(f"module:{path}", path)
                     out = join(out, frame.expr(exp.value))
             elif exp.name == "*" and exp.module is not None and name != "default":
                 out = join(out, self.import_value(module, ir.Import(name, exp.module, name),
@@ -301,7 +310,16 @@ class Program:
 
     def summary(self, fid: str, unit: str) -> Summary | None:
         self.depend(fid, unit)
-        return self.summaries.get(fid)
+        found = self.summaries.get(fid)
+        if found is None and fid in self.functions:
+            self.demand(fid, self.functions[fid][1].path)
+        return found
+
+    def demand(self, unit: str, path: str) -> None:
+        """A lazy module's unit is asked for: analyse it (once; later changes re-run
+        its readers through the usual dependencies)."""
+        if path in self.lazy and unit not in self.visits and unit not in self.queued:
+            self.push(unit)
 
     def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:
         existing = self.findings.get(key)
