@@ -15,7 +15,7 @@ from flowscan import ir
 from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
-from flowscan.analysis.walk import bottom_up, names_read, person_objects
+from flowscan.analysis.walk import bottom_up, entry_points, names_read, person_objects
 from flowscan.catalog import Catalog
 
 MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
@@ -85,6 +85,7 @@ class Program:
                 self.push(f"module:{path}")
         eager = {fid: entry for fid, entry in self.functions.items()
                  if entry[1].path not in self.lazy}
+        eager = {fid: eager[fid] for fid in entry_points(eager, self.catalog, self.leads_out)}
         for fid in bottom_up(eager):
             self.push(fid)
         while self.queue:
@@ -315,10 +316,25 @@ class Program:
             self.demand(fid, self.functions[fid][1].path)
         return found
 
+    def leads_out(self, module: ir.Module, imp: ir.Import) -> bool:
+        """Whether an import can bring a vendor in: a vendor SDK, or a project module
+        that is analysed up front (not a library, not a lazy helper module)."""
+        if self.catalog.lang(module.language).import_root(imp.module) is not None:
+            return True
+        if module.language == "python":
+            target = self.resolver.python(module.path, imp.module)
+            if target is not None and imp.name not in (None, "*"):
+                sub = self.resolver.python_submodule(target, imp.name)
+                target = sub if sub is not None and sub in self.modules else target
+        else:
+            target = self.resolver.javascript(module.path, imp.module)
+        return target is not None and target in self.modules and target not in self.lazy
+
     def demand(self, unit: str, path: str) -> None:
-        """A lazy module's unit is asked for: analyse it (once; later changes re-run
-        its readers through the usual dependencies)."""
-        if path in self.lazy and unit not in self.visits and unit not in self.queued:
+        """A unit not analysed up front (a lazy module's, a helper that is no entry
+        point) is asked for: analyse it (once; later changes re-run its readers through
+        the usual dependencies)."""
+        if unit not in self.visits and unit not in self.queued:
             self.push(unit)
 
     def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:

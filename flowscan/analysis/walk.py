@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flowscan import ir
 
@@ -124,3 +124,47 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]]) -> list[str]:
             condensed, key=lambda c: min(condensed.nodes[c]["members"])))):
         order.extend(sorted(condensed.nodes[component]["members"]))
     return order
+
+
+def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: object,
+                 leads_out: Callable[[ir.Module, ir.Import], bool]) -> list[str]:
+    """The functions analysed whatever calls them: those that name an import that
+    `leads_out` (a vendor SDK, an analysed project module),
+    a vendor global, a module global built from one, or (by name) another entry point,
+    and every method and closure of a class or function that does. The rest (pure
+    helpers) run only when an analysed unit asks for their summary."""
+    touching: dict[str, set[str]] = {}  # module path -> names that lead outside it
+    for _, module in functions.values():
+        if module.path in touching:
+            continue
+        lang = catalog.lang(module.language)  # type: ignore[attr-defined]
+        names = {imp.local for imp in module.imports
+                 if imp.local and leads_out(module, imp)} | set(lang.globals)
+        names |= {"window", "globalThis", "requests", "httpx", "fetch", "axios"}
+        for st in module.body:  # mp = Mixpanel(TOKEN) at module level
+            if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name) \
+                    and names_read((st,)) & names:
+                names.add(st.target.id)
+        touching[module.path] = names
+    by_name: dict[str, list[str]] = {}
+    for fid, (fn, _) in functions.items():
+        by_name.setdefault(fn.name, []).append(fid)
+    read = {fid: called_names(fn.body) | names_read(fn.body)
+            for fid, (fn, _) in functions.items()}
+    chosen = {fid for fid, (fn, module) in functions.items()
+              if read[fid] & touching[module.path]}
+    changed = True
+    while changed:  # callers of chosen functions, by name
+        changed = False
+        names = {functions[fid][0].name for fid in chosen}
+        for fid in functions:
+            if fid not in chosen and read[fid] & names:
+                chosen.add(fid)
+                changed = True
+    size = -1
+    while size != len(chosen):  # siblings on the class, closures inside, to any depth
+        size = len(chosen)
+        owners = {functions[fid][0].cls for fid in chosen} | chosen
+        chosen |= {fid for fid, (fn, _) in functions.items()
+                   if fn.cls in owners or fn.parent in owners}
+    return sorted(chosen)
