@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import deque
 
 from flowscan import ir
-from flowscan.analysis.frame import SINK_KEY, FindingAcc, Frame, Summary
+from flowscan.analysis.common import SINK_KEY, FindingAcc, Summary
+from flowscan.analysis.frame import Frame
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
 from flowscan.analysis.walk import bottom_up, entry_points, names_read, person_objects

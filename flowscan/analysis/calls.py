@@ -1,0 +1,435 @@
+"""Calls: into vendor SDKs (sinks, builders, configuration leaks), into other
+libraries (HTTP clients, sanitisers, unknown code) and into the project's own
+functions (summaries applied at the call site)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowscan import ir
+from flowscan.analysis.common import FindingAcc, expr_text, last_name
+from flowscan.analysis.values import (
+    CLEAN,
+    EMPTY,
+    ParamLabel,
+    Source,
+    Val,
+    flatten,
+    join,
+    taint_only,
+)
+from flowscan.catalog import Sink
+from flowscan.model import Step
+
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+    from flowscan.catalog import LanguageIndex
+
+NO_PROPAGATION = {  # calls whose result says something about a value, never the value
+    "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "count",
+    "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
+    "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
+    "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
+}
+MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
+COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
+           "values", "entries", "clone", "structuredClone"}
+MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
+
+
+def literal(e: ir.Expr | None) -> object:
+    if isinstance(e, ir.Str):
+        return e.value
+    if isinstance(e, ir.Lit):
+        return e.value
+    return _UNKNOWN
+
+
+_UNKNOWN = object()
+
+
+def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
+    """Whether a call sets the option a config-leak rule names to the value it names
+    (any value when the rule gives none; any call when it names no option)."""
+    kw, key = leak.get("kw"), leak.get("key")
+    if kw is None and key is None:
+        return True
+    value: ir.Expr | None = None
+    if kw is not None:
+        value = next((v for k, v in e.kwargs if k == kw), None)
+    else:
+        arg = leak.get("arg")
+        obj = e.args[arg] if arg is not None and arg < len(e.args) else None
+        for part in (key or "").split("."):
+            if not isinstance(obj, ir.Obj):
+                obj = None
+                break
+            obj = next((v for k, v in obj.entries if k == part), None)
+        value = obj
+    if value is None:
+        return False
+    return "equals" not in leak or literal(value) == leak["equals"]
+
+
+class Calls:
+    """The call half of the interpreter (mixed into `Frame`)."""
+
+    if TYPE_CHECKING:
+        prog: Program
+        module: ir.Module
+        fn: ir.Function | None
+        unit: str
+        env: dict[str, Val]
+        scope: str
+        lang: LanguageIndex
+        param_sinks: set[Any]
+        recv_memo: dict[int, tuple[ir.Expr, Val]]
+
+        def expr(self, e: ir.Expr) -> Val: ...
+        def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
+                 key: bool = False) -> Val: ...
+        def span(self, pos: ir.Pos) -> Any: ...
+        def context_of(self, obj: ir.Expr | None) -> str: ...
+
+    def call(self, e: ir.Call) -> Val:
+        try:
+            return self._call(e)
+        finally:
+            if isinstance(e.func, ir.Attr):
+                self.recv_memo.pop(id(e.func.obj), None)
+
+    def _call(self, e: ir.Call) -> Val:
+        if isinstance(e.func, ir.Attr):
+            self.recv_memo[id(e.func.obj)] = (e.func.obj, self.expr(e.func.obj))
+        func = self.expr(e.func)
+        args = [self.expr(a) for a in e.args]
+        kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
+        if not any(vendor for vendor, _ in func.refs) and self.prog.tax.is_sanitiser(
+                last_name(e.func)):
+            return CLEAN  # mask_iban(...) is a sanitiser whatever its body does
+        result = EMPTY
+        resolved = False
+        library: list[str] = []
+        for vendor, path in sorted(func.refs):
+            if vendor:
+                resolved = True
+                result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
+            else:
+                library.append(path)
+        if library:
+            result = join(result, self.library_call(e, library, args, kwargs))
+            resolved = resolved or any(self.prog.tax.is_sanitiser(p) for p in library)
+        for fid, recv in sorted(func.funcs, key=lambda f: f[0]):
+            resolved = True
+            result = join(result, self.apply(e, fid, recv, args, kwargs))
+        for cid in sorted(func.classes):
+            resolved = True
+            inst = Val(insts=frozenset({cid}))
+            ctor = self.prog.class_attr(cid, "__init__", self.unit) or self.prog.class_attr(
+                cid, "constructor", self.unit)
+            if ctor is not None:
+                for fid, _ in sorted(ctor.funcs, key=lambda f: f[0]):
+                    self.apply(e, fid, inst, args, kwargs)
+            base = self.prog.class_bases.get(cid)
+            if base is not None and base.refs:
+                inst = join(inst, Val(refs=frozenset((v, f"{p}()") for v, p in base.refs)))
+            result = join(result, inst)
+        if not resolved:
+            result = join(result, self.unknown_call(e, func, args, kwargs))
+        return result
+
+    def receiver_value(self, obj: ir.Expr) -> Val:
+        """A method call's receiver, evaluated once per call: a chain a.b().c().d()
+        would otherwise be evaluated twice per link, exponentially."""
+        memo = self.recv_memo.get(id(obj))
+        if memo is not None and memo[0] is obj:
+            return memo[1]
+        return self.expr(obj)
+
+    def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
+                     kwargs: list[tuple[str, Val]]) -> Val:
+        name = last_name(e.func)
+        getter = self.getter_source(e, name) if not args and not kwargs else None
+        if getter is not None:
+            return Val(frozenset({getter}))
+        if self.prog.tax.is_sanitiser(name):
+            return CLEAN
+        if name in NO_PROPAGATION:
+            return CLEAN
+        recv_expr = e.func.obj if isinstance(e.func, ir.Attr) else None
+        recv = self.receiver_value(recv_expr) if recv_expr is not None else None
+        if recv is not None and name in ("get", "getattr") and args:
+            key = e.args[0]
+            if isinstance(key, ir.Str):
+                return self.attr(recv, key.value, recv_expr, e.pos, key=True)
+        if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
+                and recv_expr.id in self.env:
+            merged = self.env[recv_expr.id]
+            for a in [*args, *(v for _, v in kwargs)]:
+                if a.fields:
+                    merged = Val(merged.labels, {**(merged.fields or {}), **a.fields},
+                                 merged.refs, merged.funcs)
+                else:
+                    merged = join(merged, taint_only(a))
+            self.env[recv_expr.id] = merged
+            return CLEAN
+        if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
+                and args:
+            merged = args[0]
+            for a in args[1:]:
+                merged = Val(merged.labels | a.labels, {**(merged.fields or {}),
+                                                         **(a.fields or {})})
+            target = e.args[0]
+            if isinstance(target, ir.Name) and target.id in self.env:
+                self.env[target.id] = merged
+            return merged
+        if recv is not None and name in COPIERS:
+            if recv.insts and not recv.fields:  # body.model_dump(exclude={"password"})
+                drop = {i.value for k, v in e.kwargs if k == "exclude"
+                        for i in (v.items if isinstance(v, ir.Seq) else ())
+                        if isinstance(i, ir.Str)}
+                fields = {k: v for k, v in self.model_fields(recv, e.pos).items()
+                          if k not in drop}
+                return Val(recv.labels, fields)
+            return recv
+        parts = [*args, *(v for _, v in kwargs)]
+        if recv is not None:
+            parts.append(recv)
+        labels: set[Any] = set()
+        funcs: set[Any] = set()
+        for p in parts:
+            labels |= flatten(p)
+        for p in args:  # useCallback(fn), debounce(fn), memoize(fn) return a caller of fn
+            funcs |= p.funcs
+        if funcs:
+            return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
+        # An opaque result that holds the data: passed on whole it is personal, but its
+        # attributes are not (User(email=e).plan is not an email)
+        return Val(frozenset(labels), {}) if labels else EMPTY
+
+    def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]:
+        """The personal fields a model class declares (Pydantic, dataclass, Django,
+        TypeORM entity, DTO), for an instance passed on whole or spread."""
+        out: dict[str, Val] = {}
+        span = self.span(pos) if pos is not None else self.span((1, 1, 1, 1))
+        for cid in sorted(v.insts):
+            entry = self.prog.classes.get(cid)
+            if entry is None:
+                continue
+            cls = entry[0]
+            for name in cls.fields:
+                c = self.prog.tax.classify(name, cls.name)
+                if c is not None and name not in out:
+                    src = Source(c.category, f"{cls.name}.{name}", span, c.pattern,
+                                 c.context or "")
+                    out[name] = Val(frozenset({src}))
+        return out
+
+    def getter_source(self, e: ir.Call, name: str) -> Source | None:
+        """`user.get_full_name()`, `recipient.name()`, `user.getEmail()`: a getter
+        returns the field it is named after."""
+        if not isinstance(e.func, ir.Attr):
+            return None
+        field_name = name
+        for prefix in ("get_", "get"):
+            if name.startswith(prefix) and len(name) > len(prefix) and (
+                    prefix == "get_" or name[len(prefix)].isupper()):
+                field_name = name[len(prefix):]
+                break
+        ctx = self.context_of(e.func.obj)
+        c = self.prog.tax.classify(field_name, ctx or None)
+        if c is None or (field_name == name and not c.contextual):
+            return None  # a bare verb-less name must be a person's field (user.name())
+        text = f"{expr_text(e.func.obj)}.{name}()"
+        return Source(c.category, text, self.span(e.pos), c.pattern, c.context or "")
+
+    def library_call(self, e: ir.Call, paths: list[str], args: list[Val],
+                     kwargs: list[tuple[str, Val]]) -> Val:
+        """A call into a library that is not a vendor SDK (or into something unknown):
+        the possible paths are tried as sanitisers and HTTP clients, then the call
+        passes its data on once, whatever the number of paths."""
+        if any(self.prog.tax.is_sanitiser(p) for p in paths):
+            return CLEAN
+        for path in paths:
+            http = self.prog.http_call(self, e, path, args, kwargs)
+            if http is not None:
+                return http
+        # keep the library path: httpx.AsyncClient().post is still recognisable
+        refs = frozenset(("", f"{p}()") for p in paths[:MAX_LIBRARY_REFS])
+        return join(self.unknown_call(e, Val(), args, kwargs), Val(refs=refs))
+
+    def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
+                    kwargs: list[tuple[str, Val]]) -> Val:
+        sink = self.lang.sink(path)
+        if sink is not None:
+            self.sink(e, sink, path, args, kwargs)
+        elif self.prog.catalog.tier(vendor) == "inventory":
+            generic = Sink(vendor, path, (), "unknown")
+            self.sink(e, generic, path, args, kwargs)
+        for leak in self.lang.config_leaks(path) if self.lang.config else ():
+            if option_matches(e, leak):
+                self.report_config(e, vendor, path, leak)
+        for cb in self.lang.callbacks.get(path, ()):
+            if cb.arg < len(args):
+                for fid, _ in args[cb.arg].funcs:
+                    self.prog.bind_param(fid, cb.param, Val(refs=frozenset({(vendor, cb.binds)})))
+        result = Val(refs=frozenset({(vendor, f"{path}()")}))
+        if sink is None:
+            # SDK builders and data objects (BaseEvent(...), Identify().set(k, v)) hold
+            # what they were given until a sink sends them
+            data = frozenset().union(*(flatten(v) for v in [*args, *(v for _, v in kwargs)]))
+            recv = e.func.obj if isinstance(e.func, ir.Attr) else None
+            if isinstance(recv, ir.Name) and recv.id in self.env and data:
+                self.env[recv.id] = join(self.env[recv.id], Val(data))
+            if recv is not None:
+                data |= self.receiver_value(recv).labels
+            if data:
+                result = Val(data, refs=result.refs)
+        binds = self.lang.returned(f"{path}()")
+        if binds is not None:
+            result = join(result, Val(refs=frozenset({(vendor, binds)})))
+        return result
+
+    def sink(self, e: ir.Call, sink: Sink, path: str, args: list[Val],
+             kwargs: list[tuple[str, Val]]) -> None:
+        reached: list[tuple[Val, str]] = []
+        if sink.kind == "unknown":
+            reached = [(v, "unknown") for v in [*args, *(v for _, v in kwargs)]]
+        else:
+            kw = dict(kwargs)
+            spread = kw.get("**")
+            for role in sink.args:
+                if role.pos is not None and role.pos < len(args):
+                    chosen = args[role.pos:] if role.rest else [args[role.pos]]
+                    reached.extend((v, role.role) for v in chosen)
+                elif role.kw is not None and role.kw in kw:
+                    reached.append((kw[role.kw], role.role))
+                elif role.kw is not None and spread is not None:
+                    reached.append((self.attr(spread, role.kw, None, None), role.role))
+        self.report(e, sink.vendor, path, "data" if sink.kind == "data" else "data",
+                    "high" if sink.kind == "data" else "low", reached)
+
+    def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
+               reached: list[tuple[Val, str]], message: str = "") -> None:
+        key = (self.module.path, e.pos[0], e.pos[1], vendor)
+        acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope, kind,
+                         confidence, message)
+        for v, role in reached:
+            if v.insts and not v.fields:  # a model instance sent whole
+                v = join(v, Val(fields=self.model_fields(v, e.pos)))
+            for lab in flatten(v):
+                if isinstance(lab, Source):
+                    self.prog.record(key, acc, lab, role)
+                elif self.fn is not None:
+                    self.param_sinks.add((lab, key, role))
+                    self.prog.pending.setdefault(key, acc)
+
+    def report_config(self, e: ir.Call, vendor: str, path: str, leak: dict[str, Any]) -> None:
+        """An SDK configured to collect personal data by itself: a finding at the
+        init call, whatever data the code passes elsewhere."""
+        key = (self.module.path, e.pos[0], e.pos[1], vendor)
+        acc = self.prog.findings.get(key)
+        if acc is None:
+            acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope,
+                             "config", "high", leak["message"])
+            self.prog.findings[key] = acc
+        acc.kind = "config"
+        acc.message = leak["message"]
+        acc.categories = tuple(sorted(set(acc.categories) | set(leak.get("categories", ()))))
+
+    def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
+              kwargs: list[tuple[str, Val]]) -> Val:
+        entry = self.prog.functions.get(fid)
+        if entry is None:
+            return EMPTY
+        fn = entry[0]
+        actual, exprs = self.bind_actuals(fn, e, recv, args, kwargs)
+        for i, v in actual.items():
+            self.prog.bind_param(fid, i, v)
+        summary = self.prog.summary(fid, self.unit)
+        if summary is None:
+            return EMPTY
+        step = Step(self.span(e.pos), f"{expr_text(e.func)}(...)", "call")
+        for label, key, role in summary.sinks:
+            v = self.project(actual.get(label.index, EMPTY), label.path,
+                             exprs.get(label.index), e.pos)
+            for lab in flatten(v):
+                if isinstance(lab, Source):
+                    acc = self.prog.pending.get(key)
+                    if acc is not None:
+                        self.prog.record(key, acc, lab.through(step), role)
+                elif self.fn is not None:
+                    self.param_sinks.add((lab, key, role))
+        return self.instantiate(summary.ret, actual, step)
+
+    def bind_actuals(self, fn: ir.Function, e: ir.Call, recv: Val | None, args: list[Val],
+                     kwargs: list[tuple[str, Val]]
+                     ) -> tuple[dict[int, Val], dict[int, ir.Expr]]:
+        """Which caller value (and expression) each parameter receives."""
+        params = fn.params
+        actual: dict[int, Val] = {}
+        exprs: dict[int, ir.Expr] = {}
+        i0 = 0
+        if fn.bound:
+            i0 = 1
+            if recv is not None:
+                actual[0] = recv
+                if isinstance(e.func, ir.Attr):
+                    exprs[0] = e.func.obj
+        names = {p.name: i for i, p in enumerate(params)}
+        pos_params = [i for i, p in enumerate(params) if p.kind in ("pos", "pattern")
+                      and i >= i0]
+        var = next((i for i, p in enumerate(params) if p.kind in ("varargs", "rest")), None)
+        for j, v in enumerate(args):
+            if j < len(pos_params):
+                actual[pos_params[j]] = v
+                exprs[pos_params[j]] = e.args[j]
+            elif var is not None:
+                extra_item = Val(fields={str(j - len(pos_params)): v})
+                actual[var] = join(actual.get(var, EMPTY), extra_item)
+        extra: dict[str, Val] = {}
+        kwp = next((i for i, p in enumerate(params) if p.kind == "kwargs"), None)
+        for (k, v), (_, ex) in zip(kwargs, e.kwargs, strict=False):
+            if k == "**":
+                if kwp is not None:
+                    actual[kwp] = join(actual.get(kwp, EMPTY), v)
+                for name, i in names.items():  # f(**kw) binds each parameter by name
+                    if i >= i0 and i not in actual and params[i].kind in ("pos", "kwonly"):
+                        part = self.attr(v, name, None, None)
+                        if not part.is_empty():
+                            actual[i] = part
+            elif k in names:
+                actual[names[k]] = v
+                exprs[names[k]] = ex
+            else:
+                extra[k] = v
+        if extra and kwp is not None:
+            actual[kwp] = join(actual.get(kwp, EMPTY), Val(fields=extra))
+        return actual, exprs
+
+    def project(self, v: Val, path: tuple[str, ...], src: ir.Expr | None = None,
+                pos: ir.Pos | None = None) -> Val:
+        """What the callee read at `path` of a caller's value. The caller's expression
+        names the object (`track(current_user)` reading `u.id` is current_user.id)."""
+        obj = src if isinstance(src, ir.Name | ir.Attr | ir.Index | ir.Call) else None
+        for name in path:
+            v = self.attr(v, name, obj, pos if obj is not None else None)
+            obj = ir.Attr(obj, name) if obj is not None else None
+        return v
+
+    def instantiate(self, ret: Val, actual: dict[int, Val], step: Step, depth: int = 0) -> Val:
+        if ret is EMPTY:
+            return EMPTY
+        labels: set[Any] = set()
+        out = EMPTY
+        for lab in ret.labels:
+            if isinstance(lab, ParamLabel):
+                out = join(out, self.project(actual.get(lab.index, EMPTY), lab.path))
+            else:
+                labels.add(lab)
+        fields = None
+        if ret.fields is not None and depth < 4:
+            fields = {k: self.instantiate(v, actual, step, depth + 1)
+                      for k, v in ret.fields.items()}
+        return join(out, Val(frozenset(labels), fields, ret.refs, ret.funcs, ret.classes,
+                             ret.insts, ret.mods, ret.text, ret.clean))

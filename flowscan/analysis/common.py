@@ -1,0 +1,83 @@
+"""What the interpreter and the engine share: sink keys, the finding accumulator,
+summaries, and how an expression is named in reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowscan import ir
+from flowscan.analysis.values import EMPTY, ParamLabel, Source, Val
+from flowscan.model import Span
+
+SINK_KEY = tuple[str, int, int, str]
+
+
+@dataclass
+class FindingAcc:
+    """Everything known about one (sink call, vendor) while the analysis runs."""
+
+    span: Span
+    vendor: str
+    sink: str
+    callee: str
+    scope: str
+    kind: str
+    confidence: str
+    message: str = ""
+    hits: set[tuple[Source, str]] = field(default_factory=set)
+    categories: tuple[str, ...] = ()  # config leaks: what the SDK collects by itself
+
+
+@dataclass
+class Summary:
+    ret: Val = EMPTY
+    sinks: frozenset[tuple[ParamLabel, SINK_KEY, str]] = frozenset()
+    env: dict[str, Val] = field(default_factory=dict)
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.ret.key(), self.sinks,
+                tuple(sorted((k, v.key()) for k, v in self.env.items())))
+
+
+def expr_text(e: ir.Expr, depth: int = 0) -> str:
+    if depth > 6:
+        return "…"
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attr):
+        return f"{expr_text(e.obj, depth + 1)}.{e.name}"
+    if isinstance(e, ir.Index):
+        key = f'"{e.key.value}"' if isinstance(e.key, ir.Str) else expr_text(e.key, depth + 1)
+        return f"{expr_text(e.obj, depth + 1)}[{key}]"
+    if isinstance(e, ir.Call):
+        return f"{expr_text(e.func, depth + 1)}()"
+    if isinstance(e, ir.Str):
+        return repr(e.value[:20])
+    return "…"
+
+
+def last_name(e: ir.Expr) -> str:
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attr):
+        return e.name
+    if isinstance(e, ir.Index) and isinstance(e.key, ir.Str):
+        return e.key.value
+    if isinstance(e, ir.Call):
+        return last_name(e.func)
+    return ""
+
+
+CONFIG_ROOTS = ("process.env", "os.environ", "settings", "config", "app.config",
+                "current_app.config", "import.meta.env", "environ", "conf", "CONFIG", "Config",
+                "django.conf.settings", "self.settings", "self.config", "self.conf", "this.config",
+                "this.configService", "this.settings")
+
+
+def is_configuration(obj: ir.Expr | None) -> bool:
+    """The app's own settings and environment: its API keys are not a person's."""
+    if obj is None:
+        return False
+    text = expr_text(obj)
+    return any(text == root or text.startswith(root + ".") for root in CONFIG_ROOTS)
