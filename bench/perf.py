@@ -150,7 +150,8 @@ def relevant_files(root: Path, include_tests: bool) -> tuple[list[str], set[str]
                      None)
     facts = work.facts()
     work.close()
-    relevant = _relevant(facts, Resolver.build(targets.files, targets.tsconfigs))
+    eager, lazy = _relevant(facts, Resolver.build(targets.files, targets.tsconfigs))
+    relevant = eager | lazy
     lines = sum(f.outcome.lines for f in facts.values() if f.outcome.lines)
     return targets.files, relevant, lines
 
