@@ -71,6 +71,13 @@ def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
     return "equals" not in leak or literal(value) == leak["equals"]
 
 
+def strip_credentials(v: Val) -> Val:
+    labels = flatten(v)
+    kept = frozenset(lab for lab in labels
+                     if not (isinstance(lab, Source) and lab.category == "credentials"))
+    return v if kept == labels else Val(kept)
+
+
 class Calls:
     """The call half of the interpreter (mixed into `Frame`)."""
 
@@ -311,6 +318,8 @@ class Calls:
 
     def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
                reached: list[tuple[Val, str]], message: str = "") -> None:
+        if confidence == "low":  # any call of an inventory SDK: a key or token passed to
+            reached = [(strip_credentials(v), r) for v, r in reached]  # it is its auth
         key = (self.module.path, e.pos[0], e.pos[1], vendor)
         acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope, kind,
                          confidence, message)

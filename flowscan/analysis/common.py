@@ -3,6 +3,7 @@ summaries, and how an expression is named in reports."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,4 +81,11 @@ def is_configuration(obj: ir.Expr | None) -> bool:
     if obj is None:
         return False
     text = expr_text(obj)
-    return any(text == root or text.startswith(root + ".") for root in CONFIG_ROOTS)
+    if any(text == root or text.startswith(root + ".") for root in CONFIG_ROOTS):
+        return True
+    name = last_name(obj)  # CLEARBIT_CONFIG, appConfig, stripeSettings
+    return bool(CONFIG_WORDS.search(name)) and not name.islower() or name in CONFIG_NAMES
+
+
+CONFIG_WORDS = re.compile(r"(?i)(config|settings|environ)(?![a-z])|_ENV$")
+CONFIG_NAMES = {"config", "settings", "conf", "env", "cfg", "options", "opts"}
