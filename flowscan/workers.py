@@ -121,42 +121,45 @@ class Hints:
     the workers instead of the catalog."""
 
     roots: dict[str, frozenset[str]] = field(default_factory=dict)
-    # a token of some word -> (word, all its [\\w$]+ tokens), for words that contain it
-    words: dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]] = field(
+    # per language: a token of some word -> (word, all its [\\w$]+ tokens), for the
+    # words that contain it (that language's vendor globals, and every API host)
+    words: dict[str, dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]]] = field(
         default_factory=dict)
 
     @classmethod
     def of(cls, catalog: Catalog) -> Hints:
         roots: dict[str, frozenset[str]] = {}
-        words: set[str] = set()
+        words: dict[str, dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]]] = {}
+        hosts = set(catalog.hosts())
         for lang, idx in catalog.languages.items():
             roots[lang] = frozenset(idx.imports)
-            words |= set(idx.globals)
-        words |= set(catalog.hosts())
-        index: dict[bytes, list[tuple[bytes, tuple[bytes, ...]]]] = {}
-        for w in sorted(words):
-            raw = w.encode()
-            toks = tuple(raw.translate(_TOKENS).split())
-            if toks:  # keyed by the longest token: the most selective one
-                index.setdefault(max(toks, key=len), []).append((raw, toks))
-        return cls(roots, {k: tuple(v) for k, v in index.items()})
+            index: dict[bytes, list[tuple[bytes, tuple[bytes, ...]]]] = {}
+            for w in sorted(set(idx.globals) | hosts):  # `heap` is a global in JS only
+                raw = w.encode()
+                toks = tuple(raw.translate(_TOKENS).split())
+                if toks:  # keyed by the longest token: the most selective one
+                    index.setdefault(max(toks, key=len), []).append((raw, toks))
+            words[lang] = {k: tuple(v) for k, v in index.items()}
+        return cls(roots, words)
 
-    def names_vendor(self, source: bytes) -> bool:
-        """Does a vendor global or API host occur as a whole word (not preceded or
-        followed by [\\w$])? A set of the file's tokens rules most files out in C; the
-        exact check runs only for words whose tokens all occur."""
-        if not self.words:
+    def names_vendor(self, source: bytes, language: str) -> bool:
+        """Does a vendor global of this language or an API host occur as a whole word
+        (not preceded or followed by [\\w$])? A set of the file's tokens rules most
+        files out in C; the exact check runs only for words whose tokens all occur."""
+        words = self.words.get(language)
+        if not words:
             return False
         tokens = set(source.translate(_TOKENS).split())
-        for tok in tokens.intersection(self.words):
-            for word, parts in self.words[tok]:
+        for tok in tokens.intersection(words):
+            for word, parts in words[tok]:
                 if all(p in tokens for p in parts) and _whole_word(source, word):
                     return True
         return False
 
     def direct(self, language: str, imports: tuple[str, ...], source: bytes) -> bool:
         roots = self.roots.get(language, frozenset())
-        return any(_has_root(spec, roots) for spec in imports) or self.names_vendor(source)
+        return any(_has_root(spec, roots) for spec in imports) or self.names_vendor(
+            source, language)
 
 
 def _whole_word(source: bytes, word: bytes) -> bool:

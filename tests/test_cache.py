@@ -147,7 +147,7 @@ def _regex(words: list[str]) -> re.Pattern[bytes]:
 def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
     hints = Hints.of(_FakeCatalog(WORDS))  # type: ignore[arg-type]
     data = text.encode()
-    assert hints.names_vendor(data) == (_regex(WORDS).search(data) is not None)
+    assert hints.names_vendor(data, "javascript") == (_regex(WORDS).search(data) is not None)
 
 
 # ---------------------------------------------------------------- progress
