@@ -124,7 +124,13 @@ def write_atomic(path: Path, data: bytes) -> bool:
 
 
 def dump(path: Path, obj: Any) -> bool:
-    signed = _sign(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    """Store `obj`; False (nothing cached) when it cannot be pickled: a cache miss is
+    never a reason to fail a scan."""
+    try:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except (RecursionError, pickle.PicklingError, TypeError, AttributeError):
+        return False
+    signed = _sign(data)
     return signed is not None and write_atomic(path, signed)
 
 

@@ -227,3 +227,14 @@ def test_config_errors_one_line(tmp_path: Path, content: str | bytes, needle: st
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_long_operator_chains_are_lowered_flat(tmp_path) -> None:
+    """20,000 additions in a row: no recursion in lowering, caching or pickling."""
+    from flowscan.scan import Options, run_scan
+
+    (tmp_path / "a.py").write_text("import mixpanel\nx = a" + " + a" * 20000 + "\n")
+    (tmp_path / "b.ts").write_text("import mp from 'mixpanel-browser';\nconst x = a"
+                                   + " +\n a" * 20000 + ";\n")
+    result = run_scan([tmp_path], Options(jobs=1, cache_dir=tmp_path / ".cache"))
+    assert {f.path: f.status for f in result.files} == {"a.py": "scanned", "b.ts": "scanned"}

@@ -10,7 +10,7 @@ from typing import Any
 
 from flowscan import ir
 
-MAX_DEPTH = 400  # deeper expressions are summarised, never recursed into
+MAX_DEPTH = 120  # deeper expressions are summarised: deeper IR would not even pickle
 
 
 @dataclass(slots=True)
@@ -128,3 +128,22 @@ def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
                 return name
         stack.extend(n.named_children)
     return None
+
+
+def operand_chain(node: Any, kind: str) -> tuple[list[Any], set[str]]:
+    """`a + b + c + ...` as its operands and operators, walked iteratively: a chain of
+    20,000 additions is one flat list, not 20,000 levels of recursion."""
+    operands: list[Any] = []
+    operators: set[str] = set()
+    while node is not None and node.type == kind:
+        op = node.child_by_field_name("operator")
+        if op is not None:
+            operators.add(op.text.decode("utf-8", "replace") if op.text else "")
+        right = node.child_by_field_name("right")
+        if right is not None:
+            operands.append(right)
+        node = node.child_by_field_name("left")
+    if node is not None:
+        operands.append(node)
+    operands.reverse()
+    return operands, operators

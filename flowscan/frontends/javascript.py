@@ -12,6 +12,7 @@ from flowscan.frontends.base import (
     Lowering,
     Parsed,
     annotation_name,
+    operand_chain,
     pos_of,
     string_value,
 )
@@ -506,8 +507,9 @@ class JsLowering(Lowering):
             optext = self.text(op) if op is not None else ""
             if optext in ("==", "===", "!=", "!==", "<", ">", "<=", ">=", "instanceof", "in"):
                 return ir.Test((self.expr(left), self.expr(right)))
-            parts2 = (self.expr(left), self.expr(right))
-            return ir.Join(parts2) if optext == "+" else ir.Op(parts2)
+            operands, operators = operand_chain(node, t)
+            parts2 = tuple(self.expr(o) for o in operands)
+            return ir.Join(parts2) if "+" in operators else ir.Op(parts2)
         if t in FUNCTIONS:
             return self.function(node)
         if t == "class":

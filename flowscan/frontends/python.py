@@ -10,6 +10,7 @@ from flowscan.frontends.base import (
     Lowering,
     Parsed,
     annotation_name,
+    operand_chain,
     pos_of,
     string_value,
 )
@@ -396,10 +397,9 @@ class PythonLowering(Lowering):
             return ir.Seq(tuple(self.item(c) for c in node.named_children
                                 if c.type != "comment"))
         if t == "binary_operator":
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            op = node.child_by_field_name("operator")
-            parts = (self.expr(left), self.expr(right))
-            if op is not None and self.text(op) in ("+", "%"):
+            operands, operators = operand_chain(node, t)
+            parts = tuple(self.expr(o) for o in operands)
+            if operators & {"+", "%"}:
                 return self.join(parts)
             return ir.Op(parts)
         if t == "lambda":
