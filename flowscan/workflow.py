@@ -252,7 +252,8 @@ def hook_command(ctx: click.Context, files: tuple[str, ...], config: Path | None
 @click.argument("rule")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=None)
 def explain_command(rule: str, config: Path | None) -> None:
-    """Print what a policy rule (code or slug, e.g. FS101) means and how to fix it."""
+    """Print what a policy rule (code or slug, e.g. FS101) means and how to fix it, or
+    what the catalog covers for a vendor (e.g. mixpanel)."""
     from flowscan import config as cfgmod
 
     try:
@@ -261,10 +262,47 @@ def explain_command(rule: str, config: Path | None) -> None:
         raise Failure(str(exc)) from None
     policy = catalog.policy
     r = policy.rule(rule) or policy.rule(rule.upper()) or policy.rule(rule.lower())
+    if r is None and rule.lower() in catalog.vendors:
+        click.echo(vendor_text(catalog, rule.lower()))
+        return
     if r is None:
         known = ", ".join(f"{x.code} ({x.slug})" for x in policy.rules)
-        raise Failure(f"no rule {rule!r}; known rules: {known}")
+        raise Failure(f"no rule or vendor {rule!r}; known rules: {known}; vendors: "
+                      "`flowscan rules list`")
     click.echo(explain_text(r))
+
+
+def vendor_text(catalog: Any, vid: str) -> str:
+    """What flowscan knows about one vendor: packages, hosts, every sink with the role
+    of each argument, callbacks, hooks and configuration leaks, per language."""
+    v = catalog.vendors[vid]
+    lines = [f"{vid}: {v.get('name', vid)} ({v.get('category', 'other')}, "
+             f"tier {v.get('tier', 'sinks')})"]
+    if v.get("docs"):
+        lines.append(f"Docs: {v['docs']}")
+    if v.get("hosts"):
+        lines.append(f"API hosts (raw HTTP sinks): {', '.join(v['hosts'])}")
+    for lang, spec in sorted((v.get("languages") or {}).items()):
+        lines.append(f"\n{lang}: packages {', '.join(spec.get('packages') or ()) or '-'}")
+        for name, root in sorted((spec.get("imports") or {}).items()):
+            lines.append(f"  import {name} -> {root}")
+        for name, root in sorted((spec.get("globals") or {}).items()):
+            lines.append(f"  global {name} -> {root}")
+        for sink in spec.get("sinks") or ():
+            roles = ", ".join(
+                f"{a.get('kw') or '#' + str(a.get('pos'))}{'...' if a.get('rest') else ''}"
+                f"={a['role']}" for a in sink.get("args", ()))
+            lines.append(f"  sink {sink['call']}({roles})")
+        for r in spec.get("returns") or ():
+            lines.append(f"  returns {r['call']} -> {r['binds']}")
+        for c in spec.get("callbacks") or ():
+            lines.append(f"  callback {c['call']} arg #{c['arg']} param #{c['param']} "
+                         f"-> {c['binds']}")
+        for leak in spec.get("config_leaks") or ():
+            opt = leak.get("kw") or leak.get("key") or "(any call)"
+            val = f" = {leak['equals']!r}" if "equals" in leak else ""
+            lines.append(f"  config leak {leak['call']} {opt}{val}: {leak['message']}")
+    return "\n".join(lines) + "\n"
 
 
 def explain_text(r: Any) -> str:

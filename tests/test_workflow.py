@@ -369,3 +369,14 @@ def test_sarif_report_written_on_failure_and_gitlab_sast(repo: Repo, capsys,  # 
         (8, "Medium"), (11, "High")]  # the suppressed one is left out
     assert all(v["identifiers"][0]["value"].startswith("FS") for v in vulns)
     assert len({v["id"] for v in vulns}) == len(vulns)
+
+
+def test_rules_explain_vendor_lists_its_sinks() -> None:
+    from click.testing import CliRunner
+
+    from flowscan.cli import cli
+
+    out = CliRunner().invoke(cli, ["rules", "explain", "mixpanel"])
+    assert out.exit_code == 0, out.output
+    assert "sink mixpanel.Mixpanel().track(" in out.output
+    assert "config leak mixpanel-browser.init ip = True" in out.output
