@@ -305,15 +305,18 @@ class Calls:
         else:
             kw = dict(kwargs)
             spread = kw.get("**")
+            named = {role.kw for role in sink.args if role.kw}
             for role in sink.args:
-                if role.pos is not None and role.pos < len(args):
+                if role.kw == "**":  # every keyword argument the rule does not name
+                    reached.extend((v, role.role) for k, v in kwargs if k not in named)
+                elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)
                 elif role.kw is not None and role.kw in kw:
                     reached.append((kw[role.kw], role.role))
                 elif role.kw is not None and spread is not None:
                     reached.append((self.attr(spread, role.kw, None, None), role.role))
-        self.report(e, sink.vendor, path, "data" if sink.kind == "data" else "data",
+        self.report(e, sink.vendor, path, "data",
                     "high" if sink.kind == "data" else "low", reached)
 
     def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
