@@ -69,6 +69,11 @@ class Frame(Calls):
                 v = join(v, Val(insts=frozenset({fn.cls})))
             if i in binds:
                 v = join(v, binds[i])
+            if p.default is not None:  # def __init__(self, client=analytics): the default
+                default = self.expr(p.default)  # holds when a caller leaves it out
+                v = join(v, Val(refs=default.refs, funcs=default.funcs,
+                                classes=default.classes, insts=default.insts,
+                                mods=default.mods))
             if p.annotation:  # body: SignupRequest -> an instance of that model
                 first, *rest = p.annotation.split(".")
                 declared = self.lookup(first, fn.pos)
