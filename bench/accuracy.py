@@ -16,7 +16,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 def main(verbose: bool) -> int:
     catalog = load_catalog()
-    roots = [FIXTURES / "demo", FIXTURES / "config-leaks", *sorted((FIXTURES / "apps").iterdir()),
+    roots = [FIXTURES / "demo", FIXTURES / "config-leaks", FIXTURES / "raw-http",
+             *sorted((FIXTURES / "apps").iterdir()),
              *sorted((FIXTURES / "vendors").iterdir())]
     by: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0, 0])
                                            for k in ("tier", "language", "vendor", "all")}

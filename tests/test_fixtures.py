@@ -12,7 +12,8 @@ from flowscan.expectations import compare, read_fixture
 from flowscan.scan import Options, run_scan
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-ROOTS = sorted([FIXTURES / "demo", FIXTURES / "config-leaks", *(FIXTURES / "apps").iterdir(),
+ROOTS = sorted([FIXTURES / "demo", FIXTURES / "config-leaks", FIXTURES / "raw-http",
+                *(FIXTURES / "apps").iterdir(),
                 *(FIXTURES / "vendors").iterdir()])
 ROOTS = [r for r in ROOTS if r.is_dir() and not r.name.startswith(".")]
 
