@@ -8,6 +8,7 @@ of the project's functions, classes, instances and modules it may be."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flowscan.model import Span, Step
 
@@ -15,6 +16,7 @@ MAX_FIELDS_DEPTH = 8  # LLM message lists nest five deep
 MAX_VIA = 6
 MAX_PARAM_PATH = 3
 MAX_REFS = 8
+MAX_TARGETS = 24
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -142,10 +144,19 @@ def join(a: Val, b: Val, depth: int = 0) -> Val:
         library = sorted(r for r in refs if not r[0])[: max(0, MAX_REFS - len(vendor))]
         refs = frozenset([*vendor, *library])
     return Val(
-        a.labels | b.labels, fields, refs, a.funcs | b.funcs,
-        a.classes | b.classes, a.insts | b.insts, a.mods | b.mods,
+        a.labels | b.labels, fields, refs, _cap(a.funcs | b.funcs),
+        _cap(a.classes | b.classes), _cap(a.insts | b.insts), a.mods | b.mods,
         a.text if a.text == b.text else None, a.clean and b.clean, a.closed and b.closed,
     )
+
+
+def _cap(items: frozenset[Any]) -> frozenset[Any]:
+    """A value that may be any of hundreds of functions or classes (a dispatch table,
+    a node hierarchy) resolves calls to the first MAX_TARGETS of them, deterministically:
+    precision there was already gone, and memory and time would not be bounded."""
+    if len(items) <= MAX_TARGETS:
+        return items
+    return frozenset(sorted(items, key=repr)[:MAX_TARGETS])
 
 
 def join_all(vals: list[Val] | tuple[Val, ...]) -> Val:
@@ -191,7 +202,9 @@ def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
     fields = v.fields
     if fields and depth < MAX_FIELDS_DEPTH:
         fields = {k: shareable(f, keep, depth + 1) for k, f in fields.items()}
-    if refs == v.refs and fields is v.fields:
+    funcs = frozenset((f, None) for f, _ in v.funcs) if any(r is not None for _, r in v.funcs) \
+        else v.funcs  # bound receivers are the caller's business
+    if refs == v.refs and fields is v.fields and funcs is v.funcs:
         return v
-    return Val(v.labels, fields, refs, v.funcs, v.classes, v.insts, v.mods, v.text, v.clean,
+    return Val(v.labels, fields, refs, funcs, v.classes, v.insts, v.mods, v.text, v.clean,
                v.closed)

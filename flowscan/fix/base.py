@@ -235,3 +235,29 @@ def ignore_comment(language: str, codes: Sequence[str], reason: str) -> bytes:
 def clean_reason(reason: str) -> str:
     """One line, nothing that could end a comment early."""
     return " ".join(reason.replace("*/", "* /").split())
+
+
+def suppression_edits(src: bytes, lines: Lines, language: str, reason: str,
+                      above: Mapping[int, list[Finding]], trailing: Mapping[int, list[Finding]],
+                      outcomes: Mapping[Finding, Outcome], gap: bytes) -> bytes:
+    """The ignore comments: on their own line above the call where that is safe, else
+    at the end of the line (after `gap`), one comment for all findings of a line."""
+    edits = []
+    nl = lines.newline()
+    for line, group in above.items():
+        start = lines.starts[line - 1]
+        text = src[start:lines.line_end(start)]
+        indent = text[:len(text) - len(text.lstrip(b" \t"))]
+        comment = ignore_comment(language, [f.rule_id for f in group], reason)
+        edits.append(Edit(start, start, indent + comment + nl))
+    for line, group in trailing.items():
+        end = lines.line_end(lines.starts[line - 1])
+        if src[end - 1:end] == b"\r":
+            end -= 1
+        comment = ignore_comment(language, [f.rule_id for f in group], reason)
+        edits.append(Edit(end, end, gap + comment))
+    for group in (*above.values(), *trailing.values()):
+        for f in group:
+            outcomes[f].status = "fixed"
+            outcomes[f].done.append(f"suppressed {f.rule_id}")
+    return apply_edits(src, edits)

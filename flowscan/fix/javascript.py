@@ -16,10 +16,10 @@ from flowscan.fix.base import (
     Outcome,
     apply_edits,
     clean_reason,
-    ignore_comment,
     remove_item,
     settle,
     split_flows,
+    suppression_edits,
 )
 from flowscan.model import Finding, Flow
 
@@ -402,22 +402,5 @@ def _suppress(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
         else:
             outcomes[f].notes.append(
                 f"line {line} is inside JSX or a multi-line literal; add the comment by hand")
-    edits = []
-    nl = lines.newline()
-    for line, group in above.items():
-        start = lines.starts[line - 1]
-        text = src[start:lines.line_end(start)]
-        indent = text[:len(text) - len(text.lstrip(b" \t"))]
-        comment = ignore_comment("javascript", [f.rule_id for f in group], reason)
-        edits.append(Edit(start, start, indent + comment + nl))
-    for line, group in trailing.items():
-        end = lines.line_end(lines.starts[line - 1])
-        if src[end - 1:end] == b"\r":
-            end -= 1
-        comment = ignore_comment("javascript", [f.rule_id for f in group], reason)
-        edits.append(Edit(end, end, b" " + comment))
-    for group in (*above.values(), *trailing.values()):
-        for f in group:
-            outcomes[f].status = "fixed"
-            outcomes[f].done.append(f"suppressed {f.rule_id}")
-    return apply_edits(src, edits)
+    return suppression_edits(src, lines, "javascript", reason, above, trailing, outcomes,
+                             b" ")

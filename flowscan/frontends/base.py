@@ -78,6 +78,21 @@ class Lowering:
         if "flowscan" in text:
             self.comments[node.start_point[0] + 1] = text
 
+    def expr(self, node: Any | None) -> ir.Expr:
+        """Lower an expression, summarising what lies deeper than MAX_DEPTH."""
+        if node is None:
+            return ir.LIT
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                return ir.LIT
+            return self._expr(node)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: Any) -> ir.Expr:
+        raise NotImplementedError
+
     def module(self, body: list[ir.Stmt]) -> ir.Module:
         return ir.Module(
             path=self.path,

@@ -6,7 +6,6 @@ from typing import Any
 
 from flowscan import ir
 from flowscan.frontends.base import (
-    MAX_DEPTH,
     Lowering,
     Parsed,
     annotation_name,
@@ -356,17 +355,6 @@ class PythonLowering(Lowering):
                                                   pos_of(child)))
 
     # ------------------------------------------------------------ expressions
-
-    def expr(self, node: Any | None) -> ir.Expr:
-        if node is None:
-            return ir.LIT
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                return ir.LIT
-            return self._expr(node)
-        finally:
-            self.depth -= 1
 
     def _expr(self, node: Any) -> ir.Expr:
         t = node.type
