@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -264,11 +263,6 @@ def _stat(root: str, rel: str) -> os.stat_result | None:
         return os.stat(os.path.join(root, rel))
     except OSError:
         return None
-
-
-def pickled_size(obj: Any) -> int:
-    """For the benchmark: what an object costs to ship between processes."""
-    return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def cache_for(root: str, catalog: Any, enabled: bool, cache_dir: Path | None

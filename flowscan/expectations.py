@@ -4,7 +4,6 @@ and their comparison with a scan: the fixture test and bench/accuracy.py share i
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +98,3 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
 
-
-def tally(items: list[Expected]) -> Counter[str]:
-    return Counter(e.tier for e in items)

@@ -15,7 +15,6 @@ from typing import Any
 from flowscan.model import level_rank
 
 FAIL_ON = ("never", "new-vendor", "new-category", "new-field", "new-flow")
-DIFF_FORMATS = ("text", "markdown", "json")
 
 
 def _flow_id(fl: Mapping[str, Any]) -> tuple[str, ...]:

@@ -52,7 +52,6 @@ class ParamLabel:
 
 Label = Source | ParamLabel
 Ref = tuple[str, str]  # (vendor id or "" for other libraries, call path)
-Callable_ = tuple[str, "Val | None"]  # (function id, bound receiver)
 
 
 class Val:

@@ -58,7 +58,6 @@ class Lowering:
         self.classes: dict[str, ir.Class] = {}
         self.imports: list[ir.Import] = []
         self.exports: list[ir.Export] = []
-        self.comments: dict[int, str] = {}
         self.scope: list[str] = []  # qualified name parts
         self.func_stack: list[str | None] = [None]
         self.depth = 0
@@ -72,11 +71,6 @@ class Lowering:
         if fid in self.functions or fid in self.classes:
             fid = f"{fid}@{node.start_point[0] + 1}:{node.start_point[1] + 1}"
         return fid
-
-    def note_comment(self, node: Any) -> None:
-        text = self.text(node)
-        if "flowscan" in text:
-            self.comments[node.start_point[0] + 1] = text
 
     def expr(self, node: Any | None) -> ir.Expr:
         """Lower an expression, summarising what lies deeper than MAX_DEPTH."""
@@ -102,7 +96,6 @@ class Lowering:
             functions=self.functions,
             classes=self.classes,
             exports=tuple(self.exports),
-            comments=self.comments,
         )
 
 

@@ -31,7 +31,6 @@ TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaratio
 
 class JsLowering(Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
-        self.class_stack: list[tuple[str, dict[str, str]]] = []
         body: list[ir.Stmt] = []
         for child in parsed.tree.root_node.named_children:
             self.stmt(child, False, body)

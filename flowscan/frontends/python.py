@@ -94,7 +94,7 @@ class PythonLowering(Lowering):
                 elif clause.type == "block":
                     out.extend(self.block(clause, weak))
         elif t == "comment":
-            self.note_comment(node)
+            return  # comments are read by the comment query (frontends/__init__.py)
         elif t in ("assert_statement", "delete_statement", "raise_statement", "print_statement",
                    "exec_statement"):
             for child in node.named_children:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-LEVEL_ORDER = ("error", "warning", "note", "none")
 LEVEL_MARK = {"error": "E", "warning": "W", "note": "N", "none": "-", "suppressed": "S"}
 
 
