@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from flowscan.model import Finding, Flow, Span
 
@@ -261,3 +261,26 @@ def suppression_edits(src: bytes, lines: Lines, language: str, reason: str,
             outcomes[f].status = "fixed"
             outcomes[f].done.append(f"suppressed {f.rule_id}")
     return apply_edits(src, edits)
+
+
+def fix_sources(f: Finding, tree: Any, out: Outcome, uses: Uses | None,
+                act: Callable[[Flow, int, int, Any, Any], str | None]) -> None:
+    """The loop every fixer shares: split the finding's flows into those read inside
+    the sink call and the rest, find each source node in the call's tree, and let `act`
+    change it (it returns None when done, else why not), then settle the outcome."""
+    local, notes = split_flows(f, tree.lines, uses)
+    out.notes += notes
+    call = tree.sink(f)
+    if call is None:
+        out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
+        return
+    ok: set[Flow] = set()
+    failed: set[Flow] = set()
+    for flow, start, end in local:
+        why = act(flow, start, end, tree.source(start, end, call), call)
+        if why is None:
+            ok.add(flow)
+        else:
+            out.notes.append(f"{flow.field}: {why}")
+            failed.add(flow)
+    settle(out, f.flows, ok, failed)

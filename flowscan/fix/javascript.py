@@ -16,9 +16,8 @@ from flowscan.fix.base import (
     Outcome,
     apply_edits,
     clean_reason,
+    fix_sources,
     remove_item,
-    settle,
-    split_flows,
     suppression_edits,
 )
 from flowscan.model import Finding, Flow
@@ -177,29 +176,19 @@ def _drop(tree: _Tree, findings: Sequence[Finding], outcomes: dict[Finding, Outc
     picked: dict[tuple[int, int], tuple[Any, Any]] = {}
     for f in findings:
         out = outcomes[f]
-        local, notes = split_flows(f, tree.lines, lambda s, e, k, n: param_uses(tree, s, e, k, n))
-        out.notes += notes
-        call = tree.sink(f)
-        if call is None:
-            out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
-            continue
-        ok: set[Flow] = set()
-        failed: set[Flow] = set()
-        for flow, start, end in local:
-            node = tree.source(start, end, call)
+
+        def drop(flow: Flow, start: int, end: int, node: Any, call: Any,
+                 out: Outcome = out) -> str | None:
             if node is None:
-                out.notes.append(f"{flow.field}: cannot find it inside the call")
-                failed.add(flow)
-                continue
+                return "cannot find it inside the call"
             entry = _entry(node, call, flow.role)
             if isinstance(entry, str):
-                out.notes.append(f"{flow.field}: not dropped: {entry}")
-                failed.add(flow)
-                continue
+                return f"not dropped: {entry}"
             picked[(entry[1].start_byte, entry[1].end_byte)] = entry
-            ok.add(flow)
             out.done.append(f"dropped {flow.field}")
-        settle(out, f.flows, ok, failed)
+            return None
+
+        fix_sources(f, tree, out, lambda s, e, k, n: param_uses(tree, s, e, k, n), drop)
     groups: dict[tuple[int, int], list[Any]] = {}
     for obj, member in picked.values():
         groups.setdefault((obj.start_byte, obj.end_byte), [obj]).append(member)
@@ -241,26 +230,18 @@ def _pseudonymise(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
             out.notes.append("no JavaScript sanitiser configured "
                              "(--sanitiser javascript=MODULE:FUNCTION)")
             continue
-        local, notes = split_flows(f, tree.lines, lambda s, e, k, n: param_uses(tree, s, e, k, n))
-        out.notes += notes
-        call = tree.sink(f)
-        if call is None:
-            out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
-            continue
-        ok: set[Flow] = set()
-        failed: set[Flow] = set()
-        for flow, start, end in local:
-            node = tree.source(start, end, call)
+
+        def wrap(flow: Flow, start: int, end: int, node: Any, call: Any,
+                 out: Outcome = out, name: str = sanitiser.name) -> str | None:
             parent = node.parent if node is not None else None
             if node is None or parent is None or parent.type == "spread_element" or \
                     (parent.type == "pair" and _same(parent.child_by_field_name("key"), node)):
-                out.notes.append(f"{flow.field}: cannot wrap it where it is")
-                failed.add(flow)
-                continue
+                return "cannot wrap it where it is"
             wraps[(start, end)] = node.type == "shorthand_property_identifier"
-            ok.add(flow)
-            out.done.append(f"pseudonymised {flow.field} with {sanitiser.name}()")
-        settle(out, f.flows, ok, failed)
+            out.done.append(f"pseudonymised {flow.field} with {name}()")
+            return None
+
+        fix_sources(f, tree, out, lambda s, e, k, n: param_uses(tree, s, e, k, n), wrap)
     if not wraps or sanitiser is None:
         return src
     fn = sanitiser.name.encode()

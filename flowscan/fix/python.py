@@ -16,9 +16,8 @@ from flowscan.fix.base import (
     Outcome,
     apply_edits,
     clean_reason,
+    fix_sources,
     remove_item,
-    settle,
-    split_flows,
     suppression_edits,
 )
 from flowscan.model import Finding, Flow
@@ -184,29 +183,19 @@ def _drop(tree: _Tree, findings: Sequence[Finding], outcomes: dict[Finding, Outc
     picked: dict[int, tuple[Any, Any]] = {}  # by element identity
     for f in findings:
         out = outcomes[f]
-        local, notes = split_flows(f, tree.lines, tree.param_uses)
-        out.notes += notes
-        call = tree.sink(f)
-        if call is None:
-            out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
-            continue
-        ok: set[Flow] = set()
-        failed: set[Flow] = set()
-        for flow, start, end in local:
-            node = tree.source(start, end, call)
+
+        def drop(flow: Flow, start: int, end: int, node: Any, call: Any,
+                 out: Outcome = out) -> str | None:
             if node is None:
-                out.notes.append(f"{flow.field}: cannot find it inside the call")
-                failed.add(flow)
-                continue
+                return "cannot find it inside the call"
             entry = _entry(tree, node, call, flow.role)
             if isinstance(entry, str):
-                out.notes.append(f"{flow.field}: not dropped: {entry}")
-                failed.add(flow)
-                continue
+                return f"not dropped: {entry}"
             picked[id(entry[1])] = entry
-            ok.add(flow)
             out.done.append(f"dropped {flow.field}")
-        settle(out, f.flows, ok, failed)
+            return None
+
+        fix_sources(f, tree, out, tree.param_uses, drop)
     # several elements of one container: remove them one at a time, last first, so
     # that each removal sees its real neighbours
     by_container: dict[int, list[tuple[Any, Any]]] = {}
@@ -258,28 +247,18 @@ def _pseudonymise(tree: _Tree, findings: Sequence[Finding], options: FixOptions,
         if sanitiser is None:
             out.notes.append("no Python sanitiser configured (--sanitiser python=MODULE:FUNCTION)")
             continue
-        local, notes = split_flows(f, tree.lines, tree.param_uses)
-        out.notes += notes
-        call = tree.sink(f)
-        if call is None:
-            out.notes.append(f"cannot find the call {f.callee} at line {f.span.line}")
-            continue
-        ok: set[Flow] = set()
-        failed: set[Flow] = set()
-        for flow, start, end in local:
-            node = tree.source(start, end, call)
+
+        def wrap(flow: Flow, start: int, end: int, node: Any, call: Any,
+                 out: Outcome = out, name: str = sanitiser.name) -> str | None:
             if node is None or isinstance(tree.parents.get(node), cst.StarredElement):
-                out.notes.append(f"{flow.field}: cannot wrap it where it is")
-                failed.add(flow)
-                continue
+                return "cannot wrap it where it is"
             if isinstance(tree.parents.get(node), cst.Arg) and tree.parents[node].star:
-                out.notes.append(f"{flow.field}: it is unpacked with * or **; cannot wrap it")
-                failed.add(flow)
-                continue
+                return "it is unpacked with * or **; cannot wrap it"
             targets.add(node)
-            ok.add(flow)
-            out.done.append(f"pseudonymised {flow.field} with {sanitiser.name}()")
-        settle(out, f.flows, ok, failed)
+            out.done.append(f"pseudonymised {flow.field} with {name}()")
+            return None
+
+        fix_sources(f, tree, out, tree.param_uses, wrap)
     if not targets or sanitiser is None:
         return tree.src
     # a value inside another wrapped value is covered by that one
