@@ -60,13 +60,9 @@ def _load_json(path: Path) -> dict[str, Any]:
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, "utf-8")
-    except OSError as exc:
-        raise MapUsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    from flowscan.cli import _write as write  # one writer for every command's report
+
+    write(text, output)
 
 
 @click.command("map")
