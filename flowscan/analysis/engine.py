@@ -16,7 +16,13 @@ from flowscan.analysis.common import SINK_KEY, FindingAcc, Summary
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
-from flowscan.analysis.walk import bottom_up, entry_points, names_read, person_objects
+from flowscan.analysis.walk import (
+    bottom_up,
+    called_names,
+    entry_points,
+    names_read,
+    person_objects,
+)
 from flowscan.catalog import Catalog
 
 MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
@@ -86,8 +92,10 @@ class Program:
                 self.push(f"module:{path}")
         eager = {fid: entry for fid, entry in self.functions.items()
                  if entry[1].path not in self.lazy}
-        eager = {fid: eager[fid] for fid in entry_points(eager, self.catalog, self.leads_out)}
-        for fid in bottom_up(eager):
+        used = {fid: called_names(fn.body) for fid, (fn, _) in eager.items()}  # one walk each
+        eager = {fid: eager[fid] for fid in entry_points(eager, self.catalog, self.leads_out,
+                                                         used)}
+        for fid in bottom_up(eager, used):
             self.push(fid)
         while self.queue:
             unit = self.queue.popleft()

@@ -102,7 +102,8 @@ def called_names(stmts: tuple[ir.Stmt, ...]) -> set[str]:
     return out
 
 
-def bottom_up(functions: dict[str, tuple[ir.Function, object]]) -> list[str]:
+def bottom_up(functions: dict[str, tuple[ir.Function, object]],
+              used: dict[str, set[str]]) -> list[str]:
     """Function ids with likely callees first, from a call graph approximated by
     names (a call of `track` may reach any function named track). Analysing in this
     order, most summaries are final the first time a caller reads them."""
@@ -113,8 +114,8 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]]) -> list[str]:
         by_name.setdefault(fn.name, []).append(fid)
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(functions))
-    for fid, (fn, _) in sorted(functions.items()):
-        for name in sorted(called_names(fn.body)):
+    for fid in sorted(functions):
+        for name in sorted(used[fid]):
             for callee in by_name.get(name, ()):
                 if callee != fid:
                     graph.add_edge(fid, callee)
@@ -127,7 +128,8 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]]) -> list[str]:
 
 
 def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: object,
-                 leads_out: Callable[[ir.Module, ir.Import], bool]) -> list[str]:
+                 leads_out: Callable[[ir.Module, ir.Import], bool],
+                 used: dict[str, set[str]]) -> list[str]:
     """The functions analysed whatever calls them: those that name an import that
     `leads_out` (a vendor SDK, an analysed project module),
     a vendor global, a module global built from one, or (by name) another entry point,
@@ -149,8 +151,7 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
     by_name: dict[str, list[str]] = {}
     for fid, (fn, _) in functions.items():
         by_name.setdefault(fn.name, []).append(fid)
-    read = {fid: called_names(fn.body) | names_read(fn.body)
-            for fid, (fn, _) in functions.items()}
+    read = used  # every name and attribute name each body mentions
     chosen = {fid for fid, (fn, module) in functions.items()
               if read[fid] & touching[module.path]}
     changed = True
