@@ -179,7 +179,6 @@ class Collector:
             self._facts[rel] = f
             if self.cache is not None:
                 self.cache.record(rel, self._stats.get(rel), _light(f))
-        self._stop_pool()  # the analysis runs in this process: free the workers' memory
         return modules
 
     def resolver(self, resolver: Any, tsconfigs: dict[str, str]) -> Any:
@@ -202,13 +201,12 @@ class Collector:
 
     # ------------------------------------------------------------ results
 
-    def result_key(self, relevant: Iterable[str], extra: Iterable[str]) -> str:
-        """What the whole-program analysis reads: the relevant files' content, the file
-        list (import resolution), the rules, flowscan's code and `extra`."""
+    def result_key(self, extra: Iterable[str]) -> str:
+        """What decides which stored result may apply: flowscan's code, the rules, the
+        file list (import resolution) and `extra`. The stored result says which file
+        contents it read (scan.py checks them)."""
         h = hashlib.blake2b(code_fingerprint().encode(), digest_size=16)
         h.update(self.catalog.digest.encode())
-        for rel in sorted(relevant):
-            h.update(f"{rel}\0{self._facts[rel].key}\n".encode("utf-8", "surrogateescape"))
         h.update(b"--files--")
         for rel in self.files:
             h.update(rel.encode("utf-8", "surrogateescape") + b"\n")
@@ -216,8 +214,11 @@ class Collector:
             h.update(b"\0" + x.encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
-    def cached_result(self, key: str) -> Any:
-        return self.cache.result(key) if self.cache is not None else None
+    def cached_result(self, key: str, valid: Callable[[Any], bool]) -> Any:
+        if self.cache is None:
+            return None
+        found = self.cache.result(key)
+        return found if found is not None and valid(found) else None
 
     def store_result(self, key: str, value: Any) -> None:
         if self.cache is not None:

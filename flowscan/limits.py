@@ -81,8 +81,12 @@ _INDENT = re.compile(rb"^([ \t]+)(?=[^ \t\r\n#])", re.MULTILINE)
 
 def indent_depth(source: bytes) -> int:
     """Python statement nesting, bounded from above by the number of distinct
-    indentation widths (continuation lines only add to it)."""
-    return len({len(m.group(1).expandtabs(8)) for m in _INDENT.finditer(source)})
+    indentation widths (continuation lines only add to it). Distinct indentation
+    strings bound that in turn, in C; widths are measured only when those are many."""
+    indents = set(_INDENT.findall(source))
+    if len(indents) <= current().max_nesting // 2:  # far below the limit either way
+        return len(indents)
+    return len({len(i.expandtabs(8)) for i in indents})
 
 
 def nesting(source: bytes, python: bool) -> int:

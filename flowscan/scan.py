@@ -4,12 +4,15 @@ whole-program analysis -> policy -> findings. The only module that knows all sta
 from __future__ import annotations
 
 import os
+import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flowscan import limits, suppress
+from flowscan.analysis.growth import candidates
 from flowscan.catalog import Catalog, load_catalog
 from flowscan.collect import Collector, cache_for
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
@@ -54,21 +57,22 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     try:
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)
-        eager, lazy = _relevant(facts, work.resolver(resolver, targets.tsconfigs))
-        relevant = eager | lazy
-        key = work.result_key(relevant, [f"{k}\0{v}" for k, v in
-                                         sorted(targets.tsconfigs.items())])
-        cached = work.cached_result(key)
+        loader = ProjectLoader(root, facts, work, work.resolver(resolver, targets.tsconfigs))
+        key = work.result_key([f"{k}\0{v}" for k, v in sorted(targets.tsconfigs.items())])
+        cached = work.cached_result(key, loader.still_valid)
         files_done = analysis_done = time.perf_counter()
         if cached is not None:  # nothing the analysis reads has changed
-            accs, comments = cached
+            accs, comments = cached.accs, cached.comments
         else:
-            modules = work.modules(relevant)
+            direct = sorted(rel for rel, f in facts.items() if f.direct)
+            program = Program(loader.load(direct), catalog, resolver, loader=loader)
             files_done = time.perf_counter()
-            accs = Program(modules, catalog, resolver, lazy).run()
+            accs = program.run()
             analysis_done = time.perf_counter()
-            comments = {rel: m.comments for rel, m in modules.items()}
-            work.store_result(key, (accs, comments))
+            comments = {rel: m.comments for rel, m in program.modules.items()}
+            work.store_result(key, Analysed(
+                accs, comments, {rel: facts[rel].key for rel in facts},
+                {p: names for p, names in program.hot_by_module.items() if names}))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -92,41 +96,69 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     return ScanResult(root, findings, files, stats, imported, unused)
 
 
-def _relevant(facts: dict[str, FileFacts], resolver: Any
-              ) -> tuple[set[str], frozenset[str]]:
-    """Files that touch a vendor, every file that imports one of those, however
-    indirectly (a wrapper of a wrapper still leads to the SDK), and the files those
-    import directly (the models, DTOs and helpers that shape what they send), which
-    are analysed only as far as the others use them (lazy)."""
-    importers: dict[str, set[str]] = {}
-    imported: dict[str, set[str]] = {}
-    for rel, f in facts.items():
-        for spec in f.imports:
-            if rel.endswith((".py", ".pyi")):
-                target = resolver.python(rel, spec)
-            else:
-                target = resolver.javascript(rel, spec)
-            if target is not None and target in facts:
-                importers.setdefault(target, set()).add(rel)
-                imported.setdefault(rel, set()).add(target)
-    relevant = {rel for rel, f in facts.items() if f.direct}
-    stack = sorted(relevant)
-    while stack:
-        rel = stack.pop()
-        for imp in sorted(importers.get(rel, ())):
-            if imp not in relevant:
-                relevant.add(imp)
-                stack.append(imp)
-    # `from pkg import mod` names pkg/__init__.py; its submodules come along
-    for rel in sorted(relevant):
-        if rel.endswith("__init__.py"):
-            pkg = rel[: -len("__init__.py")]
-            relevant |= {r for r in facts if r.startswith(pkg) and r.count("/") == pkg.count("/")
-                         and facts[r].direct}
-    lazy: set[str] = set()
-    for rel in sorted(relevant):
-        lazy |= imported.get(rel, set())
-    return relevant, frozenset(lazy - relevant)
+@dataclass
+class Analysed:
+    """A stored analysis result and what it was computed from: every file's content key
+    and the names under which each module hands a vendor out (growth.py)."""
+
+    accs: dict[Any, Any]
+    comments: dict[str, dict[int, str]]
+    keys: dict[str, str]
+    hot: dict[str, frozenset[str]]
+
+
+class ProjectLoader:
+    """The analysis' view of the project's files (analysis/growth.py's Loader)."""
+
+    def __init__(self, root: str, facts: dict[str, FileFacts], work: Collector,
+                 resolver: Any) -> None:
+        self.root = root
+        self.facts = facts
+        self.work = work
+        self._importers: dict[str, set[str]] = {}
+        for rel, f in facts.items():
+            for spec in f.imports:
+                if rel.endswith((".py", ".pyi")):
+                    target = resolver.python(rel, spec)
+                else:
+                    target = resolver.javascript(rel, spec)
+                if target is not None and target in facts and target != rel:
+                    self._importers.setdefault(target, set()).add(rel)
+
+    def importers(self, path: str) -> set[str]:
+        return self._importers.get(path, set())
+
+    def mentions(self, path: str, names: Collection[str]) -> bool:
+        try:
+            with open(os.path.join(self.root, path), "rb") as f:
+                text = f.read()
+        except OSError:
+            return False
+        words = sorted(n.encode() for n in names if n.isidentifier())
+        if not words:
+            return False
+        pattern = re.compile(rb"(?<![\w$])(?:" + b"|".join(map(re.escape, words))
+                             + rb")(?![\w$])")
+        return pattern.search(text) is not None
+
+    def load(self, paths: Collection[str]) -> dict[str, Any]:
+        return self.work.modules(p for p in paths if p in self.facts)
+
+    def still_valid(self, stored: Analysed) -> bool:
+        """A stored result holds when no file it read changed, and no other changed
+        file touches a vendor or names a hot member of a module it imports."""
+        if set(stored.keys) != set(self.facts):
+            return False
+        analysed = set(stored.comments)
+        changed = [rel for rel, f in self.facts.items() if stored.keys[rel] != f.key]
+        for rel in changed:
+            if rel in analysed or self.facts[rel].direct:
+                return False
+        for path, names in stored.hot.items():
+            for rel in candidates(self, path):
+                if rel in changed and ("default" in names or self.mentions(rel, names)):
+                    return False
+        return True
 
 
 # ---------------------------------------------------------------- findings

@@ -10,10 +10,13 @@ pass per call."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from flowscan import ir
 from flowscan.analysis.common import SINK_KEY, FindingAcc, Summary
 from flowscan.analysis.frame import Frame
+from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
 from flowscan.analysis.walk import (
@@ -49,21 +52,21 @@ def is_default_instance(name: str, spec: str) -> bool:
 
 class Program:
     def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
-                 resolver: Resolver, lazy: frozenset[str] = frozenset()) -> None:
-        self.modules = modules
+                 resolver: Resolver, lazy: frozenset[str] = frozenset(),
+                 loader: Loader | None = None) -> None:
+        self.modules: dict[str, ir.Module] = {}
         # Modules analysed on demand: a unit of theirs runs only once another unit
         # asks for its summary or globals (the models and helpers relevant code uses)
-        self.lazy = lazy
+        self.lazy: set[str] = set()
+        self.eager: set[str] = set()
+        self.loader = loader  # more of the project, as what is hot grows (growth.py)
         self.catalog = catalog
         self.tax = catalog.taxonomy
         self.resolver = resolver
         self.functions: dict[str, tuple[ir.Function, ir.Module]] = {}
         self.classes: dict[str, tuple[ir.Class, ir.Module]] = {}
-        for m in modules.values():
-            for fid, fn in m.functions.items():
-                self.functions[fid] = (fn, m)
-            for cid, c in m.classes.items():
-                self.classes[cid] = (c, m)
+        self.children: dict[str, list[str]] = {}
+        self.used: dict[str, set[str]] = {}  # names each eager function mentions
         self.globals: dict[str, dict[str, Val]] = {}  # module path -> env
         self.summaries: dict[str, Summary] = {}
         self.class_attrs: dict[str, dict[str, Val]] = {}
@@ -79,24 +82,70 @@ class Program:
         self._persons: dict[str, frozenset[str]] = {}
         self._captured: dict[str, frozenset[str]] = {}
         self.changes: dict[str, int] = {}
-        self.children: dict[str, list[str]] = {}
-        for fid, (fn, _) in self.functions.items():
-            if fn.parent is not None:
-                self.children.setdefault(fn.parent, []).append(fid)
+        self.hot_members: set[str] = set()
+        self.hot_by_module: dict[str, frozenset[str]] = {}
+        self.tried: set[str] = set()  # paths asked of the loader
+        self._probing = False
+        self.initial = sorted(set(modules) - set(lazy))
+        self.add(modules, lazy)
+
+    def add(self, modules: dict[str, ir.Module], lazy: Iterable[str]) -> None:
+        self.tried |= set(modules)
+        self.lazy |= set(lazy) & set(modules)
+        for path in sorted(modules):
+            m = self.modules[path] = modules[path]
+            for fid, fn in m.functions.items():
+                self.functions[fid] = (fn, m)
+                if fn.parent is not None:
+                    self.children.setdefault(fn.parent, []).append(fid)
+            for cid, c in m.classes.items():
+                self.classes[cid] = (c, m)
 
     # ------------------------------------------------------------ driver
 
     def run(self) -> dict[SINK_KEY, FindingAcc]:
-        for path in sorted(self.modules):
-            if path not in self.lazy:
-                self.push(f"module:{path}")
-        eager = {fid: entry for fid, entry in self.functions.items()
-                 if entry[1].path not in self.lazy}
-        used = {fid: called_names(fn.body) for fid, (fn, _) in eager.items()}  # one walk each
-        eager = {fid: eager[fid] for fid in entry_points(eager, self.catalog, self.leads_out,
-                                                         used)}
-        for fid in bottom_up(eager, used):
+        self.start(self.initial)
+        self.load_dependencies(self.initial)
+        while True:
+            self.drain()
+            if not self.grow():
+                return self.findings
+
+    def start(self, paths: Iterable[str]) -> None:
+        """Analyse `paths` up front: their module bodies and the functions that name a
+        vendor or something hot (with their class's methods and their closures)."""
+        paths = set(paths)
+        self.lazy -= paths
+        self.eager |= paths
+        for path in sorted(paths):
+            self.push(f"module:{path}")
+        fresh = {fid: entry for fid, entry in self.functions.items()
+                 if entry[1].path in paths}
+        for fid, (fn, _) in fresh.items():
+            self.used[fid] = called_names(fn.body)  # one walk each
+        chosen = entry_points(fresh, self.catalog, self.leads_out, self.used)
+        self.push_functions(chosen)
+
+    def push_functions(self, fids: Iterable[str]) -> None:
+        chosen = {fid: self.functions[fid] for fid in self.with_relatives(fids)
+                  if fid not in self.visits}
+        for fid in bottom_up(chosen, self.used):
             self.push(fid)
+
+    def with_relatives(self, fids: Iterable[str]) -> set[str]:
+        """Methods of the same class and closures inside, to any depth: they share
+        attributes and captured variables."""
+        chosen = set(fids)
+        size = -1
+        while size != len(chosen):
+            size = len(chosen)
+            owners = {self.functions[fid][0].cls for fid in chosen} | chosen
+            chosen |= {fid for fid in self.used if fid not in chosen
+                       and (self.functions[fid][0].cls in owners
+                            or self.functions[fid][0].parent in owners)}
+        return chosen
+
+    def drain(self) -> None:
         while self.queue:
             unit = self.queue.popleft()
             self.queued.discard(unit)
@@ -108,7 +157,59 @@ class Program:
                 self.run_module(unit[7:])
             else:
                 self.run_function(unit)
-        return self.findings
+
+    def grow(self) -> bool:
+        """After a fixpoint: analyse what names the newly hot members and modules, and
+        load the files that do (growth.py). False when nothing is new."""
+        hot = Hotness(self, SHARED_LIBRARIES)
+        members = hot.members() - self.hot_members
+        self.hot_members |= members
+        fresh: dict[str, frozenset[str]] = {}
+        for path in sorted(self.eager | {p for p in self.lazy if p in self.globals}):
+            names = hot.module_names(path)
+            new = names - self.hot_by_module.get(path, frozenset())
+            if new:
+                fresh[path] = new
+            self.hot_by_module[path] = names
+        named = members.union(*fresh.values())
+        readers = [fid for fid, used in self.used.items()
+                   if fid not in self.visits and used & named]
+        self.push_functions(readers)
+        files: set[str] = set()
+        if self.loader is not None:
+            for path, names in sorted(fresh.items()):
+                for rel in candidates(self.loader, path):
+                    if rel not in self.eager and rel not in files and (
+                            "default" in names or self.loader.mentions(rel, names)):
+                        files.add(rel)
+            missing = files - set(self.modules)
+            self.add(self.loader.load(sorted(missing - self.tried)), ())
+            self.tried |= missing
+            files &= set(self.modules)
+            if files:
+                self.start(files)
+                self.load_dependencies(files)
+        return bool(self.queue)
+
+    def load_dependencies(self, paths: Iterable[str]) -> None:
+        if self.loader is None:
+            return
+        wanted: set[str] = set()
+        for path in paths:
+            wanted |= dependencies(self, self.modules[path])
+        wanted -= self.tried
+        if wanted:
+            self.add(self.loader.load(sorted(wanted)), wanted)
+            self.tried |= wanted
+
+    @contextmanager
+    def probing(self) -> Iterator[None]:
+        """Ask for values without becoming their reader or analysing anything."""
+        self._probing = True
+        try:
+            yield
+        finally:
+            self._probing = False
 
     def push(self, unit: str) -> None:
         if unit not in self.queued:
@@ -124,7 +225,8 @@ class Program:
             self.push(unit)
 
     def depend(self, key: str, unit: str) -> None:
-        self.deps.setdefault(key, set()).add(unit)
+        if not self._probing:
+            self.deps.setdefault(key, set()).add(unit)
 
     def run_module(self, path: str) -> None:
         module = self.modules[path]
@@ -326,24 +428,28 @@ class Program:
         return found
 
     def leads_out(self, module: ir.Module, imp: ir.Import) -> bool:
-        """Whether an import can bring a vendor in: a vendor SDK, or a project module
-        that is analysed up front (not a library, not a lazy helper module)."""
+        """Whether an import can bring a vendor in: a vendor SDK, or a name of a project
+        module that is hot (a whole module, when it has hot names)."""
         if self.catalog.lang(module.language).import_root(imp.module) is not None:
             return True
         if module.language == "python":
             target = self.resolver.python(module.path, imp.module)
             if target is not None and imp.name not in (None, "*"):
                 sub = self.resolver.python_submodule(target, imp.name)
-                target = sub if sub is not None and sub in self.modules else target
+                if sub is not None and sub in self.modules:
+                    return bool(self.hot_by_module.get(sub))
         else:
             target = self.resolver.javascript(module.path, imp.module)
-        return target is not None and target in self.modules and target not in self.lazy
+        names = self.hot_by_module.get(target or "")
+        if not names:
+            return False
+        return imp.name in (None, "*") or imp.name in names
 
     def demand(self, unit: str, path: str) -> None:
         """A unit not analysed up front (a lazy module's, a helper that is no entry
         point) is asked for: analyse it (once; later changes re-run its readers through
         the usual dependencies)."""
-        if unit not in self.visits and unit not in self.queued:
+        if unit not in self.visits and unit not in self.queued and not self._probing:
             self.push(unit)
 
     def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:

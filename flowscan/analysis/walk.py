@@ -131,10 +131,9 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
                  leads_out: Callable[[ir.Module, ir.Import], bool],
                  used: dict[str, set[str]]) -> list[str]:
     """The functions analysed whatever calls them: those that name an import that
-    `leads_out` (a vendor SDK, an analysed project module),
-    a vendor global, a module global built from one, or (by name) another entry point,
-    and every method and closure of a class or function that does. The rest (pure
-    helpers) run only when an analysed unit asks for their summary."""
+    `leads_out` (a vendor SDK, a hot name of a project module), a vendor global, or a
+    module global built from one. The rest run when an analysed unit asks for their
+    summary, or once they name something found hot (growth.py)."""
     touching: dict[str, set[str]] = {}  # module path -> names that lead outside it
     for _, module in functions.values():
         if module.path in touching:
@@ -148,24 +147,5 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
                     and names_read((st,)) & names:
                 names.add(st.target.id)
         touching[module.path] = names
-    by_name: dict[str, list[str]] = {}
-    for fid, (fn, _) in functions.items():
-        by_name.setdefault(fn.name, []).append(fid)
-    read = used  # every name and attribute name each body mentions
-    chosen = {fid for fid, (fn, module) in functions.items()
-              if read[fid] & touching[module.path]}
-    changed = True
-    while changed:  # callers of chosen functions, by name
-        changed = False
-        names = {functions[fid][0].name for fid in chosen}
-        for fid in functions:
-            if fid not in chosen and read[fid] & names:
-                chosen.add(fid)
-                changed = True
-    size = -1
-    while size != len(chosen):  # siblings on the class, closures inside, to any depth
-        size = len(chosen)
-        owners = {functions[fid][0].cls for fid in chosen} | chosen
-        chosen |= {fid for fid, (fn, _) in functions.items()
-                   if fn.cls in owners or fn.parent in owners}
-    return sorted(chosen)
+    return sorted(fid for fid, (fn, module) in functions.items()
+                  if used[fid] & touching[module.path])

@@ -1,0 +1,137 @@
+"""The analysis reads the part of a repository between the vendor calls and the code
+that feeds them (analysis/growth.py), and a stored result stands only while no file
+that could change it has changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowscan.catalog import load_catalog
+from flowscan.scan import Options, run_scan
+
+UTILS = """\
+from mixpanel import Mixpanel
+
+mp = Mixpanel("token")
+
+
+def slugify(text):
+    return text.lower().replace(" ", "-")
+
+
+def track_signup(user):
+    mp.track(user.id, "signup", {"email": user.email})
+"""
+
+PLAIN = """\
+from app.utils import slugify
+
+
+def title(page):
+    return slugify(page.title)
+"""
+
+CALLER = """\
+from app.utils import track_signup
+
+
+def register(user):
+    track_signup(user)
+"""
+
+WRAPPER = """\
+from app import utils
+
+
+class Notifier:
+    def welcome(self, user):
+        utils.track_signup(user)
+"""
+
+WRAPPER_CALLER = """\
+from app.notify import Notifier
+
+
+def on_signup(account):
+    Notifier().welcome(account)
+"""
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "utils.py").write_text(UTILS)
+    for i in range(5):
+        (root / "app" / f"page{i}.py").write_text(PLAIN)
+    (root / "app" / "views.py").write_text(CALLER)
+    (root / "app" / "notify.py").write_text(WRAPPER)
+    (root / "app" / "hooks.py").write_text(WRAPPER_CALLER)
+    return root
+
+
+def _scan(root: Path, catalog, cache: bool = True):
+    return run_scan([root], Options(jobs=1, cache=cache), catalog)
+
+
+def test_only_importers_that_name_something_hot_are_analysed(repo: Path, catalog) -> None:
+    result = _scan(repo, catalog, cache=False)
+    [finding] = result.findings
+    assert (finding.span.path, finding.vendor) == ("app/utils.py", "mixpanel")
+    assert finding.categories == ("email", "user_id")
+    # utils (direct), views and notify (name track_signup), hooks (names Notifier),
+    # and what those import; the five pages use only slugify
+    assert result.stats["analysed"] == 5
+
+
+def test_wrappers_of_wrappers_across_files_still_reach_the_sink(repo: Path, catalog) -> None:
+    """hooks.py -> notify.py -> utils.py: the phone number comes from the outermost file."""
+    (repo / "app" / "utils.py").write_text(UTILS.replace(
+        'mp.track(user.id, "signup", {"email": user.email})',
+        'mp.track("anonymous", "signup", {"contact": user})'))
+    (repo / "app" / "hooks.py").write_text(WRAPPER_CALLER.replace(
+        "Notifier().welcome(account)", "Notifier().welcome(account.phone_number)"))
+    [finding] = _scan(repo, catalog, cache=False).findings
+    assert finding.span.path == "app/utils.py"
+    assert finding.categories == ("phone",)
+    assert [s.span.path for s in finding.flows[0].steps] == [
+        "app/hooks.py", "app/hooks.py", "app/utils.py"]  # source, call of welcome, sink
+
+
+def test_editing_a_file_the_analysis_skipped_reuses_the_result(repo: Path, catalog) -> None:
+    first = _scan(repo, catalog)
+    with open(repo / "app" / "page3.py", "a") as f:
+        f.write("\n\ndef other(page):\n    return slugify(page.slug)\n")
+    again = _scan(repo, catalog)
+    assert again.stats["seconds_analysis"] == 0  # the stored result stands
+    assert again.findings == first.findings
+
+
+def test_a_skipped_file_that_starts_naming_a_hot_function_is_analysed(
+        repo: Path, catalog) -> None:
+    _scan(repo, catalog)
+    (repo / "app" / "page3.py").write_text(
+        "from app.utils import mp\n\n\ndef seen(visitor):\n"
+        "    mp.track(visitor.id, 'page', {'phone': visitor.phone})\n")
+    again = _scan(repo, catalog)
+    assert again.stats["seconds_analysis"] > 0
+    assert {f.span.path for f in again.findings} == {"app/utils.py", "app/page3.py"}
+    assert again.findings == _scan(repo, catalog, cache=False).findings
+
+
+def test_editing_an_analysed_file_runs_the_analysis_again(repo: Path, catalog) -> None:
+    _scan(repo, catalog)
+    (repo / "app" / "utils.py").write_text(UTILS.replace('"email": user.email',
+                                                         '"plan": user.plan'))
+    again = _scan(repo, catalog)
+    assert again.stats["seconds_analysis"] > 0
+    assert [f.categories for f in again.findings] == [("user_id",)]
