@@ -139,21 +139,12 @@ def edit(root: Path, rel: str, n: int) -> None:
 
 def relevant_files(root: Path, include_tests: bool) -> tuple[list[str], set[str], int]:
     """The files a scan reads, those the analysis reads, and their line count."""
-    from flowscan.analysis.resolve import Resolver
-    from flowscan.catalog import load_catalog
-    from flowscan.collect import Collector
-    from flowscan.scan import _relevant
-    from flowscan.targets import discover
+    from flowscan.scan import Options, run_scan
 
-    targets = discover([root], include_tests=include_tests)
-    work = Collector(str(targets.root), targets.files, load_catalog(), os.cpu_count() or 1,
-                     None)
-    facts = work.facts()
-    work.close()
-    eager, lazy = _relevant(facts, Resolver.build(targets.files, targets.tsconfigs))
-    relevant = eager | lazy
-    lines = sum(f.outcome.lines for f in facts.values() if f.outcome.lines)
-    return targets.files, relevant, lines
+    result = run_scan([root], Options(include_tests=include_tests, cache=False))
+    lines = sum(f.lines for f in result.files if f.lines)
+    files = [f.path for f in result.files if f.status != "skipped"]
+    return files, set(result.analysed), lines
 
 
 def git(root: Path, *args: str) -> None:

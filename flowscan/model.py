@@ -101,6 +101,7 @@ class ScanResult:
     # vendor id -> files importing its SDK (the data map's "imported?" column)
     vendors_imported: dict[str, list[str]] = field(default_factory=dict)
     unused_ignores: list[Any] = field(default_factory=list)  # suppress.UnusedIgnore
+    analysed: tuple[str, ...] = ()  # files the data-flow analysis read (growth.py)
 
     def counts(self) -> dict[str, int]:
         out = {"scanned": 0, "partial": 0, "skipped": 0}

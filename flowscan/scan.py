@@ -93,7 +93,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
              "seconds_files": files_done - started,  # reading, parsing, lowering
              "seconds_analysis": analysis_done - files_done}  # 0: result from the cache
     imported = imported_vendors({rel: f.imports for rel, f in facts.items()}, catalog)
-    return ScanResult(root, findings, files, stats, imported, unused)
+    return ScanResult(root, findings, files, stats, imported, unused, tuple(sorted(comments)))
 
 
 @dataclass
