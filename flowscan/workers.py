@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -142,24 +143,32 @@ class Hints:
             words[lang] = {k: tuple(v) for k, v in index.items()}
         return cls(roots, words)
 
-    def names_vendor(self, source: bytes, language: str) -> bool:
-        """Does a vendor global of this language or an API host occur as a whole word
-        (not preceded or followed by [\\w$])? A set of the file's tokens rules most
+    def names_vendor(self, source: bytes, language: str) -> set[bytes]:
+        """The vendor globals of this language and API hosts that occur as whole words
+        (not preceded or followed by [\\w$]). A set of the file's tokens rules most
         files out in C; the exact check runs only for words whose tokens all occur."""
         words = self.words.get(language)
         if not words:
-            return False
+            return set()
         tokens = set(source.translate(_TOKENS).split())
-        for tok in tokens.intersection(words):
-            for word, parts in words[tok]:
-                if all(p in tokens for p in parts) and _whole_word(source, word):
-                    return True
-        return False
+        return {word for tok in tokens.intersection(words) for word, parts in words[tok]
+                if all(p in tokens for p in parts) and _whole_word(source, word)}
 
-    def direct(self, language: str, imports: tuple[str, ...], source: bytes) -> bool:
+    def direct(self, language: str, imports: tuple[str, ...], source: bytes,
+               names: Callable[[], tuple[set[bytes], set[bytes]]] | None = None) -> bool:
+        """Whether a file touches a vendor itself: imports its SDK, names an API host,
+        or reads a vendor global that it does not bind itself (`names`: identifiers
+        read and bound; `branch` in a comment or a parameter called `amplitude` is
+        no vendor's)."""
         roots = self.roots.get(language, frozenset())
-        return any(_has_root(spec, roots) for spec in imports) or self.names_vendor(
-            source, language)
+        if any(_has_root(spec, roots) for spec in imports):
+            return True
+        found = self.names_vendor(source, language)
+        if names is None or any(b"." in w for w in found):  # an API host
+            return bool(found)
+        read, own = names() if found else (set(), set())
+        return any((w in read and w not in own) or _whole_word(source, b"window." + w)
+                   or _whole_word(source, b"globalThis." + w) for w in found)
 
 
 def _whole_word(source: bytes, word: bytes) -> bool:
@@ -248,7 +257,7 @@ def _read_file(root: str, rel: str, prev_key: str, lower_all: bool) -> FileFacts
     status = "partial" if errors else "scanned"
     reason = f"{len(errors)} syntax error region(s), recovered" if errors else ""
     outcome = FileOutcome(rel, status, name, reason, errors, lines)
-    direct = hints.direct(fe.language, imports, source)
+    direct = hints.direct(fe.language, imports, source, lambda: fe.names(parsed))
     facts = FileFacts(outcome, imports, None, direct, key)
     if direct or lower_all:
         _lower_into(facts, fe, parsed)

@@ -147,7 +147,26 @@ def _regex(words: list[str]) -> re.Pattern[bytes]:
 def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
     hints = Hints.of(_FakeCatalog(WORDS))  # type: ignore[arg-type]
     data = text.encode()
-    assert hints.names_vendor(data, "javascript") == (_regex(WORDS).search(data) is not None)
+    assert bool(hints.names_vendor(data, "javascript")) == (_regex(WORDS).search(data) is not None)
+
+
+@pytest.mark.parametrize(("name", "text", "direct"), [
+    ("global.js", "export const go = (u) => amplitude.track('x', {id: u.id});", True),
+    ("window.js", "export function go(amplitude, u) { window.amplitude.track(u.id); }", True),
+    ("ambient.ts", "declare const gtag: any;\nexport const go = () => gtag('event', 'x');",
+     True),
+    ("param.js", "export const noise = (p, amplitude) => amplitude.mul(p);", False),
+    ("param.ts", "export function pick(branch: Node) { return branch.left; }", False),
+    ("local.js", "const heap = []; export const push = (x) => heap.push(x);", False),
+    ("comment.js", "// which branch of the schema\nexport const aa = 'aa';", False),
+])
+def test_a_vendor_global_counts_only_where_the_file_reads_it_unbound(
+        tmp_path: Path, catalog, name: str, text: str, direct: bool) -> None:
+    from flowscan import workers
+
+    (tmp_path / name).write_text(text)
+    workers.use_catalog(catalog)
+    assert workers.read_file(str(tmp_path), name).direct is direct
 
 
 # ---------------------------------------------------------------- progress

@@ -20,6 +20,8 @@ class FrontEnd(Protocol):
 
     def imports(self, parsed: Parsed) -> tuple[str, ...]: ...
 
+    def names(self, parsed: Parsed) -> tuple[set[bytes], set[bytes]]: ...
+
     def comments(self, parsed: Parsed) -> dict[int, str]: ...
 
     def lower(self, parsed: Parsed) -> ir.Module: ...
@@ -51,6 +53,14 @@ class TreeSitterFrontEnd:
     @cached_property
     def import_query(self) -> Any:
         return self._query("import")
+
+    @cached_property
+    def identifier_query(self) -> Any:
+        return self._query("identifier")
+
+    @cached_property
+    def declared_query(self) -> Any:
+        return self._query("declared")
 
     @cached_property
     def comment_query(self) -> Any:
@@ -85,6 +95,17 @@ class TreeSitterFrontEnd:
         return tuple(sorted({src[n.start_byte : n.end_byte].decode("utf-8", "replace")
                              for n in nodes}))
 
+    def names(self, parsed: Parsed) -> tuple[set[bytes], set[bytes]]:
+        """The identifiers a file reads and those it binds (declares, imports, takes
+        as parameters): for JavaScript's vendor globals, run only when one occurs."""
+        src = parsed.source
+        read = {src[n.start_byte : n.end_byte] for n in
+                self._captures(self.identifier_query, parsed).get("identifier", [])}
+        own = {src[n.start_byte : n.end_byte]
+               for n in self._captures(self.declared_query, parsed).get("declared", [])
+               if not _ambient(n)}
+        return read, own
+
     def comments(self, parsed: Parsed) -> dict[int, str]:
         src = parsed.source
         out: dict[int, str] = {}
@@ -100,6 +121,17 @@ class TreeSitterFrontEnd:
         module = self.lowering(parsed)
         module.comments = self.comments(parsed)
         return module
+
+
+def _ambient(node: Any) -> bool:
+    """`declare const gtag: Gtag.Gtag` binds nothing: it says the global exists."""
+    for _ in range(4):
+        node = node.parent
+        if node is None:
+            return False
+        if node.type == "ambient_declaration":
+            return True
+    return False
 
 
 def top_level_forms(text: str) -> list[str]:
@@ -163,7 +195,7 @@ def _lower_js(parsed: Parsed) -> ir.Module:
 FRONTENDS: dict[str, FrontEnd] = {
     "python": TreeSitterFrontEnd("python", "python", _python, ("python.scm",), _lower_python),
     "javascript": TreeSitterFrontEnd("javascript", "javascript", _javascript,
-                                     ("javascript.scm",), _lower_js),
+                                     ("javascript.scm", "javascript-only.scm"), _lower_js),
     "typescript": TreeSitterFrontEnd("typescript", "javascript", _typescript,
                                      ("javascript.scm", "typescript.scm"), _lower_js),
     "tsx": TreeSitterFrontEnd("tsx", "javascript", _tsx,
