@@ -4,6 +4,7 @@ vendor catalog for the questions the analysis asks on its hot path."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -260,6 +261,10 @@ def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, An
     schema file and the flowscan version, so a warm start costs milliseconds."""
     base = directory or rules_dir()
     digest = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent  # the code that builds and pickles the catalog, too
+    for name in ("catalog.py", "taxonomy.py", "policy.py"):
+        with contextlib.suppress(OSError):
+            digest.update((here / name).read_bytes())
     paths = sorted([*(base / "vendors").glob("*.yaml"), base / "taxonomy.yaml",
                     base / "policy.yaml", *(base / "schema").glob("*.json")])
     for path in paths:

@@ -122,6 +122,12 @@ def _checksum_ok(value: str) -> bool:
     return True
 
 
+def _unpickled(data: Mapping[str, Any]) -> Taxonomy:
+    taxonomy = Taxonomy.__new__(Taxonomy)
+    taxonomy._data = data
+    return taxonomy
+
+
 class Taxonomy:
     """The compiled taxonomy. Build it with `Taxonomy.from_dict` or `load_taxonomy`."""
 
@@ -211,8 +217,17 @@ class Taxonomy:
         return cls(data)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle as its source document: worker processes recompile, caches stay local."""
-        return (Taxonomy.from_dict, (self._data,))
+        """Pickle as its source document: worker processes recompile, caches stay local.
+        Compiled on first use: a scan whose analysis result comes from the cache (a
+        warm run, the pre-commit hook) never classifies a field."""
+        return (_unpickled, (self._data,))
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for a slot not yet filled, i.e. on an unpickled taxonomy
+        if name == "_data" or name not in Taxonomy.__slots__:
+            raise AttributeError(name)
+        self.__init__(self._data)  # type: ignore[misc]
+        return object.__getattribute__(self, name)
 
     # -- metadata ---------------------------------------------------------------
 
