@@ -151,6 +151,27 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+class Glob:
+    """A catalog call pattern (`opentelemetry.**.get_tracer()`), compiled on first use:
+    a scan whose analysis result comes from the cache never matches one, and there
+    are hundreds."""
+
+    __slots__ = ("pattern", "_rx")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._rx: re.Pattern[str] | None = None
+
+    def fullmatch(self, path: str) -> re.Match[str] | None:
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = _pattern_regex(self.pattern)
+        return rx.fullmatch(path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Glob, (self.pattern,))
+
+
 @dataclass
 class LanguageIndex:
     """The catalog for one language, indexed for the analysis."""
@@ -158,14 +179,23 @@ class LanguageIndex:
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # spec -> (vendor, root)
     globals: dict[str, tuple[str, str]] = field(default_factory=dict)
     exact: dict[str, Sink] = field(default_factory=dict)
-    wild: list[tuple[re.Pattern[str], Sink]] = field(default_factory=list)
+    wild: list[tuple[Glob, Sink]] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)  # root -> vendor
     callbacks: dict[str, list[Callback]] = field(default_factory=dict)
-    returns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
-    config: list[tuple[re.Pattern[str], dict[str, Any]]] = field(default_factory=list)
+    returns: list[tuple[Glob, str]] = field(default_factory=list)
+    config: list[tuple[Glob, dict[str, Any]]] = field(default_factory=list)
+    _roots_seen: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     def import_root(self, spec: str) -> tuple[str, str] | None:
         """Longest specifier that is `spec` or a parent package of it."""
+        try:
+            return self._roots_seen[spec]
+        except KeyError:
+            hit = self._roots_seen[spec] = self._import_root(spec)
+            return hit
+
+    def _import_root(self, spec: str) -> tuple[str, str] | None:
         hit = self.imports.get(spec)
         if hit is not None:
             return hit
@@ -233,16 +263,16 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
                          for a in s.get("args", ()))
             sink = Sink(vid, s["call"], args)
             if "*" in s["call"]:
-                idx.wild.append((_pattern_regex(s["call"]), sink))
+                idx.wild.append((Glob(s["call"]), sink))
             else:
                 idx.exact[s["call"]] = sink
         for c in spec.get("callbacks") or ():
             cb = Callback(c["call"], c["arg"], c["param"], c["binds"])
             idx.callbacks.setdefault(c["call"], []).append(cb)
         for r in spec.get("returns") or ():
-            idx.returns.append((_pattern_regex(r["call"]), r["binds"]))
+            idx.returns.append((Glob(r["call"]), r["binds"]))
         for leak in spec.get("config_leaks") or ():
-            idx.config.append((_pattern_regex(leak["call"]), {**leak, "vendor": vid}))
+            idx.config.append((Glob(leak["call"]), {**leak, "vendor": vid}))
 
 
 def cache_home() -> Path:

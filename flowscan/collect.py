@@ -66,7 +66,8 @@ class Collector:
     the cache index and stops the pool."""
 
     def __init__(self, root: str, files: list[str], catalog: Any, jobs: int,
-                 cache: FactCache | None, progress: bool = False) -> None:
+                 cache: FactCache | None, progress: bool = False,
+                 stats: dict[str, os.stat_result] | None = None) -> None:
         self.root = root
         self.files = files
         self.catalog = catalog
@@ -76,7 +77,7 @@ class Collector:
         self.hints = Hints.of(catalog)
         self._pool: Executor | None = None
         self._facts: dict[str, FileFacts] = {}
-        self._stats: dict[str, os.stat_result | None] = {}
+        self._stats: dict[str, os.stat_result | None] = dict(stats or {})  # discovery's
 
     # ------------------------------------------------------------ pool
 
@@ -110,7 +111,7 @@ class Collector:
         out: dict[str, FileFacts] = {}
         todo: list[tuple[str, str, str]] = []
         for rel in self.files:
-            st = _stat(self.root, rel)
+            st = self._stats.get(rel) or _stat(self.root, rel)
             self._stats[rel] = st
             if self.cache is not None and st is not None:
                 hit, prev = self.cache.lookup(rel, st)
@@ -193,8 +194,8 @@ class Collector:
             h.update(f"\0{k}\0{v}".encode("utf-8", "surrogateescape"))
         if self.cache.resolved_for != h.hexdigest():
             self.cache.resolved, self.cache.resolved_for = {}, h.hexdigest()
-        self.cache.dirty = True
-        return MemoResolver(resolver, self.cache.resolved)
+            self.cache.dirty = True
+        return MemoResolver(resolver, self.cache)
 
     def outcome(self, rel: str) -> Any:
         return self._facts[rel].outcome
@@ -228,9 +229,10 @@ class Collector:
 class MemoResolver:
     """The import questions the relevance closure asks, answered from a memo."""
 
-    def __init__(self, resolver: Any, memo: dict[tuple[str, str], str | None]) -> None:
+    def __init__(self, resolver: Any, cache: FactCache) -> None:
         self._resolver = resolver
-        self._memo = memo
+        self._cache = cache
+        self._memo = cache.resolved
 
     def python(self, rel: str, spec: str) -> str | None:
         return self._ask(self._resolver.python, rel, spec)
@@ -244,6 +246,7 @@ class MemoResolver:
             return self._memo[key]
         except KeyError:
             target = self._memo[key] = fn(rel, spec)
+            self._cache.dirty = True
             return target
 
 

@@ -53,7 +53,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     jobs = options.jobs or os.cpu_count() or 1
     work = Collector(root, targets.files, catalog, jobs,
                      cache_for(root, catalog, options.cache, options.cache_dir),
-                     options.progress)
+                     options.progress, targets.stats)
     try:
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)

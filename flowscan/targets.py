@@ -48,6 +48,7 @@ class Targets:
     files: list[str] = field(default_factory=list)  # relative, forward slashes, sorted
     skipped: list[Skip] = field(default_factory=list)
     tsconfigs: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, os.stat_result] = field(default_factory=dict)  # of `files`, for the cache
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -120,7 +121,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     ignore_file = root / ".flowscanignore"
     if ignore_file.is_file():
         ignore_lines += ignore_file.read_text("utf-8", "replace").splitlines()
-    ignore = pathspec.GitIgnoreSpec.from_lines(ignore_lines)
+    ignore = pathspec.GitIgnoreSpec.from_lines(ignore_lines) if ignore_lines else None
     wanted = None
     if first.is_file() or len(paths) > 1:
         wanted = set()
@@ -140,7 +141,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         ext = name[name.rfind("."):].lower() if "." in name else ""
         if ext not in EXTENSIONS and ext not in SFC_EXTENSIONS:
             continue
-        reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore)
+        reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore, targets.stats)
         if reason:
             targets.skipped.append(Skip(rel, reason))
         else:
@@ -153,9 +154,9 @@ def _inside_git(root: Path) -> bool:
 
 
 def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,
-                 ignore: object) -> str:
+                 ignore: object, stats: dict[str, os.stat_result]) -> str:
     parts = rel.split("/")[:-1]
-    if ignore.match_file(rel):  # type: ignore[attr-defined]
+    if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
         return "ignored by .flowscanignore or --exclude"
     skip_dir = next((p for p in parts if p in SKIP_DIRS or p.endswith(".egg-info")), None)
     if skip_dir:
@@ -168,18 +169,19 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
         return "generated code (by its name)"
     if not include_tests and (TEST_FILE.search(name) or any(p in TEST_DIRS for p in parts)):
         return "test code (use --include-tests)"
-    path = root / rel
+    path = os.path.join(root, rel)
     try:
-        if path.is_symlink():
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
             try:
-                target = path.resolve(strict=True)
+                target = Path(path).resolve(strict=True)
             except RuntimeError:  # a loop, on Pythons that do not raise OSError
                 return "unreadable: symlink loop"
             try:
                 target.relative_to(root)
             except ValueError:
                 return "symlink outside the scan root"
-        info = path.stat()
+            info = os.stat(path)
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
     if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader for ever
@@ -187,4 +189,5 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
     size = info.st_size
     if size > max_bytes:
         return f"too large ({size} bytes > {max_bytes})"
+    stats[rel] = info
     return ""

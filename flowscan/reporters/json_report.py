@@ -33,12 +33,18 @@ class JsonReporter:
             "version": __version__,
             "root": result.root,
             "findings": [finding_dict(f, policy, vendors) for f in findings],
-            "files": [file_dict(o) for o in sorted_files(result)],
+            "files": [],
             "summary": summary(findings, result),
         }
         if stats:
             doc["stats"] = dict(result.stats)
-        return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
+        # One line per file: a large tree has tens of thousands, and the indenting
+        # encoder is pure Python (half a second for 10,000 files); this one is C.
+        files = ",\n".join("    " + json.dumps(file_dict(o), sort_keys=True, ensure_ascii=False)
+                           for o in sorted_files(result))
+        return text.replace('"files": [],', f'"files": [\n{files}\n  ],' if files
+                            else '"files": [],', 1) + "\n"
 
 
 def _opt(n: int) -> int | None:
