@@ -30,11 +30,33 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
     "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
     "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
     "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
+    # fresh random or clock values: `anonymousId: randomUUID()` names no one
+    "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
+    "token_hex", "token_urlsafe", "urandom", "random", "randint", "getrandbits", "now",
+    "utcnow",
 }
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
+
+
+BASE_MARK = "@"  # a library ref "@https://api.x.com": the client's base URL
+CLIENT_FACTORIES = {"create", "Client", "AsyncClient", "extend", "ClientSession"}
+BASE_URL_KEYS = ("baseURL", "base_url", "prefixUrl", "prefixURL", "baseUrl")
+
+
+def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]) -> str | None:
+    """The base URL an HTTP client factory is given, when it is a known string."""
+    for name, v in kwargs:
+        if name in BASE_URL_KEYS and v.text:
+            return v.text
+    if args and args[0].fields:
+        for key in BASE_URL_KEYS:
+            v = args[0].fields.get(key)
+            if v is not None and v.text:
+                return v.text
+    return None
 
 
 def literal(e: ir.Expr | None) -> object:
@@ -257,13 +279,23 @@ class Calls:
         passes its data on once, whatever the number of paths."""
         if any(self.prog.tax.is_sanitiser(p) for p in paths):
             return CLEAN
+        recv = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
+        base = next((p[1:] for _, p in sorted(recv.refs) if p.startswith(BASE_MARK)), None) \
+            if recv is not None else None
         for path in paths:
-            http = self.prog.http_call(self, e, path, args, kwargs)
+            if path.startswith(BASE_MARK):
+                continue
+            http = self.prog.http_call(self, e, path, args, kwargs, base)
             if http is not None:
                 return http
         # keep the library path: httpx.AsyncClient().post is still recognisable
         refs = frozenset(("", f"{p}()") for p in paths[:MAX_LIBRARY_REFS])
-        return join(self.unknown_call(e, Val(), args, kwargs), Val(refs=refs))
+        out = join(self.unknown_call(e, Val(), args, kwargs), Val(refs=refs))
+        given = base_url(e, args, kwargs) if paths[0].rsplit(".", 1)[-1] in CLIENT_FACTORIES \
+            else None
+        if given and self.prog.vendor_for_url(given):  # a client bound to a vendor's API:
+            out = join(out, Val(refs=frozenset({("", BASE_MARK + given)})))  # kept by joins
+        return out
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
                     kwargs: list[tuple[str, Val]]) -> Val:

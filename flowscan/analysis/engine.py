@@ -33,11 +33,11 @@ SUMMARY_DEPTH = 4  # levels of a returned value's fields a summary keeps
 MAX_CHANGES = 6  # per shared store: past this it is widened (no longer re-runs readers)
 HTTP_CLIENTS = {
     "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
-    "node-fetch", "ky", "superagent", "cross-fetch", "undici",
+    "node-fetch", "ky", "superagent", "cross-fetch", "undici", "navigator",
 }
 SHARED_LIBRARIES = frozenset({*HTTP_CLIENTS, "urllib"})
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "fetch",
-                "send", "stream", "head", "options"}
+                "send", "stream", "head", "options", "sendBeacon"}
 HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
                     "body": "properties", "content": "content", "headers": "metadata",
                     "fields": "properties"}
@@ -121,8 +121,9 @@ class Program:
             self.push(f"module:{path}")
         fresh = {fid: entry for fid, entry in self.functions.items()
                  if entry[1].path in paths}
-        for fid, (fn, _) in fresh.items():
-            self.used[fid] = called_names(fn.body)  # one walk each
+        for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts
+            self.used[fid] = called_names(fn.body) | {
+                p.annotation.split(".", 1)[0] for p in fn.params if p.annotation}
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used)
         self.push_functions(chosen)
 
@@ -460,9 +461,10 @@ class Program:
         existing.hits.add((source, role))
 
     def http_call(self, frame: Frame, e: ir.Call, path: str, args: list[Val],
-                  kwargs: list[tuple[str, Val]]) -> Val | None:
+                  kwargs: list[tuple[str, Val]], base: str | None = None) -> Val | None:
         """A request to a catalog vendor's API host is a sink of that vendor: the body is
-        data, headers and URL are metadata."""
+        data, headers and URL are metadata. `base`: the client's base URL, for a
+        relative one (`axios.create({baseURL})`, `httpx.Client(base_url=...)`)."""
         head, _, method = path.rpartition(".")
         library = path.split(".", 1)[0].removesuffix("()")
         if library == "urllib" and "request" in path:
@@ -475,6 +477,8 @@ class Program:
         kw = dict(kwargs)
         if url is None and "url" in kw:
             url = kw["url"].text
+        if base and (not url or "://" not in url):
+            url = base.rstrip("/") + "/" + (url or "").lstrip("/")
         if not url:
             return None
         vendor = self.vendor_for_url(url)

@@ -81,8 +81,12 @@ class Frame(Calls):
                     declared = self.attr(declared, part, None, None)
                 if declared.classes:
                     v = join(v, Val(insts=declared.classes))
-                vendor_types = frozenset(r for r in declared.refs if r[0])
-                if vendor_types:  # scope: Sentry.Scope -> that SDK object
+                # scope: Sentry.Scope -> that SDK object; client: Analytics -> an instance
+                # of the SDK's class (its sinks are on `Analytics().track`)
+                vendor_types = frozenset(r for r in declared.refs if r[0]) | frozenset(
+                    (r[0], r[1] + "()") for r in declared.refs
+                    if r[0] and not r[1].endswith("()") and r[1].rsplit(".", 1)[-1][:1].isupper())
+                if vendor_types:
                     v = join(v, Val(refs=vendor_types))
             if p.kind == "pattern" and p.pattern is not None:
                 self.assign(p.pattern, v, weak=False)

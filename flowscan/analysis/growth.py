@@ -61,8 +61,9 @@ class Hotness:
         if v is None:
             return False
         for vendor, path in v.refs:
-            if (vendor and client_like(path)) or (http and HTTP_CLIENT.fullmatch(path) is not None
-                          and path.split(".", 1)[0] in self.http_roots):
+            if (vendor and client_like(path)) or path[:1] == "@" or (
+                    http and HTTP_CLIENT.fullmatch(path) is not None
+                    and path.split(".", 1)[0] in self.http_roots):
                 return True
         if any(self.function(fid) for fid, _ in v.funcs):
             return True

@@ -197,7 +197,7 @@ def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
     globals): paths into ordinary libraries are dropped, except those `keep` names
     (HTTP clients), so shared stores converge instead of churning on noise."""
     refs = frozenset(r for r in v.refs if r[0] or r[1].split(".", 1)[0].removesuffix("()")
-                     in keep)
+                     in keep or r[1][:1] == "@")  # "@https://api.x.com": a client's base URL
     fields = v.fields
     if fields and depth < MAX_FIELDS_DEPTH:
         fields = {k: shareable(f, keep, depth + 1) for k, f in fields.items()}

@@ -348,6 +348,22 @@ class JsLowering(Lowering):
                 params.append(self.param(p, None))
         return params
 
+    def parameter_properties(self, node: Any | None) -> list[ir.Stmt]:
+        """TS `constructor(private readonly client: Analytics)` also assigns
+        `this.client = client`: how NestJS and Angular inject their SDK clients."""
+        out: list[ir.Stmt] = []
+        for p in node.named_children if node is not None else ():
+            if p.type not in ("required_parameter", "optional_parameter") or not any(
+                    c.type in ("accessibility_modifier", "override_modifier", "readonly")
+                    for c in p.children):
+                continue
+            pattern = p.child_by_field_name("pattern")
+            if pattern is not None and pattern.type == "identifier":
+                name = self.text(pattern)
+                pos = pos_of(pattern)
+                out.append(ir.Assign(ir.Attr(ir.Name("this", pos), name, pos), ir.Name(name, pos)))
+        return out
+
     def param(self, pattern: Any, default: Any | None) -> ir.Param:
         t = pattern.type
         dflt = self.expr(default) if default is not None else None
@@ -379,7 +395,7 @@ class JsLowering(Lowering):
         self.scope.append(name)
         self.func_stack.append(fid)
         body = node.child_by_field_name("body")
-        stmts: list[ir.Stmt] = []
+        stmts: list[ir.Stmt] = self.parameter_properties(params_node) if bound else []
         if body is not None:
             if body.type == "statement_block":
                 for child in body.named_children:
