@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flowscan.frontends import frontend_for
 from flowscan.model import Finding
+from flowscan.sfc import SFC_EXTENSIONS
 
 EXPECT = re.compile(r"(?:#|//|/\*)\s*expect\((?P<tier>[\w-]+)\):\s*(?P<body>[^*\n]*)")
 CLEAN = re.compile(r"(?:#|//|/\*)\s*clean:")
@@ -38,7 +39,9 @@ def read_fixture(root: Path) -> Fixture:
         if not path.is_file():
             continue
         fe = frontend_for(path.name)
-        if fe is None:
+        language = fe.language if fe is not None else (
+            "javascript" if path.name.endswith(SFC_EXTENSIONS) else None)
+        if language is None:
             continue
         rel = path.relative_to(root).as_posix()
         for n, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
@@ -48,7 +51,7 @@ def read_fixture(root: Path) -> Fixture:
                     cats = tuple(sorted(c.strip() for c in item.group("cats").split(",")
                                         if c.strip()))
                     fixture.expected.append(Expected(rel, n, item.group("vendor"), cats,
-                                                     m.group("tier"), fe.language))
+                                                     m.group("tier"), language))
             elif CLEAN.search(line):
                 fixture.clean_lines.add((rel, n))
     return fixture

@@ -35,6 +35,14 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
     "token_hex", "token_urlsafe", "urandom", "random", "randint", "getrandbits", "now",
     "utcnow",
 }
+# a database query's rows are the records it finds, not the values it filtered by:
+# `db.fetchrow(sql, user_id)` returns a row whose fields classify by their own names
+QUERY_METHODS = {
+    "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "findOne", "findMany",
+    "findFirst", "findUnique", "findAll", "findById", "findByPk", "findOneBy",
+    "findOneByOrFail", "findBy", "findOrFail", "get_object_or_404", "scalar_one",
+    "scalar_one_or_none", "scalars", "query_one", "query_all",
+}
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
@@ -178,6 +186,13 @@ class Calls:
     def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
         name = last_name(e.func)
+        if isinstance(e.func, ir.Attr) and args and args[0].text and "://" in args[0].text:
+            http = self.prog.http_call(self, e, expr_text(e.func), args, kwargs,
+                                       any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
+            if http is not None:
+                return http
+        if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
+            return Val()
         getter = self.getter_source(e, name) if not args and not kwargs else None
         if getter is not None:
             return Val(frozenset({getter}))
@@ -277,7 +292,8 @@ class Calls:
         """A call into a library that is not a vendor SDK (or into something unknown):
         the possible paths are tried as sanitisers and HTTP clients, then the call
         passes its data on once, whatever the number of paths."""
-        if any(self.prog.tax.is_sanitiser(p) for p in paths):
+        if any(self.prog.tax.is_sanitiser(p) for p in paths) or \
+                paths[0].rsplit(".", 1)[-1] in NO_PROPAGATION:  # crypto.randomUUID()
             return CLEAN
         recv = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
         base = next((p[1:] for _, p in sorted(recv.refs) if p.startswith(BASE_MARK)), None) \
@@ -339,8 +355,14 @@ class Calls:
             spread = kw.get("**")
             named = {role.kw for role in sink.args if role.kw}
             for role in sink.args:
-                if role.kw == "**":  # every keyword argument the rule does not name
-                    reached.extend((v, role.role) for k, v in kwargs if k not in named)
+                if role.kw == "**":  # every keyword argument the rule does not name,
+                    for k, v in kwargs:  # those a `**extra` dict holds too
+                        if k == "**" and v.fields is not None:
+                            reached.extend((f, role.role) for fk, f in v.fields.items()
+                                           if fk not in named)
+                            reached.append((Val(v.labels), role.role))
+                        elif k == "**" or k not in named:
+                            reached.append((v, role.role))
                 elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)

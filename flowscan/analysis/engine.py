@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from flowscan import ir
+from flowscan.analysis.calls import strip_credentials
 from flowscan.analysis.common import SINK_KEY, FindingAcc, Summary
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
@@ -461,15 +462,18 @@ class Program:
         existing.hits.add((source, role))
 
     def http_call(self, frame: Frame, e: ir.Call, path: str, args: list[Val],
-                  kwargs: list[tuple[str, Val]], base: str | None = None) -> Val | None:
+                  kwargs: list[tuple[str, Val]], base: str | None = None,
+                  any_client: bool = False) -> Val | None:
         """A request to a catalog vendor's API host is a sink of that vendor: the body is
         data, headers and URL are metadata. `base`: the client's base URL, for a
-        relative one (`axios.create({baseURL})`, `httpx.Client(base_url=...)`)."""
+        relative one (`axios.create({baseURL})`, `httpx.Client(base_url=...)`).
+        `any_client`: the receiver is unknown (`ctx["http"].post(URL, ...)`), the
+        method name and a vendor URL decide."""
         head, _, method = path.rpartition(".")
         library = path.split(".", 1)[0].removesuffix("()")
         if library == "urllib" and "request" in path:
             library = "urllib.request"
-        if library not in HTTP_CLIENTS:
+        if library not in HTTP_CLIENTS and not any_client:
             return None
         if head and method not in HTTP_METHODS:  # httpx.AsyncClient().post, axios.create().get
             return None
@@ -485,10 +489,17 @@ class Program:
         if vendor is None:
             return None
         reached: list[tuple[Val, str]] = [(args[0], "metadata")]
-        reached.extend((v, "properties") for v in args[1:])
+        for v in args[1:]:  # fetch(url, {method, headers, body}): only the body is data
+            if v.fields is not None and ("body" in v.fields or "headers" in v.fields):
+                reached.extend((f, "properties" if k in ("body", "data", "json") else
+                                "metadata") for k, f in v.fields.items())
+            else:
+                reached.append((v, "properties"))
         for name, v in kwargs:
             reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
-        reached = [(v, r) for v, r in reached if r != "metadata" or not v.clean]
+        # a token in a header or the URL is the project's key to the vendor's API
+        reached = [(strip_credentials(v) if r == "metadata" else v, r) for v, r in reached
+                   if r != "metadata" or not v.clean]
         frame.report(e, vendor, path, "http", "high", reached)
         return Val()
 

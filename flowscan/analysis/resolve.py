@@ -87,6 +87,21 @@ class Resolver:
                 hit = self._js_file(posixpath.normpath(posixpath.join(base, sub)))
                 if hit is not None:
                     return hit
+        if spec.startswith(("@/", "~/")):  # the bundler's alias for the source root
+            return self._source_root_alias(importer, spec[2:])
+        return None
+
+    def _source_root_alias(self, importer: str, rest: str) -> str | None:
+        """`@/lib/x` without a tsconfig path for it: Vite, Vue CLI and Nuxt configs
+        (JavaScript, not read here) map `@` to the project's `src/`, or to its root.
+        The nearest enclosing directory that has the file wins."""
+        parts = importer.split("/")[:-1]
+        for n in range(len(parts), -1, -1):
+            base = "/".join(parts[:n])
+            for root in (f"{base}/src" if base else "src", base):
+                hit = self._js_file(posixpath.join(root, rest) if root else rest)
+                if hit is not None:
+                    return hit
         return None
 
     def _js_file(self, stem: str) -> str | None:
