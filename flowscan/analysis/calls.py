@@ -101,6 +101,19 @@ def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
     return "equals" not in leak or literal(value) == leak["equals"]
 
 
+PROJECT_KEYS = {"apikey", "api_key", "api_secret", "write_key", "writekey", "secret_key",
+                "app_key", "server_key", "client_secret", "access_key", "rest_api_key",
+                "project_key", "site_key", "license_key", "dsn", "account_sid"}
+
+
+def is_project_key(field: str) -> bool:
+    """A key the project holds for a vendor's API (`settings.AMPLITUDE_API_KEY`,
+    `api_key`): how it authenticates, not a person's secret."""
+    last = field.rsplit(".", 1)[-1].strip("'\"[]").lower()
+    return last in PROJECT_KEYS or last.endswith(("_api_key", "_apikey", "_write_key",
+                                                  "_secret_key", "_server_key"))
+
+
 def strip_credentials(v: Val) -> Val:
     labels = flatten(v)
     kept = frozenset(lab for lab in labels
@@ -385,6 +398,8 @@ class Calls:
                 v = join(v, Val(fields=self.model_fields(v, e.pos)))
             for lab in flatten(v):
                 if isinstance(lab, Source):
+                    if lab.category == "credentials" and is_project_key(lab.field):
+                        continue  # {"api_key": api_key} in Amplitude's body is its auth
                     self.prog.record(key, acc, lab, role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))

@@ -342,6 +342,11 @@ class Frame(Calls):
             if c is not None:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
+                if obj is not None and out.labels:  # request.cookies["device_id"] is a
+                    holder = expr_text(obj)           # device id, not the cookie jar
+                    out = Val(frozenset(lab for lab in out.labels if not (
+                        isinstance(lab, Source) and lab.field == holder)), out.fields,
+                        out.refs, out.funcs, out.classes, out.insts, out.mods, out.text)
                 out = join(out, Val(frozenset({src})))
         return out
 
