@@ -274,8 +274,11 @@ class Calls:
             if entry is None:
                 continue
             cls = entry[0]
+            person = self.prog.person_class(cid)
             for name in cls.fields:
                 c = self.prog.tax.classify(name, cls.name)
+                if c is None and person:
+                    c = self.prog.tax.classify(name, "person")
                 if c is not None and name not in out:
                     src = Source(c.category, f"{cls.name}.{name}", span, c.pattern,
                                  c.context or "")

@@ -21,6 +21,7 @@ from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
 from flowscan.analysis.walk import (
+    PERSON_EVIDENCE,
     bottom_up,
     called_names,
     entry_points,
@@ -81,6 +82,7 @@ class Program:
         self.visits: dict[str, int] = {}
         self.hosts = catalog.hosts()
         self._persons: dict[str, frozenset[str]] = {}
+        self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()
@@ -275,6 +277,18 @@ class Program:
                 names |= names_read(self.functions[child][0].body)
                 names |= self.captured_names(child)
             found = self._captured[fid] = frozenset(names)
+        return found
+
+    def person_class(self, cid: str) -> bool:
+        """A class (model, DTO, TS interface) that declares a field only a person has:
+        its ambiguous fields (`id`, `name`) are that person's."""
+        found = self._person_classes.get(cid)
+        if found is None:
+            entry = self.classes.get(cid)
+            found = entry is not None and any(
+                (c := self.tax.classify(f, None)) is not None and not c.contextual
+                and c.category in PERSON_EVIDENCE for f in entry[0].fields)
+            self._person_classes[cid] = found
         return found
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:

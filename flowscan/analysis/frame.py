@@ -334,6 +334,8 @@ class Frame(Calls):
                 entry = self.prog.classes.get(cid)
                 if entry is not None:
                     c = self.prog.tax.classify(name, entry[0].name)
+                    if c is None and self.prog.person_class(cid):  # Patron {id, email}
+                        c = self.prog.tax.classify(name, "person")
                     if c is not None:
                         break
             if c is None and obj is not None and object_key(obj) in self.persons \

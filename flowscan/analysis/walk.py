@@ -76,20 +76,34 @@ def person_objects(stmts: tuple[ir.Stmt, ...], taxonomy: object) -> frozenset[st
     first name...): their ambiguous fields (`id`, `address`, `name`) are a person's too,
     whatever the variable is called (`for c in customers: c.email, c.id`)."""
     found: set[str] = set()
-    for e in expressions(stmts):
-        if isinstance(e, ir.Attr):
-            name = e.name
-        elif isinstance(e.key, ir.Str):
-            name = e.key.value
-        else:
-            continue
-        key = object_key(e.obj)
+    for holder, name in _fields_read(stmts):
+        key = object_key(holder)
         if key is None or key in found:
             continue
         c = taxonomy.classify(name, None)  # type: ignore[attr-defined]
         if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:
             found.add(key)
     return frozenset(found)
+
+
+def _fields_read(stmts: tuple[ir.Stmt, ...]) -> Iterator[tuple[ir.Expr, str]]:
+    """(object, field) for `obj.field`, `obj["field"]` and `{field} = obj`."""
+    for e in expressions(stmts):
+        if isinstance(e, ir.Attr):
+            yield e.obj, e.name
+        elif isinstance(e.key, ir.Str):
+            yield e.obj, e.key.value
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Branch):
+            for b in s.blocks:
+                stack.extend(b)
+        elif isinstance(s, ir.Try):
+            stack.extend((*s.body, *s.orelse, *s.final, *(x for h in s.handlers for x in h)))
+        elif isinstance(s, ir.Assign) and isinstance(s.target, ir.DObj):
+            for key, _ in s.target.entries:
+                yield s.value, key
 
 
 def called_names(stmts: tuple[ir.Stmt, ...]) -> set[str]:

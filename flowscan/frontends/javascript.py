@@ -57,6 +57,10 @@ class JsLowering(Lowering):
             ref = self.klass(node)
             if name is not None:
                 out.append(ir.Assign(ir.Name(self.text(name)), ref, weak))
+        elif t in ("interface_declaration", "type_alias_declaration"):
+            shape = self.shape(node)
+            if shape is not None:
+                out.append(ir.Assign(ir.Name(shape.name), ir.ClassRef(shape.cid), weak))
         elif t == "return_statement":
             value = node.named_children[0] if node.named_child_count else None
             out.append(ir.Return(self.expr(value) if value is not None else ir.LIT))
@@ -406,6 +410,23 @@ class JsLowering(Lowering):
         self.scope.pop()
         fn.body = tuple(stmts)
         return ir.FuncRef(fid)
+
+    def shape(self, node: Any) -> ir.Class | None:
+        """`interface Patron { id: string; email: string }` (or `type Patron = {...}`):
+        a class with fields and no code, so that `patron: Patron` is known to be a
+        person's record, as a DTO class would be."""
+        name_node = node.child_by_field_name("name")
+        body = node.child_by_field_name("body") or node.child_by_field_name("value")
+        if name_node is None or body is None or body.type not in ("interface_body",
+                                                                   "object_type"):
+            return None
+        fields = tuple(self.text(prop) for m in body.named_children
+                       if m.type == "property_signature"
+                       and (prop := m.child_by_field_name("name")) is not None)
+        name = self.text(name_node)
+        cid = self.new_fid(name, node)
+        self.classes[cid] = ir.Class(cid, name, (), {}, fields, pos_of(node))
+        return self.classes[cid]
 
     def klass(self, node: Any) -> ir.Expr:
         name_node = node.child_by_field_name("name")
