@@ -206,6 +206,9 @@ class Calls:
                 return http
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
             return Val()
+        if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
+                and "://" in args[1].text:  # os.environ.get("BRAZE_URL", "https://...")
+            return Val(text=args[1].text)
         getter = self.getter_source(e, name) if not args and not kwargs else None
         if getter is not None:
             return Val(frozenset({getter}))
@@ -322,7 +325,10 @@ class Calls:
                 return http
         # keep the library path: httpx.AsyncClient().post is still recognisable
         refs = frozenset(("", f"{p}()") for p in paths[:MAX_LIBRARY_REFS])
-        out = join(self.unknown_call(e, Val(), args, kwargs), Val(refs=refs))
+        plain = self.unknown_call(e, Val(), args, kwargs)
+        out = join(plain, Val(refs=refs))
+        if plain.text is not None:  # a URL default survives the library's path
+            out = Val(out.labels, out.fields, out.refs, text=plain.text)
         given = base_url(e, args, kwargs) if paths[0].rsplit(".", 1)[-1] in CLIENT_FACTORIES \
             else None
         if given and self.prog.vendor_for_url(given):  # a client bound to a vendor's API:
@@ -401,8 +407,6 @@ class Calls:
                 v = join(v, Val(fields=self.model_fields(v, e.pos)))
             for lab in flatten(v):
                 if isinstance(lab, Source):
-                    if lab.category == "credentials" and is_project_key(lab.field):
-                        continue  # {"api_key": api_key} in Amplitude's body is its auth
                     self.prog.record(key, acc, lab, role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from flowscan import ir
-from flowscan.analysis.calls import strip_credentials
+from flowscan.analysis.calls import is_project_key, strip_credentials
 from flowscan.analysis.common import SINK_KEY, FindingAcc, Summary
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
@@ -469,6 +469,8 @@ class Program:
             self.push(unit)
 
     def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:
+        if source.category == "credentials" and is_project_key(source.field):
+            return  # {"api_key": api_key} in Amplitude's body is the project's auth
         existing = self.findings.get(key)
         if existing is None:
             self.findings[key] = existing = acc

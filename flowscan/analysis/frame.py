@@ -86,6 +86,9 @@ class Frame(Calls):
                 vendor_types = frozenset(r for r in declared.refs if r[0]) | frozenset(
                     (r[0], r[1] + "()") for r in declared.refs
                     if r[0] and not r[1].endswith("()") and r[1].rsplit(".", 1)[-1][:1].isupper())
+                vendor_types |= frozenset(  # `client: LDClient`: the catalog's returns say
+                    (r[0], bound) for r in vendor_types  # which object that type names
+                    if (bound := self.lang.returned(r[1])) is not None)
                 if vendor_types:
                     v = join(v, Val(refs=vendor_types))
             if p.kind == "pattern" and p.pattern is not None:
@@ -266,7 +269,12 @@ class Frame(Calls):
             return Val(labels, text=text, clean=not labels)
         if isinstance(e, ir.Op):
             vals = [self.expr(p) for p in e.parts]
-            return join_all(vals) if vals else EMPTY
+            out = join_all(vals) if vals else EMPTY
+            urls = {v.text for v in vals if v.text and "://" in v.text}
+            if out.text is None and len(urls) == 1:  # env.BRAZE_URL || "https://rest..."
+                out = Val(out.labels, out.fields, out.refs, out.funcs, out.classes,
+                          out.insts, out.mods, urls.pop(), out.clean, out.closed)
+            return out
         if isinstance(e, ir.Spread):
             return self.expr(e.value)
         if isinstance(e, ir.Test):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -155,3 +155,17 @@ def operand_chain(node: Any, kind: str) -> tuple[list[Any], set[str]]:
         operands.append(node)
     operands.reverse()
     return operands, operators
+
+
+def substitute(e: Any, name: str, new: ir.Expr) -> Any:
+    """`e` with the variable `name` replaced by `new` (a comprehension unrolled over
+    literal keys: `{k: item[k] for k in ("email", "age")}`)."""
+    if isinstance(e, ir.Name):
+        return new if e.id == name else e
+    if isinstance(e, tuple):
+        return tuple(substitute(x, name, new) for x in e)
+    if isinstance(e, ir.FuncRef | ir.ClassRef | ir.Str | ir.Lit) or not is_dataclass(e):
+        return e
+    changed = {f.name: substitute(getattr(e, f.name), name, new) for f in fields(e)
+               if f.name != "pos"}
+    return replace(e, **changed)
