@@ -76,6 +76,9 @@ class Program:
         self.param_binds: dict[str, dict[int, Val]] = {}  # structural values from callers
         self.deps: dict[str, set[str]] = {}
         self.findings: dict[SINK_KEY, FindingAcc] = {}
+        # unit -> finding -> (source, role): what the unit's last run found (record)
+        self.contributed: dict[str, dict[SINK_KEY, set[tuple[Source, str]]]] = {}
+        self.running = ""
         self.pending: dict[SINK_KEY, FindingAcc] = {}
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
@@ -112,7 +115,7 @@ class Program:
         while True:
             self.drain()
             if not self.grow():
-                return self.findings
+                return self.settle()
 
     def start(self, paths: Iterable[str]) -> None:
         """Analyse `paths` up front: their module bodies and the functions that name a
@@ -157,6 +160,8 @@ class Program:
             if n >= MAX_VISITS:
                 continue
             self.visits[unit] = n + 1
+            self.running = unit
+            self.contributed.pop(unit, None)
             if unit.startswith("module:"):
                 self.run_module(unit[7:])
             else:
@@ -358,6 +363,17 @@ class Program:
                                                   unit, seen | {path}))
         return out
 
+    def python_submodule(self, importer: str, imp: ir.Import, package: str | None
+                         ) -> str | None:
+        """`from pkg import mod` where mod is a module: of pkg/__init__.py, or of a
+        namespace package (a directory without one)."""
+        if imp.name in (None, "*"):
+            return None
+        if package is not None:
+            return self.resolver.python_submodule(package, imp.name)
+        spec = imp.module + imp.name if imp.module.endswith(".") else f"{imp.module}.{imp.name}"
+        return self.resolver.python(importer, spec)
+
     def import_value(self, module: ir.Module, imp: ir.Import, unit: str,
                      seen: frozenset[str] = frozenset()) -> Val:
         lang = self.catalog.lang(module.language)
@@ -372,6 +388,10 @@ class Program:
             target = self.resolver.python(module.path, imp.module)
         else:
             target = self.resolver.javascript(module.path, imp.module)
+        if target is None and module.language == "python":
+            sub = self.python_submodule(module.path, imp, None)
+            if sub is not None and sub in self.modules:  # namespace package
+                return Val(mods=frozenset({sub}))
         if target is None or target not in self.modules:
             base = imp.module.lstrip("./@")
             path = base if imp.name in (None, "default", "*") else f"{base}.{imp.name}"
@@ -450,10 +470,9 @@ class Program:
             return True
         if module.language == "python":
             target = self.resolver.python(module.path, imp.module)
-            if target is not None and imp.name not in (None, "*"):
-                sub = self.resolver.python_submodule(target, imp.name)
-                if sub is not None and sub in self.modules:
-                    return bool(self.hot_by_module.get(sub))
+            sub = self.python_submodule(module.path, imp, target)
+            if sub is not None and sub in self.modules:
+                return bool(self.hot_by_module.get(sub))
         else:
             target = self.resolver.javascript(module.path, imp.module)
         names = self.hot_by_module.get(target or "")
@@ -469,13 +488,25 @@ class Program:
             self.push(unit)
 
     def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:
+        """A source reaches a sink, as the unit now running sees it. Each unit's last
+        run is what counts: an early run that met a callee before its module was
+        analysed passed its arguments on blindly, and must not leave that behind."""
         if source.category == "credentials" and is_project_key(source.field):
             return  # {"api_key": api_key} in Amplitude's body is the project's auth
-        existing = self.findings.get(key)
-        if existing is None:
-            self.findings[key] = existing = acc
+        if key not in self.findings:
+            self.findings[key] = acc
             self.pending.setdefault(key, acc)
-        existing.hits.add((source, role))
+        self.contributed.setdefault(self.running, {}).setdefault(key, set()).add(
+            (source, role))
+
+    def settle(self) -> dict[SINK_KEY, FindingAcc]:
+        hits: dict[SINK_KEY, set[tuple[Source, str]]] = {}
+        for by_key in self.contributed.values():
+            for key, found in by_key.items():
+                hits.setdefault(key, set()).update(found)
+        for key, acc in self.findings.items():
+            acc.hits = hits.get(key, set())
+        return self.findings
 
     def http_call(self, frame: Frame, e: ir.Call, path: str, args: list[Val],
                   kwargs: list[tuple[str, Val]], base: str | None = None,

@@ -137,8 +137,8 @@ def dependencies(prog: Program, module: ir.Module) -> set[str]:
     for imp in module.imports:
         if module.language == "python":
             target = prog.resolver.python(module.path, imp.module)
-            if target is not None and imp.name not in (None, "*"):
-                sub = prog.resolver.python_submodule(target, imp.name)
+            if imp.name not in (None, "*"):
+                sub = prog.python_submodule(module.path, imp, target)
                 if sub is not None:
                     out.add(sub)
         else:

@@ -90,10 +90,18 @@ class TreeSitterFrontEnd:
         return QueryCursor(query).captures(parsed.tree.root_node)
 
     def imports(self, parsed: Parsed) -> tuple[str, ...]:
+        from tree_sitter import QueryCursor
+
         src = parsed.source
-        nodes = self._captures(self.import_query, parsed).get("import.module", [])
-        return tuple(sorted({src[n.start_byte : n.end_byte].decode("utf-8", "replace")
-                             for n in nodes}))
+        out: set[str] = set()
+        for _, found in QueryCursor(self.import_query).matches(parsed.tree.root_node):
+            for m in found.get("import.module", ()):
+                module = src[m.start_byte : m.end_byte].decode("utf-8", "replace")
+                out.add(module)
+                for n in found.get("import.name", ()):
+                    name = src[n.start_byte : n.end_byte].decode("utf-8", "replace")
+                    out.add(module + name if module.endswith(".") else f"{module}.{name}")
+        return tuple(sorted(out))
 
     def names(self, parsed: Parsed) -> tuple[set[bytes], set[bytes]]:
         """The identifiers a file reads and those it binds (declares, imports, takes
