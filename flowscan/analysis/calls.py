@@ -160,12 +160,17 @@ class Calls:
         result = EMPTY
         resolved = False
         library: list[str] = []
+        sent = False
         for vendor, path in sorted(func.refs):
             if vendor:
                 resolved = True
                 result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
+                sent = sent or self.lang.sink(path) is not None
             else:
                 library.append(path)
+        if sent and result.labels:  # what a sink returns is the vendor's answer, not the
+            result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
+            # to the same call may look like builders that hold their arguments)
         if library:
             result = join(result, self.library_call(e, library, args, kwargs))
             resolved = resolved or any(self.prog.tax.is_sanitiser(p) for p in library)
@@ -244,14 +249,20 @@ class Calls:
                 self.env[target.id] = merged
             return merged
         if recv is not None and name in COPIERS:
-            if recv.insts and not recv.fields:  # body.model_dump(exclude={"password"})
-                drop = {i.value for k, v in e.kwargs if k == "exclude"
-                        for i in (v.items if isinstance(v, ir.Seq) else ())
-                        if isinstance(i, ir.Str)}
-                fields = {k: v for k, v in self.model_fields(recv, e.pos).items()
-                          if k not in drop}
-                return Val(recv.labels, fields)
-            return recv
+            # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
+            named = {k: {i.value for i in (v.items if isinstance(v, ir.Seq) else ())
+                         if isinstance(i, ir.Str)} for k, v in e.kwargs
+                     if k in ("include", "exclude")}
+            if recv.insts and not recv.fields:
+                fields = self.model_fields(recv, e.pos)
+            elif recv.fields and named:
+                fields = dict(recv.fields)
+            else:
+                return recv
+            if "include" in named:
+                fields = {k: v for k, v in fields.items() if k in named["include"]}
+            fields = {k: v for k, v in fields.items() if k not in named.get("exclude", ())}
+            return Val(recv.labels, fields)
         parts = [*args, *(v for _, v in kwargs)]
         if recv is not None:
             parts.append(recv)

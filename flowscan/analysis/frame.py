@@ -390,7 +390,8 @@ class Frame(Calls):
                     c = self.prog.tax.classify(key, None)
                     # {"api_key": ...}, {"token": ...} sent to a vendor is its own key
                     if c is not None and c.category != "credentials" \
-                            and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call):
+                            and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call
+                                           | ir.Op):
                         pos = getattr(value, "pos", (0, 0, 0, 0))
                         v = Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
                 fields[key] = v
