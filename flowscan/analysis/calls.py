@@ -43,6 +43,7 @@ QUERY_METHODS = {
     "findOneByOrFail", "findBy", "findOrFail", "get_object_or_404", "scalar_one",
     "scalar_one_or_none", "scalars", "query_one", "query_all",
 }
+MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
@@ -231,9 +232,17 @@ class Calls:
                 and recv_expr.id in self.env:
             merged = self.env[recv_expr.id]
             for a in [*args, *(v for _, v in kwargs)]:
-                if a.fields:
+                if name in ("update", "setdefault") and a.fields:  # dict.update({...})
                     merged = Val(merged.labels, {**(merged.fields or {}), **a.fields},
                                  merged.refs, merged.funcs)
+                elif name != "update" and merged.fields is not None \
+                        and len(merged.fields) < MAX_ELEMENTS:  # list.append(x): one more
+                    items = list(a.fields.values()) if name == "extend" and a.fields \
+                        else [a]
+                    fields = dict(merged.fields)
+                    for item in items[: MAX_ELEMENTS - len(fields)]:
+                        fields[str(len(fields))] = item
+                    merged = Val(merged.labels, fields, merged.refs, merged.funcs)
                 else:
                     merged = join(merged, taint_only(a))
             self.env[recv_expr.id] = merged
