@@ -135,3 +135,26 @@ def test_editing_an_analysed_file_runs_the_analysis_again(repo: Path, catalog) -
     again = _scan(repo, catalog)
     assert again.stats["seconds_analysis"] > 0
     assert [f.categories for f in again.findings] == [("user_id",)]
+
+
+def test_a_module_read_before_growth_loads_its_import_is_read_again(
+        tmp_path: Path, catalog) -> None:
+    """api.py's module body builds `Router()` from a package whose router.py joins the
+    analysis only in a later round (it names a hot function of clients.py)."""
+    root = tmp_path / "svc"
+    (root / "app" / "llm").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "llm" / "clients.py").write_text(
+        "from openai import OpenAI\n\n\ndef get_client():\n    return OpenAI()\n")
+    (root / "app" / "llm" / "router.py").write_text(
+        "from .clients import get_client\n\n\nclass Router:\n"
+        "    def __init__(self):\n        self.client = get_client()\n\n"
+        "    def complete(self, messages):\n"
+        "        return self.client.chat.completions.create(model='m', messages=messages)\n")
+    (root / "app" / "llm" / "__init__.py").write_text("from .router import Router\n")
+    (root / "app" / "api.py").write_text(
+        "from app.llm import Router\n\nrouter = Router()\n\n\ndef draft(form):\n"
+        "    return router.complete([{'role': 'user', 'content': form.full_name}])\n")
+    [finding] = _scan(root, catalog, cache=False).findings
+    assert (finding.span.path, finding.span.line) == ("app/llm/router.py", 9)
+    assert (finding.vendor, finding.categories) == ("openai", ("name",))

@@ -100,6 +100,7 @@ class Program:
         self.lazy |= set(lazy) & set(modules)
         for path in sorted(modules):
             m = self.modules[path] = modules[path]
+            self.changed(f"load:{path}")  # units that met it as a library re-run
             for fid, fn in m.functions.items():
                 self.functions[fid] = (fn, m)
                 if fn.parent is not None:
@@ -392,6 +393,10 @@ class Program:
             sub = self.python_submodule(module.path, imp, None)
             if sub is not None and sub in self.modules:  # namespace package
                 return Val(mods=frozenset({sub}))
+            if sub is not None:
+                self.depend(f"load:{sub}", unit)
+        if target is not None and target not in self.modules:
+            self.depend(f"load:{target}", unit)  # read again once growth loads it
         if target is None or target not in self.modules:
             base = imp.module.lstrip("./@")
             path = base if imp.name in (None, "default", "*") else f"{base}.{imp.name}"
