@@ -152,8 +152,9 @@ def test_a_module_read_before_growth_loads_its_import_is_read_again(
         "    def complete(self, messages):\n"
         "        return self.client.chat.completions.create(model='m', messages=messages)\n")
     (root / "app" / "llm" / "__init__.py").write_text("from .router import Router\n")
-    (root / "app" / "api.py").write_text(
-        "from app.llm import Router\n\nrouter = Router()\n\n\ndef draft(form):\n"
+    (root / "app" / "api.py").write_text(  # touches Sentry: analysed from the start
+        "import sentry_sdk\nfrom app.llm import Router\n\nsentry_sdk.init(dsn='x')\n"
+        "router = Router()\n\n\ndef draft(form):\n"
         "    return router.complete([{'role': 'user', 'content': form.full_name}])\n")
     [finding] = _scan(root, catalog, cache=False).findings
     assert (finding.span.path, finding.span.line) == ("app/llm/router.py", 9)
