@@ -127,6 +127,9 @@ class Calls:
 
     if TYPE_CHECKING:
         prog: Program
+
+        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
+                         ) -> Val: ...
         module: ir.Module
         fn: ir.Function | None
         unit: str
@@ -357,6 +360,9 @@ class Calls:
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
                     kwargs: list[tuple[str, Val]]) -> Val:
+        if len(args) >= 2 and isinstance(e.args[0], ir.Str):  # identify.set("age", value):
+            args = [args[0], self.named_by_key(e.args[0].value, args[1], e.args[1],  # the
+                                               "person"), *args[2:]]  # user's property
         sink = self.lang.sink(path)
         if sink is not None:
             self.sink(e, sink, path, args, kwargs)

@@ -371,6 +371,20 @@ class Frame(Calls):
             return Val(v.labels)
         return EMPTY
 
+    def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
+                     ) -> Val:
+        """The key names what an unknown value holds: {"postal_code": zip},
+        `identify.set("age", row_age)`, `span.set_tag("usr.email", who)`."""
+        if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
+                or any(vendor for vendor, _ in v.refs) or v.funcs \
+                or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op):
+            return v
+        c = self.prog.tax.classify(key, context)
+        if c is None or c.category == "credentials":  # {"api_key": ...}: the vendor's own
+            return v
+        pos = getattr(value, "pos", (0, 0, 0, 0))
+        return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
+
     def obj(self, e: ir.Obj) -> Val:
         fields: dict[str, Val] = {}
         labels: set[Any] = set()
@@ -383,18 +397,7 @@ class Frame(Calls):
                     fields.update(self.model_fields(v, getattr(value, "pos", None)))
                 labels |= v.labels
             elif isinstance(key, str):
-                # The key names what an unknown value holds: {"postal_code": zip}
-                if not v.clean and not any(isinstance(lab, Source) for lab in flatten(v)) \
-                        and not any(vendor for vendor, _ in v.refs) and not v.funcs \
-                        and not isinstance(value, ir.Lit | ir.Str):
-                    c = self.prog.tax.classify(key, None)
-                    # {"api_key": ...}, {"token": ...} sent to a vendor is its own key
-                    if c is not None and c.category != "credentials" \
-                            and isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call
-                                           | ir.Op):
-                        pos = getattr(value, "pos", (0, 0, 0, 0))
-                        v = Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
-                fields[key] = v
+                fields[key] = self.named_by_key(key, v, value)
             else:
                 self.expr(key)
                 labels |= flatten(v)

@@ -170,6 +170,11 @@ class PythonLowering(Lowering):
 
     def expr_stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
         t = node.type
+        if t == "yield":  # what a generator yields is what `with cm() as x` / `for x in`
+            value = node.named_children[-1] if node.named_child_count else None  # receive
+            if value is not None and value.type != "from":
+                out.append(ir.Return(self.expr(value)))
+                return
         if t == "assignment":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if right is None:
