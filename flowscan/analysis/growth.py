@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from flowscan import ir
-from flowscan.analysis.values import Val
+from flowscan.analysis.values import Val, client_like
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -77,9 +77,8 @@ class Hotness:
         found = self._fns.get(fid)
         if found is None:
             self._fns[fid] = False  # recursion: not hot by itself
-            s = self.prog.summaries.get(fid)
-            found = s is not None and (bool(s.sinks) or self.value(s.ret) or any(
-                self.value(v) for v in s.env.values()))
+            s = self.prog.summaries.get(fid)  # (its env matters to its closures only)
+            found = s is not None and (bool(s.sinks) or self.value(s.ret))
             self._fns[fid] = found
         return found
 
@@ -122,13 +121,6 @@ class Hotness:
                 if exp.name != "*" and self.value(prog.module_export(path, exp.name, unit)):
                     names.add(exp.name)
         return frozenset(names)
-
-
-def client_like(path: str) -> bool:
-    """An SDK module, class or object (`posthog`, `stripe.Customer`,
-    `openai.OpenAI().chat.completions`), not data read off a vendor's response
-    (`stripe.StripeObject.id.total`): a few names past the last call at most."""
-    return path.rsplit("()", 1)[-1].count(".") <= 2
 
 
 def dependencies(prog: Program, module: ir.Module) -> set[str]:

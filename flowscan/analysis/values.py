@@ -192,12 +192,36 @@ def truncate(v: Val, depth: int) -> Val:
                v.funcs, v.classes, v.insts, v.mods, v.text, v.clean, v.closed)
 
 
+# fields of what a vendor returns (`intent.amount`, `obj.id.total`), not sub-clients
+RESPONSE_FIELDS = frozenset({
+    "id", "data", "amount", "total", "status", "result", "results", "items", "body",
+    "json", "text", "value", "values", "count", "metadata", "object", "response",
+    "content", "choices", "message", "messages", "usage", "error", "errors", "headers",
+    "url", "name", "email", "type", "created", "currency", "payment_intent", "charges",
+    "captured_amount", "amount_received", "client_secret", "last_response",
+})
+
+
+def client_like(path: str) -> bool:
+    """An SDK module, class or object (`posthog`, `stripe.Customer`,
+    `openai.OpenAI().chat.completions`), not data read off a vendor's response
+    (`stripe.StripeObject().id.total`): a few names past the last call at most, none
+    of them a response's field."""
+    if "()" in path:
+        tail, most = path.rsplit("()", 1)[-1].split(".")[1:], 2
+    else:
+        tail, most = path.split(".")[1:], 3  # sentry_sdk.Hub.current.scope
+    return len(tail) <= most and not any(part.removesuffix("()") in RESPONSE_FIELDS
+                                         for part in path.split(".")[1:])
+
+
 def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
     """What a value looks like to other units (summaries, class attributes, module
     globals): paths into ordinary libraries are dropped, except those `keep` names
-    (HTTP clients), so shared stores converge instead of churning on noise."""
-    refs = frozenset(r for r in v.refs if r[0] or r[1].split(".", 1)[0].removesuffix("()")
-                     in keep or r[1][:1] == "@")  # "@https://api.x.com": a client's base URL
+    (HTTP clients), and so is data read off a vendor's response (`intent.amount`), so
+    shared stores converge instead of churning on noise."""
+    refs = frozenset(r for r in v.refs if (r[0] and client_like(r[1])) or r[1].split(
+        ".", 1)[0].removesuffix("()") in keep or r[1][:1] == "@")  # "@https://...": base URL
     fields = v.fields
     if fields and depth < MAX_FIELDS_DEPTH:
         fields = {k: shareable(f, keep, depth + 1) for k, f in fields.items()}
