@@ -365,6 +365,10 @@ class Taxonomy:
             i -= size
         return True if part else None
 
+    def is_person(self, context: str) -> bool:
+        """Whether an object name says it is a person (user, customer, session_user)."""
+        return self._decide([t for t in normalise(context).split("_") if t]) is True
+
     def is_non_person(self, context: str) -> bool:
         """Whether an object name says it is not a person (product, order, company)."""
         tokens = [t for t in normalise(context).split("_") if t]

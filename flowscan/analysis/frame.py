@@ -330,7 +330,11 @@ class Frame(Calls):
                 out = join(out, found)
         for mod in sorted(v.mods):
             out = join(out, self.prog.module_export(mod, name, self.unit))
-        vendor_object = any(vendor for vendor, _ in v.refs)
+        # an SDK object's attributes are its API, except a person it hands back
+        # (auth0's useUser().user, a session's user): that one's fields are data
+        vendor_object = any(vendor for vendor, _ in v.refs) and not any(
+            vendor and self.prog.tax.is_person(path.rsplit(".", 1)[-1].removesuffix("()"))
+            for vendor, path in v.refs)
         constant = not key and name.isupper() and len(name) > 1  # Method.EMAIL, not META[...]
         classifiable = (pos is not None and not vendor_object and not constant
                         and not v.mods and not v.classes and (not v.closed or v.labels)
