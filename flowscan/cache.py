@@ -161,6 +161,9 @@ class Entry:
     mtime_ns: int
     facts: Any  # workers.FileFacts without its module
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Entry, (self.size, self.mtime_ns, self.facts))
+
 
 @dataclass
 class FactCache:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowscan import __version__
+from flowscan.manifests import imported_vendors
 from flowscan.model import Finding, Flow, ScanResult, Span, level_rank
 
 SCHEMA_VERSION = 1
@@ -44,7 +45,8 @@ def build_map(result: ScanResult, catalog: Any, *,
             f = policy.decide(f)
         flows.extend(_flow_records(f, policy, tax))
     declared = {v: sorted(set(pairs)) for v, pairs in (declared or {}).items()}
-    ids = {fl["vendor"] for fl in flows} | set(declared) | set(result.vendors_imported)
+    vendors_imported = imported_vendors(result.imports, catalog)
+    ids = {fl["vendor"] for fl in flows} | set(declared) | set(vendors_imported)
     vendors = []
     for vid in sorted(ids):
         info = catalog.vendors.get(vid, {})
@@ -54,8 +56,8 @@ def build_map(result: ScanResult, catalog: Any, *,
             "vendorCategory": str(info.get("category", "other")),
             "declared": bool(declared.get(vid)),
             "manifests": [{"path": p, "package": pkg} for p, pkg in declared.get(vid, ())],
-            "imported": bool(result.vendors_imported.get(vid)),
-            "importedIn": sorted(result.vendors_imported.get(vid, ())),
+            "imported": bool(vendors_imported.get(vid)),
+            "importedIn": sorted(vendors_imported.get(vid, ())),
         })
     categories = []
     for cat in tax.categories:

@@ -91,6 +91,12 @@ class FileOutcome:
     errors: tuple[Span, ...] = ()  # partial: the spans tree-sitter could not parse
     lines: int = 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # positional: the cache index holds one per file, and the generic frozen
+        # dataclass unpickling costs five times as much
+        return (FileOutcome, (self.path, self.status, self.language, self.reason,
+                              self.errors, self.lines))
+
 
 @dataclass(slots=True)
 class ScanResult:
@@ -98,8 +104,9 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     files: list[FileOutcome] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
-    # vendor id -> files importing its SDK (the data map's "imported?" column)
-    vendors_imported: dict[str, list[str]] = field(default_factory=dict)
+    # file -> the modules it imports (the data map derives which vendors' SDKs each
+    # file imports from it, manifests.imported_vendors; a scan has no need to)
+    imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unused_ignores: list[Any] = field(default_factory=list)  # suppress.UnusedIgnore
     analysed: tuple[str, ...] = ()  # files the data-flow analysis read (growth.py)
 

@@ -16,7 +16,6 @@ from flowscan.analysis.growth import candidates
 from flowscan.catalog import Catalog, load_catalog
 from flowscan.collect import Collector, cache_for
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
-from flowscan.manifests import imported_vendors
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
 from flowscan.workers import FileFacts
@@ -92,7 +91,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
              "seconds": time.perf_counter() - started,
              "seconds_files": files_done - started,  # reading, parsing, lowering
              "seconds_analysis": analysis_done - files_done}  # 0: result from the cache
-    imported = imported_vendors({rel: f.imports for rel, f in facts.items()}, catalog)
+    imported = {rel: f.imports for rel, f in facts.items()}
     return ScanResult(root, findings, files, stats, imported, unused, tuple(sorted(comments)))
 
 

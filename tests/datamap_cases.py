@@ -50,8 +50,9 @@ def findings() -> list[Finding]:
 def result() -> ScanResult:
     return ScanResult(
         "/abs/path/to/shop", findings(), [], {},
-        {"mixpanel": ["app/legacy.py", "app/signup.py"], "openai": ["app/chat.py"],
-         "sentry": ["app/__init__.py"], "amplitude": ["web/analytics.ts"]},
+        {"app/legacy.py": ("mixpanel",), "app/signup.py": ("mixpanel", "app.models"),
+         "app/chat.py": ("openai",), "app/__init__.py": ("sentry_sdk",),
+         "web/analytics.ts": ("@amplitude/analytics-browser",)},
     )
 
 

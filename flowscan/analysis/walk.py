@@ -121,6 +121,8 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]],
     """Function ids with likely callees first, from a call graph approximated by
     names (a call of `track` may reach any function named track). Analysing in this
     order, most summaries are final the first time a caller reads them."""
+    if len(functions) < 2:
+        return sorted(functions)
     import networkx as nx
 
     by_name: dict[str, list[str]] = {}
