@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from flowscan.catalog import load_catalog
 from flowscan.scan import Options, run_scan
 
 UTILS = """\
@@ -57,11 +56,6 @@ from app.notify import Notifier
 def on_signup(account):
     Notifier().welcome(account)
 """
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
 
 
 @pytest.fixture()

@@ -9,8 +9,9 @@ from flowscan import ir
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
 
 
-def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.Expr]:
-    stack: list[object] = []
+def simple_statements(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
+    """The assignments, evaluations and returns of a body, inside branches and try
+    blocks too (in no particular order)."""
     pending = list(stmts)
     while pending:
         s = pending.pop()
@@ -18,15 +19,17 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
             for b in s.blocks:
                 pending.extend(b)
         elif isinstance(s, ir.Try):
-            pending.extend(s.body)
-            pending.extend(s.orelse)
-            pending.extend(s.final)
-            for h in s.handlers:
-                pending.extend(h)
+            pending.extend((*s.body, *s.orelse, *s.final, *(x for h in s.handlers for x in h)))
         else:
-            stack.append(s.value)
-            if isinstance(s, ir.Assign):
-                stack.append(s.target)
+            yield s
+
+
+def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.Expr]:
+    stack: list[object] = []
+    for s in simple_statements(stmts):
+        stack.append(s.value)
+        if isinstance(s, ir.Assign):
+            stack.append(s.target)
     while stack:
         e = stack.pop()
         if names and isinstance(e, ir.Name):
@@ -93,15 +96,8 @@ def _fields_read(stmts: tuple[ir.Stmt, ...]) -> Iterator[tuple[ir.Expr, str]]:
             yield e.obj, e.name
         elif isinstance(e.key, ir.Str):
             yield e.obj, e.key.value
-    stack = list(stmts)
-    while stack:
-        s = stack.pop()
-        if isinstance(s, ir.Branch):
-            for b in s.blocks:
-                stack.extend(b)
-        elif isinstance(s, ir.Try):
-            stack.extend((*s.body, *s.orelse, *s.final, *(x for h in s.handlers for x in h)))
-        elif isinstance(s, ir.Assign) and isinstance(s.target, ir.DObj):
+    for s in simple_statements(stmts):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.DObj):
             for key, _ in s.target.entries:
                 yield s.value, key
 
