@@ -30,6 +30,9 @@ class FindingAcc:
     categories: tuple[str, ...] = ()  # config leaks: what the SDK collects by itself
 
 
+FOREIGN = 1000  # parameter labels of enclosing functions, as closures see them (frame.py)
+
+
 @dataclass
 class Summary:
     ret: Val = EMPTY

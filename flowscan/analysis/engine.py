@@ -15,11 +15,19 @@ from contextlib import contextmanager
 
 from flowscan import ir
 from flowscan.analysis.calls import is_project_key, strip_credentials
-from flowscan.analysis.common import SINK_KEY, FindingAcc, Summary
+from flowscan.analysis.common import FOREIGN, SINK_KEY, FindingAcc, Summary
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
 from flowscan.analysis.resolve import Resolver
-from flowscan.analysis.values import EMPTY, Source, Val, join, shareable, truncate
+from flowscan.analysis.values import (
+    EMPTY,
+    ParamLabel,
+    Source,
+    Val,
+    join,
+    shareable,
+    truncate,
+)
 from flowscan.analysis.walk import (
     PERSON_EVIDENCE,
     bottom_up,
@@ -89,6 +97,7 @@ class Program:
         self._captured: dict[str, frozenset[str]] = {}
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()
+        self.closure_sinks: dict[str, set[tuple[ParamLabel, SINK_KEY, str]]] = {}
         self.hot_by_module: dict[str, frozenset[str]] = {}
         self.tried: set[str] = set()  # paths asked of the loader
         self._probing = False
@@ -260,8 +269,11 @@ class Program:
         captured = self.captured_names(fid)
         env = {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.env.items()
                if k in captured and not v.is_empty()}
+        own = {(lab, key, role) for lab, key, role in frame.param_sinks
+               if lab.index < FOREIGN}
+        self.hand_out(fid, frame.param_sinks - own)
         new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
-                      frozenset(frame.param_sinks), env)
+                      frozenset(own | self.closure_sinks.get(fid, set())), env)
         old = self.summaries.get(fid)
         if old is not None:
             new = Summary(join(old.ret, new.ret), old.sinks | new.sinks,
@@ -270,6 +282,25 @@ class Program:
         if old is None or old.key() != new.key():
             self.summaries[fid] = new
             self.changed(fid)
+
+    def hand_out(self, fid: str, foreign: set[tuple[ParamLabel, SINK_KEY, str]]) -> None:
+        """Sinks a closure reached with an enclosing function's parameters become that
+        function's: its callers' data is what reaches them."""
+        for lab, key, role in sorted(foreign, key=repr):
+            hops, index = divmod(lab.index, FOREIGN)
+            owner = fid
+            for _ in range(hops):
+                owner = self.functions[owner][0].parent or "" if owner in self.functions else ""
+            if owner not in self.functions:
+                continue
+            found = self.closure_sinks.setdefault(owner, set())
+            sink = (ParamLabel(index, lab.path), key, role)
+            if sink not in found:
+                found.add(sink)
+                old = self.summaries.get(owner)
+                if old is not None:
+                    self.summaries[owner] = Summary(old.ret, old.sinks | {sink}, old.env)
+                    self.changed(owner)
 
     # ------------------------------------------------------------ shared stores
 

@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.calls import Calls
-from flowscan.analysis.common import SINK_KEY, expr_text, is_configuration, last_name
+from flowscan.analysis.common import (
+    FOREIGN,
+    SINK_KEY,
+    expr_text,
+    is_configuration,
+    last_name,
+)
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
@@ -37,6 +43,21 @@ def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
         first = vals[0]
         out[name] = first if all(v is first for v in vals) else join_all(vals)
     return out
+
+
+def enclosing(v: Val, hops: int) -> Val:
+    """A captured variable as a closure sees it: the enclosing function's parameter
+    labels are marked with how many functions out they belong (`FOREIGN * hops + i`),
+    so that a sink inside `withScope(scope => scope.setExtras(context))` becomes a sink
+    of the function whose parameter `context` is (engine.run_function)."""
+    if not any(isinstance(lab, ParamLabel) for lab in v.labels) and not v.fields:
+        return v
+    labels = frozenset(ParamLabel(lab.index + FOREIGN * hops, lab.path)
+                       if isinstance(lab, ParamLabel) and lab.index < FOREIGN else lab
+                       for lab in v.labels)
+    fields = {k: enclosing(f, hops) for k, f in v.fields.items()} if v.fields else v.fields
+    return Val(labels, fields, v.refs, v.funcs, v.classes, v.insts, v.mods, v.text, v.clean,
+               v.closed)
 
 
 class Frame(Calls):
@@ -209,10 +230,12 @@ class Frame(Calls):
         if v is not None:
             return v
         fn = self.fn
+        hops = 0
         while fn is not None and fn.parent is not None:  # closures
+            hops += 1
             parent = self.prog.summary(fn.parent, self.unit)
             if parent is not None and name in parent.env:
-                return parent.env[name]
+                return enclosing(parent.env[name], hops)
             fn = self.prog.functions[fn.parent][0] if fn.parent in self.prog.functions else None
         if self.fn is not None or name in self.imports:
             g = self.prog.module_global(self.module.path, name, self.unit)
