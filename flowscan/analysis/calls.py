@@ -68,6 +68,22 @@ def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]) -> str 
     return None
 
 
+# calls that call their argument with the rest: name -> index of the callable
+FORWARDERS = {"to_thread": 0, "run_in_executor": 1, "submit": 0, "run_sync": 0,
+              "call_soon": 0, "call_soon_threadsafe": 0, "sync_to_async": 0}
+
+
+def forwarded_call(e: ir.Call) -> ir.Call | None:
+    """`asyncio.to_thread(f, a, k=v)`, `loop.run_in_executor(None, f, a)`,
+    `executor.submit(f, a)`: the call of `f` they make."""
+    at = FORWARDERS.get(last_name(e.func))
+    if at is None or len(e.args) <= at or isinstance(e.args[at], ir.Str | ir.Lit):
+        return None
+    if last_name(e.func) == "sync_to_async":  # sync_to_async(f)(a): not a call of f yet
+        return None
+    return ir.Call(e.args[at], e.args[at + 1:], e.kwargs, e.pos)
+
+
 def literal(e: ir.Expr | None) -> object:
     if isinstance(e, ir.Str):
         return e.value
@@ -146,6 +162,10 @@ class Calls:
         def context_of(self, obj: ir.Expr | None) -> str: ...
 
     def call(self, e: ir.Call) -> Val:
+        forwarded = forwarded_call(e)
+        if forwarded is not None:  # asyncio.to_thread(cio.track, customer_id=...)
+            self.expr(e.func)
+            return self.call(forwarded)
         try:
             return self._call(e)
         finally:
