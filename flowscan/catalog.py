@@ -186,6 +186,10 @@ class LanguageIndex:
     config: list[tuple[Glob, dict[str, Any]]] = field(default_factory=list)
     _roots_seen: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False,
                                                           compare=False)
+    _sinks_seen: dict[str, Sink | None] = field(default_factory=dict, repr=False,
+                                                compare=False)
+    _returns_seen: dict[str, str | None] = field(default_factory=dict, repr=False,
+                                                 compare=False)
 
     def import_root(self, spec: str) -> tuple[str, str] | None:
         """Longest specifier that is `spec` or a parent package of it."""
@@ -212,19 +216,23 @@ class LanguageIndex:
         hit = self.exact.get(path)
         if hit is not None:
             return hit
-        for rx, sink in self.wild:
-            if rx.fullmatch(path):
-                return sink
-        return None
+        try:  # the same paths come back all through an analysis; the wildcard
+            return self._sinks_seen[path]  # patterns are tried once per path
+        except KeyError:
+            found = self._sinks_seen[path] = next(
+                (sink for rx, sink in self.wild if rx.fullmatch(path)), None)
+            return found
 
     def config_leaks(self, path: str) -> list[dict[str, Any]]:
         return [leak for rx, leak in self.config if rx.fullmatch(path)]
 
     def returned(self, path: str) -> str | None:
-        for rx, binds in self.returns:
-            if rx.fullmatch(path):
-                return binds
-        return None
+        try:
+            return self._returns_seen[path]
+        except KeyError:
+            found = self._returns_seen[path] = next(
+                (binds for rx, binds in self.returns if rx.fullmatch(path)), None)
+            return found
 
 
 @dataclass

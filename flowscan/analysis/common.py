@@ -83,12 +83,12 @@ def is_configuration(obj: ir.Expr | None) -> bool:
     """The app's own settings and environment: its API keys are not a person's."""
     if obj is None:
         return False
-    text = expr_text(obj)
-    if any(text == root or text.startswith(root + ".") for root in CONFIG_ROOTS):
-        return True
     name = last_name(obj)  # CLEARBIT_CONFIG, appConfig, stripeSettings
-    return bool(CONFIG_WORDS.search(name)) and not name.islower() or name in CONFIG_NAMES
+    if name in CONFIG_NAMES or (not name.islower() and CONFIG_WORDS.search(name)):
+        return True
+    return _CONFIG_ROOT.match(expr_text(obj)) is not None
 
 
 CONFIG_WORDS = re.compile(r"(?i)(config|settings|environ)(?![a-z])|_ENV$")
 CONFIG_NAMES = {"config", "settings", "conf", "env", "cfg", "options", "opts"}
+_CONFIG_ROOT = re.compile("(?:" + "|".join(re.escape(r) for r in CONFIG_ROOTS) + r")(?:\.|$)")
