@@ -17,6 +17,7 @@ import re
 import stat
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from flowscan.frontends import EXTENSIONS
@@ -149,6 +150,17 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     return targets
 
 
+def _project_package(root: Path, parts: list[str]) -> bool:
+    """`app/vendors/` with an `__init__.py` is the project's own integration code, not
+    vendored dependencies."""
+    return parts[-1] in ("vendor", "vendors") and _has_init(str(root), "/".join(parts))
+
+
+@lru_cache(maxsize=4096)
+def _has_init(root: str, rel_dir: str) -> bool:
+    return os.path.isfile(os.path.join(root, rel_dir, "__init__.py"))
+
+
 def _inside_git(root: Path) -> bool:
     return any((p / ".git").exists() for p in root.parents)
 
@@ -158,7 +170,8 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
     parts = rel.split("/")[:-1]
     if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
         return "ignored by .flowscanignore or --exclude"
-    skip_dir = next((p for p in parts if p in SKIP_DIRS or p.endswith(".egg-info")), None)
+    skip_dir = next((p for i, p in enumerate(parts) if (p in SKIP_DIRS or p.endswith(
+        ".egg-info")) and not _project_package(root, parts[: i + 1])), None)
     if skip_dir:
         return f"in {skip_dir}/ (dependencies or build output)"
     if name.endswith(".d.ts") or name.endswith(".d.mts") or name.endswith(".d.cts"):

@@ -89,6 +89,9 @@ def build_torture_tree(root: Path) -> dict[str, str]:
         os.mkfifo(root / "pipe.py")  # reading it would block for ever
         want["pipe.py"] = "skipped"
     put("node_modules/lib/index.js", "module.exports = 1;\n", "skipped")
+    put("static/vendor/chart.js", "window.Chart = 1;\n", "skipped")  # vendored code
+    put("app/vendors/__init__.py", "", "scanned")  # the project's own integrations package
+    put("app/vendors/heap.py", "import httpx\n", "scanned")
     put("README.md", "not a candidate", "")
     want.pop("README.md")
     return want
