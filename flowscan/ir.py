@@ -217,6 +217,7 @@ class Function:
     cls: str | None = None  # class id for methods
     bound: bool = False  # first param receives the instance (Python self, JS this)
     parent: str | None = None  # enclosing function id, for closures
+    getter: bool = False  # @property / `get x()`: reading the attribute calls it
 
 
 @dataclass(slots=True)

@@ -342,6 +342,13 @@ class Frame(Calls):
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)
             if found is not None:
+                getters = [fid for fid, _ in sorted(found.funcs, key=lambda f: f[0])
+                           if fid in self.prog.functions and self.prog.functions[fid][0].getter]
+                if getters and obj is not None:  # @property def cio(self): reading calls it
+                    call = ir.Call(ir.Attr(obj, name, pos or ir.NOPOS), (), (), pos or ir.NOPOS)
+                    for fid in getters:
+                        out = join(out, self.apply(call, fid, v, [], []))
+                    continue
                 if found.funcs:
                     found = Val(found.labels, found.fields, found.refs,
                                 frozenset((f, v) for f, _ in found.funcs), found.classes,

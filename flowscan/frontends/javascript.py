@@ -454,6 +454,8 @@ class JsLowering(Lowering):
                 ref = self.function(m, mname, cls=cid)
                 if isinstance(ref, ir.FuncRef):
                     methods[mname] = ref.fid
+                    if any(c.type == "get" for c in m.children):  # get client() {...}
+                        self.functions[ref.fid].getter = True
             elif m.type in ("public_field_definition", "field_definition"):
                 prop = m.child_by_field_name("name") or m.child_by_field_name("property")
                 value = m.child_by_field_name("value")

@@ -19,6 +19,9 @@ LITERALS = {"integer", "float", "true", "false", "none", "ellipsis"}
 TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
 
 
+GETTER_DECORATORS = {"property", "cached_property", "functools.cached_property"}
+
+
 class PythonLowering(Lowering):
     current_class: str | None = None
     methods: dict[str, str]
@@ -257,8 +260,9 @@ class PythonLowering(Lowering):
         params = self.params(node.child_by_field_name("parameters"))
         decorators = self.decorators(node)
         bound = cls is not None and "staticmethod" not in decorators
+        getter = cls is not None and bool(decorators & GETTER_DECORATORS)
         self.functions[fid] = placeholder = ir.Function(
-            fid, name, tuple(params), (), pos_of(node), cls, bound, self.func_stack[-1]
+            fid, name, tuple(params), (), pos_of(node), cls, bound, self.func_stack[-1], getter
         )
         self.scope.append(name)
         self.func_stack.append(fid)
