@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 Pos = tuple[int, int, int, int]
 NOPOS: Pos = (0, 0, 0, 0)
+MODULE_SCOPE = "<module>"  # Attr(Name(MODULE_SCOPE), x): x declared `global` in a function
 
 
 # ---------------------------------------------------------------- expressions

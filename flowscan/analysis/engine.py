@@ -78,6 +78,7 @@ class Program:
         self.children: dict[str, list[str]] = {}
         self.used: dict[str, set[str]] = {}  # names each eager function mentions
         self.globals: dict[str, dict[str, Val]] = {}  # module path -> env
+        self.global_writes: dict[str, dict[str, Val]] = {}  # set by functions (`global`)
         self.summaries: dict[str, Summary] = {}
         self.class_attrs: dict[str, dict[str, Val]] = {}
         self.class_bases: dict[str, Val] = {}
@@ -349,11 +350,24 @@ class Program:
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:
         self.depend(f"global:{path}:{name}", unit)
+        written = self.global_writes.get(path, {}).get(name)
         env = self.globals.get(path)
         if env is None:
             self.demand(f"module:{path}", path)
-            return None
-        return env.get(name)
+            return written
+        found = env.get(name)
+        return found if written is None else join(found or EMPTY, written)
+
+    def set_global(self, path: str, name: str, value: Val) -> None:
+        """A function assigns a module global (`global client`): its readers see it
+        beside what the module body binds."""
+        value = shareable(value, SHARED_LIBRARIES)
+        writes = self.global_writes.setdefault(path, {})
+        old = writes.get(name)
+        new = value if old is None else join(old, value)
+        if old is None or old.key() != new.key():
+            writes[name] = new
+            self.changed(f"global:{path}:{name}")
 
     def module_export(self, path: str, name: str, unit: str, seen: frozenset[str] = frozenset()
                       ) -> Val:

@@ -162,6 +162,9 @@ class Frame(Calls):
         if isinstance(target, ir.Name):
             old = self.env.get(target.id)
             self.env[target.id] = join(old, value) if weak and old is not None else value
+        elif isinstance(target, ir.Attr) and isinstance(target.obj, ir.Name) \
+                and target.obj.id == ir.MODULE_SCOPE:  # `global client; client = X()`
+            self.prog.set_global(self.module.path, target.name, value)
         elif isinstance(target, ir.Attr | ir.Index):
             key = target.name if isinstance(target, ir.Attr) else (
                 target.key.value if isinstance(target.key, ir.Str) else None)

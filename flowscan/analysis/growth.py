@@ -109,7 +109,8 @@ class Hotness:
         """The names under which `path` hands something hot to its importers."""
         prog = self.prog
         module = prog.modules[path]
-        names = {name for name, v in prog.globals.get(path, {}).items() if self.value(v)}
+        names = {name for store in (prog.globals, prog.global_writes)
+                 for name, v in store.get(path, {}).items() if self.value(v)}
         unit = f"module:{path}"
         with prog.probing():
             if module.language == "python":

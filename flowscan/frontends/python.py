@@ -26,9 +26,11 @@ class PythonLowering(Lowering):
     current_class: str | None = None
     methods: dict[str, str]
     key_tuples: dict[str, tuple[str, ...]]
+    global_names: list[frozenset[str]]  # per function being lowered: its `global` names
 
     def run(self, parsed: Parsed) -> ir.Module:
         self.methods = {}
+        self.global_names = [frozenset()]
         self.key_tuples = self.literal_key_tuples(parsed.tree.root_node)
         body = self.block(parsed.tree.root_node, weak=False)
         return self.module(body)
@@ -208,6 +210,8 @@ class PythonLowering(Lowering):
             inner = node.named_children[0] if node.named_child_count else None
             return self.target(inner) if inner is not None else ir.Name("_")
         expr = self.expr(node)
+        if isinstance(expr, ir.Name) and expr.id in self.global_names[-1]:
+            return ir.Attr(ir.Name(ir.MODULE_SCOPE, expr.pos), expr.id, expr.pos)
         if isinstance(expr, ir.Name | ir.Attr | ir.Index):
             return expr
         return ir.Name("_")
@@ -268,7 +272,9 @@ class PythonLowering(Lowering):
         self.func_stack.append(fid)
         saved_class, self.current_class = self.current_class, None
         body_node = node.child_by_field_name("body")
+        self.global_names.append(self.declared_global(body_node))
         body = self.block(body_node, weak=False) if body_node is not None else []
+        self.global_names.pop()
         self.current_class = saved_class
         self.func_stack.pop()
         self.scope.pop()
@@ -277,6 +283,19 @@ class PythonLowering(Lowering):
             out.append(ir.Assign(ir.Name(name), ir.FuncRef(fid), weak))
         else:
             self.methods[name] = fid
+
+    def declared_global(self, body: Any | None) -> frozenset[str]:
+        """Names a function's `global` statements declare (not its nested functions')."""
+        names: set[str] = set()
+        stack = list(body.named_children) if body is not None else []
+        while stack:
+            n = stack.pop()
+            if n.type == "global_statement":
+                names |= {self.text(c) for c in n.named_children if c.type == "identifier"}
+            elif n.type not in ("function_definition", "class_definition",
+                                "decorated_definition", "lambda"):
+                stack.extend(n.named_children)
+        return frozenset(names)
 
     def decorators(self, node: Any) -> set[str]:
         parent = node.parent
