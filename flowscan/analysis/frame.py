@@ -331,6 +331,14 @@ class Frame(Calls):
             if any(vendor for vendor, _ in v.refs):  # `ok ? new PostHog() : {capture() {}}`
                 hit = join(hit, Val(refs=frozenset((vendor, f"{path}.{name}")
                                                    for vendor, path in v.refs if vendor)))
+            elif obj is not None and pos is not None and not hit.labels and not hit.fields \
+                    and not hit.refs and not hit.funcs and not is_configuration(obj):
+                # a person record's id is a user id however it was made (randomUUID())
+                c = self.prog.tax.classify(name, self.context_of(obj) or None)
+                if c is not None and c.contextual and c.category != "credentials":
+                    hit = join(hit, Val(frozenset({Source(
+                        c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
+                        c.context or "")})))
             return hit
         out = EMPTY
         # A part of a personal value is personal (birthday.year); a field of an object
