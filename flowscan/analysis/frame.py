@@ -335,7 +335,8 @@ class Frame(Calls):
                     and not hit.refs and not hit.funcs and not is_configuration(obj):
                 # a person record's id is a user id however it was made (randomUUID())
                 c = self.prog.tax.classify(name, self.context_of(obj) or None)
-                if c is not None and c.contextual and c.category != "credentials":
+                if c is not None and (c.contextual or c.category == "user_id") \
+                        and c.category != "credentials":
                     hit = join(hit, Val(frozenset({Source(
                         c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
                         c.context or "")})))
