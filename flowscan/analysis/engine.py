@@ -361,13 +361,8 @@ class Program:
     def set_global(self, path: str, name: str, value: Val) -> None:
         """A function assigns a module global (`global client`): its readers see it
         beside what the module body binds."""
-        value = shareable(value, SHARED_LIBRARIES)
-        writes = self.global_writes.setdefault(path, {})
-        old = writes.get(name)
-        new = value if old is None else join(old, value)
-        if old is None or old.key() != new.key():
-            writes[name] = new
-            self.changed(f"global:{path}:{name}")
+        self.join_into(self.global_writes.setdefault(path, {}), name, value,
+                       f"global:{path}:{name}")
 
     def module_export(self, path: str, name: str, unit: str, seen: frozenset[str] = frozenset()
                       ) -> Val:
@@ -475,17 +470,21 @@ class Program:
         return None
 
     def set_class_attr(self, cid: str, name: str, value: Val) -> None:
-        # Callers' parameters and bound receivers mean nothing to another method
+        self.join_into(self.class_attrs.setdefault(cid, {}), name, value,
+                       f"class:{cid}:{name}")
+
+    def join_into(self, store: dict[str, Val], name: str, value: Val, key: str) -> None:
+        """A store other units read (a class attribute, a global a function sets):
+        callers' parameters and bound receivers mean nothing there."""
         value = Val(frozenset(lab for lab in value.labels if isinstance(lab, Source)),
                     value.fields, value.refs, frozenset((f, None) for f, _ in value.funcs),
                     value.classes, value.insts, value.mods, value.text, value.clean)
         value = shareable(value, SHARED_LIBRARIES)
-        attrs = self.class_attrs.setdefault(cid, {})
-        old = attrs.get(name)
+        old = store.get(name)
         new = value if old is None else join(old, value)
         if old is None or old.key() != new.key():
-            attrs[name] = new
-            self.changed(f"class:{cid}:{name}")
+            store[name] = new
+            self.changed(key)
 
     def bind_param(self, fid: str, index: int, value: Val) -> None:
         """Callers tell a function which clients/objects its parameters hold; the data
