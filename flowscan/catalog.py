@@ -172,6 +172,32 @@ class Glob:
         return (Glob, (self.pattern,))
 
 
+# vendor ids that are ordinary words: a `segment.py` or a `courier_url` says nothing
+COMMON_WORD_VENDORS = frozenset({
+    "segment", "branch", "drift", "close", "stream", "june", "resend", "courier", "linear",
+    "magic", "radar", "split", "square", "knock", "loops", "monday", "notion", "sanity",
+    "comet", "plausible", "paddle", "persona", "smarty", "together", "replicate",
+    "highlight", "fingerprint", "amplitude", "keen",
+})
+URL_WORDS = frozenset({"url", "uri", "endpoint", "host", "webhook", "api", "base", "server",
+                       "domain", "rest"})
+
+
+def name_words(name: str) -> set[str]:
+    """`config.brazeRestUrl` -> {config, braze, rest, url, brazerest, resturl, ...}:
+    lower-case words and adjacent pairs (`customerIo` -> customerio)."""
+    parts = name_parts(name)
+    return set(parts) | {a + b for a, b in zip(parts, parts[1:], strict=False)}
+
+
+def name_parts(name: str) -> list[str]:
+    return [p.lower() for p in _WORD.findall(name)]
+
+
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+
 @dataclass
 class LanguageIndex:
     """The catalog for one language, indexed for the analysis."""
@@ -242,6 +268,12 @@ class Catalog:
     taxonomy: Any  # flowscan.taxonomy.Taxonomy
     policy: Any  # flowscan.policy.Policy
     digest: str  # changes whenever any rules file changes: part of every cache key
+
+    def named_vendors(self) -> dict[str, str]:
+        """Vendor ids as they appear in code names (`customerio`, `googleanalytics`),
+        without those that are ordinary words."""
+        return {vid.replace("-", ""): vid for vid in self.vendors
+                if len(vid) >= 5 and vid not in COMMON_WORD_VENDORS}
 
     def lang(self, language: str) -> LanguageIndex:
         return self.languages.setdefault(language, LanguageIndex())

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscan import ir, limits, sfc
-from flowscan.catalog import Catalog
+from flowscan.catalog import URL_WORDS, Catalog, name_words
 from flowscan.frontends import frontend_for
 from flowscan.model import FileOutcome, Span
 
@@ -126,6 +126,9 @@ class Hints:
     the workers instead of the catalog."""
 
     roots: dict[str, frozenset[str]] = field(default_factory=dict)
+    # vendor ids as code spells them (`braze`, `customerio`): with an HTTP client and a
+    # URL-ish identifier naming one (SLACK_WEBHOOK_URL, brazeUrl), a file reaches it
+    named: frozenset[str] = frozenset()
     # per language: a token of some word -> (word, all its [\\w$]+ tokens), for the
     # words that contain it (that language's vendor globals, and every API host)
     words: dict[str, dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]]] = field(
@@ -145,7 +148,7 @@ class Hints:
                 if toks:  # keyed by the longest token: the most selective one
                     index.setdefault(max(toks, key=len), []).append((raw, toks))
             words[lang] = {k: tuple(v) for k, v in index.items()}
-        return cls(roots, words)
+        return cls(roots=roots, words=words, named=frozenset(catalog.named_vendors()))
 
     def names_vendor(self, source: bytes, language: str) -> set[bytes]:
         """The vendor globals of this language and API hosts that occur as whole words
@@ -167,12 +170,33 @@ class Hints:
         roots = self.roots.get(language, frozenset())
         if any(_has_root(spec, roots) for spec in imports):
             return True
+        if self.names_configured_vendor(imports, source):
+            return True
         found = self.names_vendor(source, language)
         if names is None or any(b"." in w for w in found):  # an API host
             return bool(found)
         read, own = names() if found else (set(), set())
         return any((w in read and w not in own) or _whole_word(source, b"window." + w)
                    or _whole_word(source, b"globalThis." + w) for w in found)
+
+
+    def names_configured_vendor(self, imports: tuple[str, ...], source: bytes) -> bool:
+        """An HTTP client and an identifier such as `SLACK_WEBHOOK_URL` or `brazeUrl`:
+        the vendor's host comes from configuration (engine.vendor_named)."""
+        if not self.named or not (any(spec.split(".", 1)[0].split("/", 1)[0] in HTTP_LIBRARIES
+                                      for spec in imports) or b"fetch(" in source):
+            return False
+        for tok in set(source.translate(_TOKENS).split()):
+            if len(tok) > 6 and URL_TOKEN.search(tok):
+                words = name_words(tok.decode("ascii", "ignore"))
+                if words & self.named and words & URL_WORDS:
+                    return True
+        return False
+
+
+HTTP_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "urllib3", "urllib", "axios", "got",
+                            "ky", "node-fetch", "superagent", "undici", "cross-fetch"})
+URL_TOKEN = re.compile(rb"(?i)url|uri|endpoint|host|webhook|api|base")
 
 
 def _whole_word(source: bytes, word: bytes) -> bool:

@@ -135,6 +135,9 @@ class _FakeCatalog:
     def hosts(self) -> dict[str, str]:
         return self._hosts
 
+    def named_vendors(self) -> dict[str, str]:
+        return {}
+
 
 def _regex(words: list[str]) -> re.Pattern[bytes]:
     """The exact definition the token pre-filter must agree with."""

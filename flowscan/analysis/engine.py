@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from flowscan import ir
 from flowscan.analysis.calls import is_project_key, strip_credentials
-from flowscan.analysis.common import FOREIGN, SINK_KEY, FindingAcc, Summary
+from flowscan.analysis.common import FOREIGN, SINK_KEY, FindingAcc, Summary, expr_text
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
 from flowscan.analysis.resolve import Resolver
@@ -36,7 +36,10 @@ from flowscan.analysis.walk import (
     names_read,
     person_objects,
 )
-from flowscan.catalog import Catalog
+from flowscan.catalog import URL_WORDS, Catalog, name_parts, name_words
+
+GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process", "os",
+                           "environ", "cfg", "conf", "options", "opts", "app", "current"})
 
 MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
 SUMMARY_DEPTH = 4  # levels of a returned value's fields a summary keeps
@@ -93,6 +96,7 @@ class Program:
         self.queued: set[str] = set()
         self.visits: dict[str, int] = {}
         self.hosts = catalog.hosts()
+        self.named_vendors = catalog.named_vendors()
         self._persons: dict[str, frozenset[str]] = {}
         self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
@@ -579,9 +583,10 @@ class Program:
             url = kw["url"].text
         if base and (not url or "://" not in url):
             url = base.rstrip("/") + "/" + (url or "").lstrip("/")
-        if not url:
-            return None
-        vendor = self.vendor_for_url(url)
+        if url and "://" in url:
+            vendor = self.vendor_for_url(url)
+        else:  # the host comes from configuration: what names it, or the code around it
+            vendor = self.vendor_named(frame, e.args[0] if e.args else dict(e.kwargs).get("url"))
         if vendor is None:
             return None
         reached: list[tuple[Val, str]] = [(args[0], "metadata")]
@@ -598,6 +603,31 @@ class Program:
                    if r != "metadata" or not v.clean]
         frame.report(e, vendor, path, "http", "high", reached)
         return Val()
+
+    def vendor_named(self, frame: Frame, url: ir.Expr | None) -> str | None:
+        """The vendor a request with a configured host goes to, when names say it:
+        `config.SLACK_WEBHOOK_URL`, `f"{config.brazeUrl}/users/track"`, or a module or
+        class named after the vendor (`braze.py`, `BrazeClient`) whose base URL comes
+        from settings. Vendors whose names are common words never match."""
+        if url is None:
+            return None
+        if isinstance(url, ir.Join) and url.parts:
+            url = url.parts[0]
+        if not isinstance(url, ir.Name | ir.Attr | ir.Index):
+            return None
+        words = name_words(expr_text(url))
+        found = sorted(w for w in words if w in self.named_vendors)
+        if found and words & URL_WORDS:  # SLACK_WEBHOOK_URL, config.brazeUrl
+            return self.named_vendors[found[0]]
+        if set(name_parts(expr_text(url))) - URL_WORDS - GENERIC_WORDS:
+            return None  # REPORTS_URL names some other service
+        # self.base_url, API_URL: the module or class says whose (braze.py, BrazeClient)
+        stem = frame.module.path.rsplit("/", 1)[-1].split(".", 1)[0]
+        for name in (stem, frame.class_name):
+            found = sorted(w for w in name_words(name) if w in self.named_vendors)
+            if found:
+                return self.named_vendors[found[0]]
+        return None
 
     def vendor_for_url(self, url: str) -> str | None:
         rest = url.split("://", 1)[1] if "://" in url else url
