@@ -128,7 +128,8 @@ def is_project_key(field: str) -> bool:
     `api_key`): how it authenticates, not a person's secret."""
     last = field.rsplit(".", 1)[-1].strip("'\"[]").lower()
     return last in PROJECT_KEYS or last.endswith(("_api_key", "_apikey", "_write_key",
-                                                  "_secret_key", "_server_key"))
+                                                  "_secret_key", "_server_key", "_api_secret",
+                                                  "_app_secret"))
 
 
 def strip_credentials(v: Val) -> Val:

@@ -84,7 +84,7 @@ def is_configuration(obj: ir.Expr | None) -> bool:
     if obj is None:
         return False
     name = last_name(obj)  # CLEARBIT_CONFIG, appConfig, stripeSettings
-    if name in CONFIG_NAMES or (not name.islower() and CONFIG_WORDS.search(name)):
+    if name.lstrip("_") in CONFIG_NAMES or (not name.islower() and CONFIG_WORDS.search(name)):
         return True
     return _CONFIG_ROOT.match(expr_text(obj)) is not None
 
