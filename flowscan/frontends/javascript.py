@@ -203,6 +203,8 @@ class JsLowering(Lowering):
 
     def target(self, node: Any) -> ir.Target:
         t = node.type
+        if t == "shorthand_property_identifier_pattern":  # `{ attributes = [] }`
+            return ir.Name(self.text(node), pos_of(node))
         if t == "object_pattern":
             entries: list[tuple[str, ir.Target]] = []
             rest: ir.Target | None = None
