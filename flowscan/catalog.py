@@ -179,6 +179,12 @@ COMMON_WORD_VENDORS = frozenset({
     "comet", "plausible", "paddle", "persona", "smarty", "together", "replicate",
     "highlight", "fingerprint", "amplitude", "keen",
 })
+# HTTP libraries whose requests to a catalog host are that vendor's sinks (engine.py),
+# and whose presence with a vendor-named URL setting makes a file touch a vendor
+HTTP_CLIENTS = frozenset({
+    "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
+    "node-fetch", "ky", "superagent", "cross-fetch", "undici", "navigator",
+})
 URL_WORDS = frozenset({"url", "uri", "endpoint", "host", "webhook", "api", "base", "server",
                        "domain", "rest"})
 

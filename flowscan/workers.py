@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscan import ir, limits, sfc
-from flowscan.catalog import URL_WORDS, Catalog, name_words
+from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, Catalog, name_words
 from flowscan.frontends import frontend_for
 from flowscan.model import FileOutcome, Span
 
@@ -183,8 +183,8 @@ class Hints:
     def names_configured_vendor(self, imports: tuple[str, ...], source: bytes) -> bool:
         """An HTTP client and an identifier such as `SLACK_WEBHOOK_URL` or `brazeUrl`:
         the vendor's host comes from configuration (engine.vendor_named)."""
-        if not self.named or not (any(spec.split(".", 1)[0].split("/", 1)[0] in HTTP_LIBRARIES
-                                      for spec in imports) or b"fetch(" in source):
+        if not self.named or not (any(spec in HTTP_CLIENTS or spec.split(".", 1)[0].split(
+                "/", 1)[0] in HTTP_CLIENTS for spec in imports) or b"fetch(" in source):
             return False
         for tok in set(source.translate(_TOKENS).split()):
             if len(tok) > 6 and URL_TOKEN.search(tok):
@@ -194,8 +194,6 @@ class Hints:
         return False
 
 
-HTTP_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "urllib3", "urllib", "axios", "got",
-                            "ky", "node-fetch", "superagent", "undici", "cross-fetch"})
 URL_TOKEN = re.compile(rb"(?i)url|uri|endpoint|host|webhook|api|base")
 
 

@@ -70,7 +70,7 @@ def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]) -> str 
 
 # calls that call their argument with the rest: name -> index of the callable
 FORWARDERS = {"to_thread": 0, "run_in_executor": 1, "submit": 0, "run_sync": 0,
-              "call_soon": 0, "call_soon_threadsafe": 0, "sync_to_async": 0}
+              "call_soon": 0, "call_soon_threadsafe": 0}
 
 
 def forwarded_call(e: ir.Call) -> ir.Call | None:
@@ -78,8 +78,6 @@ def forwarded_call(e: ir.Call) -> ir.Call | None:
     `executor.submit(f, a)`: the call of `f` they make."""
     at = FORWARDERS.get(last_name(e.func))
     if at is None or len(e.args) <= at or isinstance(e.args[at], ir.Str | ir.Lit):
-        return None
-    if last_name(e.func) == "sync_to_async":  # sync_to_async(f)(a): not a call of f yet
         return None
     return ir.Call(e.args[at], e.args[at + 1:], e.kwargs, e.pos)
 
@@ -144,9 +142,6 @@ class Calls:
 
     if TYPE_CHECKING:
         prog: Program
-
-        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
-                         ) -> Val: ...
         module: ir.Module
         fn: ir.Function | None
         unit: str
@@ -162,10 +157,12 @@ class Calls:
         def span(self, pos: ir.Pos) -> Any: ...
         def context_of(self, obj: ir.Expr | None) -> str: ...
 
+        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
+                         ) -> Val: ...
+
     def call(self, e: ir.Call) -> Val:
         forwarded = forwarded_call(e)
         if forwarded is not None:  # asyncio.to_thread(cio.track, customer_id=...)
-            self.expr(e.func)
             return self.call(forwarded)
         try:
             return self._call(e)

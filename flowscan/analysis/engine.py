@@ -36,7 +36,7 @@ from flowscan.analysis.walk import (
     names_read,
     person_objects,
 )
-from flowscan.catalog import URL_WORDS, Catalog, name_parts, name_words
+from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, Catalog, name_parts, name_words
 
 GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process", "os",
                            "environ", "cfg", "conf", "options", "opts", "app", "current"})
@@ -44,10 +44,6 @@ GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process
 MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
 SUMMARY_DEPTH = 4  # levels of a returned value's fields a summary keeps
 MAX_CHANGES = 6  # per shared store: past this it is widened (no longer re-runs readers)
-HTTP_CLIENTS = {
-    "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
-    "node-fetch", "ky", "superagent", "cross-fetch", "undici", "navigator",
-}
 SHARED_LIBRARIES = frozenset({*HTTP_CLIENTS, "urllib"})
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "fetch",
                 "send", "stream", "head", "options", "sendBeacon"}
@@ -65,8 +61,7 @@ def is_default_instance(name: str, spec: str) -> bool:
 
 class Program:
     def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
-                 resolver: Resolver, lazy: frozenset[str] = frozenset(),
-                 loader: Loader | None = None) -> None:
+                 resolver: Resolver, loader: Loader | None = None) -> None:
         self.modules: dict[str, ir.Module] = {}
         # Modules analysed on demand: a unit of theirs runs only once another unit
         # asks for its summary or globals (the models and helpers relevant code uses)
@@ -106,8 +101,8 @@ class Program:
         self.hot_by_module: dict[str, frozenset[str]] = {}
         self.tried: set[str] = set()  # paths asked of the loader
         self._probing = False
-        self.initial = sorted(set(modules) - set(lazy))
-        self.add(modules, lazy)
+        self.initial = sorted(modules)
+        self.add(modules, ())
 
     def add(self, modules: dict[str, ir.Module], lazy: Iterable[str]) -> None:
         self.tried |= set(modules)
