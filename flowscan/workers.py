@@ -182,7 +182,7 @@ class Hints:
 
     def names_configured_vendor(self, imports: tuple[str, ...], source: bytes) -> bool:
         """An HTTP client and an identifier such as `SLACK_WEBHOOK_URL` or `brazeUrl`:
-        the vendor's host comes from configuration (engine.vendor_named)."""
+        the vendor's host comes from configuration (analysis/http.py: vendor_named)."""
         if not self.named or not (any(spec in HTTP_CLIENTS or spec.split(".", 1)[0].split(
                 "/", 1)[0] in HTTP_CLIENTS for spec in imports) or b"fetch(" in source):
             return False

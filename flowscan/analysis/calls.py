@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
-from flowscan.analysis.common import FindingAcc, expr_text, last_name
+from flowscan.analysis.common import FindingAcc, expr_text, last_name, strip_credentials
+from flowscan.analysis.http import http_call, vendor_for_url
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
@@ -116,27 +117,6 @@ def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
     return "equals" not in leak or literal(value) == leak["equals"]
 
 
-PROJECT_KEYS = {"apikey", "api_key", "api_secret", "write_key", "writekey", "secret_key",
-                "app_key", "server_key", "client_secret", "access_key", "rest_api_key",
-                "project_key", "site_key", "license_key", "dsn", "account_sid"}
-
-
-def is_project_key(field: str) -> bool:
-    """A key the project holds for a vendor's API (`settings.AMPLITUDE_API_KEY`,
-    `api_key`): how it authenticates, not a person's secret."""
-    last = field.rsplit(".", 1)[-1].strip("'\"[]").lower()
-    return last in PROJECT_KEYS or last.endswith(("_api_key", "_apikey", "_write_key",
-                                                  "_secret_key", "_server_key", "_api_secret",
-                                                  "_app_secret"))
-
-
-def strip_credentials(v: Val) -> Val:
-    labels = flatten(v)
-    kept = frozenset(lab for lab in labels
-                     if not (isinstance(lab, Source) and lab.category == "credentials"))
-    return v if kept == labels else Val(kept)
-
-
 class Calls:
     """The call half of the interpreter (mixed into `Frame`)."""
 
@@ -227,7 +207,7 @@ class Calls:
                      kwargs: list[tuple[str, Val]]) -> Val:
         name = last_name(e.func)
         if isinstance(e.func, ir.Attr) and args and args[0].text and "://" in args[0].text:
-            http = self.prog.http_call(self, e, expr_text(e.func), args, kwargs,
+            http = http_call(self.prog, self, e, expr_text(e.func), args, kwargs,
                                        any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
             if http is not None:
                 return http
@@ -361,7 +341,7 @@ class Calls:
         for path in paths:
             if path.startswith(BASE_MARK):
                 continue
-            http = self.prog.http_call(self, e, path, args, kwargs, base)
+            http = http_call(self.prog, self, e, path, args, kwargs, base)
             if http is not None:
                 return http
         # keep the library path: httpx.AsyncClient().post is still recognisable
@@ -372,7 +352,7 @@ class Calls:
             out = Val(out.labels, out.fields, out.refs, text=plain.text)
         given = base_url(e, args, kwargs) if paths[0].rsplit(".", 1)[-1] in CLIENT_FACTORIES \
             else None
-        if given and self.prog.vendor_for_url(given):  # a client bound to a vendor's API:
+        if given and vendor_for_url(self.prog, given):  # a client bound to a vendor's API:
             out = join(out, Val(refs=frozenset({("", BASE_MARK + given)})))  # kept by joins
         return out
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowscan import ir
-from flowscan.analysis.values import EMPTY, ParamLabel, Source, Val
+from flowscan.analysis.values import EMPTY, ParamLabel, Source, Val, flatten
 from flowscan.model import Span
 
 SINK_KEY = tuple[str, int, int, str]
@@ -92,3 +92,24 @@ def is_configuration(obj: ir.Expr | None) -> bool:
 CONFIG_WORDS = re.compile(r"(?i)(config|settings|environ)(?![a-z])|_ENV$")
 CONFIG_NAMES = {"config", "settings", "conf", "env", "cfg", "options", "opts"}
 _CONFIG_ROOT = re.compile("(?:" + "|".join(re.escape(r) for r in CONFIG_ROOTS) + r")(?:\.|$)")
+
+
+PROJECT_KEYS = {"apikey", "api_key", "api_secret", "write_key", "writekey", "secret_key",
+                "app_key", "server_key", "client_secret", "access_key", "rest_api_key",
+                "project_key", "site_key", "license_key", "dsn", "account_sid"}
+
+
+def is_project_key(field: str) -> bool:
+    """A key the project holds for a vendor's API (`settings.AMPLITUDE_API_KEY`,
+    `api_key`): how it authenticates, not a person's secret."""
+    last = field.rsplit(".", 1)[-1].strip("'\"[]").lower()
+    return last in PROJECT_KEYS or last.endswith(("_api_key", "_apikey", "_write_key",
+                                                  "_secret_key", "_server_key", "_api_secret",
+                                                  "_app_secret"))
+
+
+def strip_credentials(v: Val) -> Val:
+    labels = flatten(v)
+    kept = frozenset(lab for lab in labels
+                     if not (isinstance(lab, Source) and lab.category == "credentials"))
+    return v if kept == labels else Val(kept)

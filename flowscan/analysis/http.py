@@ -1,0 +1,109 @@
+"""Raw HTTP requests as vendor sinks: a request to a catalog vendor's API host (or to a
+host the code's names say is a vendor's) sends its body as data and its URL and headers
+as metadata."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flowscan import ir
+from flowscan.analysis.common import expr_text, strip_credentials
+from flowscan.analysis.values import Val
+from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, name_parts, name_words
+
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+    from flowscan.analysis.frame import Frame
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "fetch",
+                "send", "stream", "head", "options", "sendBeacon"}
+HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
+                    "body": "properties", "content": "content", "headers": "metadata",
+                    "fields": "properties"}
+GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process", "os",
+                           "environ", "cfg", "conf", "options", "opts", "app", "current"})
+
+
+def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val],
+              kwargs: list[tuple[str, Val]], base: str | None = None,
+              any_client: bool = False) -> Val | None:
+    """A request to a catalog vendor's API host is a sink of that vendor: the body is
+    data, headers and URL are metadata. `base`: the client's base URL, for a
+    relative one (`axios.create({baseURL})`, `httpx.Client(base_url=...)`).
+    `any_client`: the receiver is unknown (`ctx["http"].post(URL, ...)`), the
+    method name and a vendor URL decide."""
+    head, _, method = path.rpartition(".")
+    library = path.split(".", 1)[0].removesuffix("()")
+    if library == "urllib" and "request" in path:
+        library = "urllib.request"
+    if library not in HTTP_CLIENTS and not any_client:
+        return None
+    if head and method not in HTTP_METHODS:  # httpx.AsyncClient().post, axios.create().get
+        return None
+    url = args[0].text if args else None
+    kw = dict(kwargs)
+    if url is None and "url" in kw:
+        url = kw["url"].text
+    if base and (not url or "://" not in url):
+        url = base.rstrip("/") + "/" + (url or "").lstrip("/")
+    if url and "://" in url:
+        vendor = vendor_for_url(prog, url)
+    else:  # the host comes from configuration: what names it, or the code around it
+        vendor = vendor_named(prog, frame, e.args[0] if e.args else dict(e.kwargs).get("url"))
+    if vendor is None:
+        return None
+    reached: list[tuple[Val, str]] = [(args[0], "metadata")]
+    for v in args[1:]:  # fetch(url, {method, headers, body}): only the body is data
+        if v.fields is not None and ("body" in v.fields or "headers" in v.fields):
+            reached.extend((f, "properties" if k in ("body", "data", "json") else
+                            "metadata") for k, f in v.fields.items())
+        else:
+            reached.append((v, "properties"))
+    for name, v in kwargs:
+        reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
+    # a token in a header or the URL is the project's key to the vendor's API
+    reached = [(strip_credentials(v) if r == "metadata" else v, r) for v, r in reached
+               if r != "metadata" or not v.clean]
+    frame.report(e, vendor, path, "http", "high", reached)
+    return Val()
+
+
+def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None:
+    """The vendor a request with a configured host goes to, when names say it:
+    `config.SLACK_WEBHOOK_URL`, `f"{config.brazeUrl}/users/track"`, or a module or
+    class named after the vendor (`braze.py`, `BrazeClient`) whose base URL comes
+    from settings. Vendors whose names are common words never match."""
+    if url is None:
+        return None
+    if isinstance(url, ir.Join) and url.parts:
+        url = url.parts[0]
+    if not isinstance(url, ir.Name | ir.Attr | ir.Index):
+        return None
+    words = name_words(expr_text(url))
+    found = sorted(w for w in words if w in prog.named_vendors)
+    if found and words & URL_WORDS:  # SLACK_WEBHOOK_URL, config.brazeUrl
+        return prog.named_vendors[found[0]]
+    if set(name_parts(expr_text(url))) - URL_WORDS - GENERIC_WORDS:
+        return None  # REPORTS_URL names some other service
+    # self.base_url, API_URL: the module or class says whose (braze.py, BrazeClient)
+    stem = frame.module.path.rsplit("/", 1)[-1].split(".", 1)[0]
+    for name in (stem, frame.class_name):
+        found = sorted(w for w in name_words(name) if w in prog.named_vendors)
+        if found:
+            return prog.named_vendors[found[0]]
+    return None
+
+
+def vendor_for_url(prog: Program, url: str) -> str | None:
+    rest = url.split("://", 1)[1] if "://" in url else url
+    host = rest.split("/", 1)[0].split(":", 1)[0].lower()
+    while host:
+        vendor = prog.hosts.get(host)
+        if vendor is not None:
+            return vendor
+        if "." not in host:
+            return None
+        host = host.split(".", 1)[1]
+    return None
+
+
