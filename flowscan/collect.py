@@ -215,11 +215,8 @@ class Collector:
             h.update(b"\0" + x.encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
-    def cached_result(self, key: str, valid: Callable[[Any], bool]) -> Any:
-        if self.cache is None:
-            return None
-        found = self.cache.result(key)
-        return found if found is not None and valid(found) else None
+    def stored_result(self, key: str) -> Any:
+        return None if self.cache is None else self.cache.result(key)
 
     def store_result(self, key: str, value: Any) -> None:
         if self.cache is not None:

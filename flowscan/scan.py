@@ -41,6 +41,7 @@ class Options:
 
 def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None) -> ScanResult:
     from flowscan.analysis.engine import Program
+    from flowscan.analysis.incremental import snapshot
     from flowscan.analysis.resolve import Resolver
 
     started = time.perf_counter()
@@ -58,20 +59,30 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
         resolver = Resolver.build(targets.files, targets.tsconfigs)
         loader = ProjectLoader(root, facts, work, work.resolver(resolver, targets.tsconfigs))
         key = work.result_key([f"{k}\0{v}" for k, v in sorted(targets.tsconfigs.items())])
-        cached = work.cached_result(key, loader.still_valid)
+        stored = work.stored_result(key)
+        edited, added = loader.stale(stored) if stored is not None else (None, None)
         files_done = analysis_done = time.perf_counter()
-        if cached is not None:  # nothing the analysis reads has changed
-            accs, comments = cached.accs, cached.comments
+        runs = 0
+        if stored is not None and not edited and not added:  # nothing it read changed
+            accs, comments = stored.accs, stored.comments
         else:
-            direct = sorted(rel for rel, f in facts.items() if f.direct)
-            program = Program(loader.load(direct), catalog, resolver, loader=loader)
+            state = work.stored_result(key + ".state") if stored is not None else None
+            if state is not None and edited is not None and added is not None:
+                program = resume_program(state, edited, added, loader, catalog, resolver)
+            else:
+                direct = sorted(rel for rel, f in facts.items() if f.direct)
+                program = Program(loader.load(direct), catalog, resolver, loader=loader)
+                program.start(program.initial)
+                program.load_dependencies(program.initial)
             files_done = time.perf_counter()
-            accs = program.run()
+            accs = program.finish()
             analysis_done = time.perf_counter()
+            runs = program.runs
             comments = {rel: m.comments for rel, m in program.modules.items()}
             work.store_result(key, Analysed(
                 accs, comments, {rel: facts[rel].key for rel in facts},
                 {p: names for p, names in program.hot_by_module.items() if names}))
+            work.store_result(key + ".state", snapshot(program))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -90,7 +101,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     stats = {"files": float(len(targets.files)), "analysed": float(len(comments)),
              "seconds": time.perf_counter() - started,
              "seconds_files": files_done - started,  # reading, parsing, lowering
-             "seconds_analysis": analysis_done - files_done}  # 0: result from the cache
+             "seconds_analysis": analysis_done - files_done,  # 0: result from the cache
+             "units_run": float(runs)}  # after an edit: only what it could change
     imported = {rel: f.imports for rel, f in facts.items()}
     return ScanResult(root, findings, files, stats, imported, unused, tuple(sorted(comments)))
 
@@ -143,21 +155,42 @@ class ProjectLoader:
     def load(self, paths: Collection[str]) -> dict[str, Any]:
         return self.work.modules(p for p in paths if p in self.facts)
 
-    def still_valid(self, stored: Analysed) -> bool:
-        """A stored result holds when no file it read changed, and no other changed
-        file touches a vendor or names a hot member of a module it imports."""
+    def stale(self, stored: Analysed) -> tuple[set[str] | None, set[str] | None]:
+        """What a stored result misses: the changed files it read, and the changed
+        files it did not read that now touch a vendor or name a hot member of a module
+        they import. (None, None): it cannot be brought up to date."""
         if set(stored.keys) != set(self.facts):
-            return False
+            return None, None
         analysed = set(stored.comments)
-        changed = [rel for rel, f in self.facts.items() if stored.keys[rel] != f.key]
-        for rel in changed:
-            if rel in analysed or self.facts[rel].direct:
-                return False
+        changed = {rel for rel, f in self.facts.items() if stored.keys[rel] != f.key}
+        edited = changed & analysed
+        added = {rel for rel in changed - analysed if self.facts[rel].direct}
         for path, names in stored.hot.items():
             for rel in candidates(self, path):
-                if rel in changed and ("default" in names or self.mentions(rel, names)):
-                    return False
-        return True
+                if rel in changed - analysed - added and (
+                        "default" in names or self.mentions(rel, names)):
+                    added.add(rel)
+        return edited, added
+
+
+def resume_program(state: Any, edited: set[str], added: set[str], loader: ProjectLoader,
+                   catalog: Catalog, resolver: Any) -> Any:
+    """The stored program, brought up to date with the edited and the newly relevant
+    files (analysis/incremental.py)."""
+    from flowscan.analysis.incremental import resume
+
+    modules = loader.load(state.paths)
+    edited = edited | (set(state.paths) - set(modules))  # no longer lowered: gone
+    program = resume(state, modules, edited, catalog, resolver, loader)
+    newly = sorted(added | {rel for rel in edited if loader.facts.get(rel) is not None
+                            and loader.facts[rel].direct and rel not in program.eager})
+    fresh = set(newly) - set(program.modules)
+    program.add(loader.load(sorted(fresh)), ())
+    program.tried |= fresh
+    present = [rel for rel in newly if rel in program.modules]
+    program.start(present)
+    program.load_dependencies(present)
+    return program
 
 
 # ---------------------------------------------------------------- findings

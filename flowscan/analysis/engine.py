@@ -78,7 +78,8 @@ class Program:
         self.class_attrs: dict[str, dict[str, Val]] = {}
         self.class_bases: dict[str, Val] = {}
         self.param_binds: dict[str, dict[int, Val]] = {}  # structural values from callers
-        self.deps: dict[str, set[str]] = {}
+        self.deps: dict[str, set[str]] = {}  # store key -> the units that read it
+        self.writers: dict[str, set[str]] = {}  # store key -> the units that wrote it
         self.findings: dict[SINK_KEY, FindingAcc] = {}
         # unit -> finding -> (source, role): what the unit's last run found (record)
         self.contributed: dict[str, dict[SINK_KEY, set[tuple[Source, str]]]] = {}
@@ -97,6 +98,7 @@ class Program:
         self.closure_sinks: dict[str, set[tuple[ParamLabel, SINK_KEY, str]]] = {}
         self.hot_by_module: dict[str, frozenset[str]] = {}
         self.tried: set[str] = set()  # paths asked of the loader
+        self.runs = 0  # units run by this process (incremental.py: fewer than all)
         self._probing = False
         self.initial = sorted(modules)
         self.add(modules, ())
@@ -104,9 +106,13 @@ class Program:
     def add(self, modules: dict[str, ir.Module], lazy: Iterable[str]) -> None:
         self.tried |= set(modules)
         self.lazy |= set(lazy) & set(modules)
+        self.register(modules)
+        for path in sorted(modules):
+            self.changed(f"load:{path}")  # units that met it as a library re-run
+
+    def register(self, modules: dict[str, ir.Module]) -> None:
         for path in sorted(modules):
             m = self.modules[path] = modules[path]
-            self.changed(f"load:{path}")  # units that met it as a library re-run
             for fid, fn in m.functions.items():
                 self.functions[fid] = (fn, m)
                 if fn.parent is not None:
@@ -119,6 +125,9 @@ class Program:
     def run(self) -> dict[SINK_KEY, FindingAcc]:
         self.start(self.initial)
         self.load_dependencies(self.initial)
+        return self.finish()
+
+    def finish(self) -> dict[SINK_KEY, FindingAcc]:
         while True:
             self.drain()
             if not self.grow():
@@ -167,11 +176,13 @@ class Program:
             if n >= MAX_VISITS:
                 continue
             self.visits[unit] = n + 1
+            self.runs += 1
             self.running = unit
             self.contributed.pop(unit, None)
             if unit.startswith("module:"):
-                self.run_module(unit[7:])
-            else:
+                if unit[7:] in self.modules:
+                    self.run_module(unit[7:])
+            elif unit in self.functions:  # gone after an edit (incremental.py)
                 self.run_function(unit)
 
     def grow(self) -> bool:
@@ -244,6 +255,12 @@ class Program:
         if not self._probing:
             self.deps.setdefault(key, set()).add(unit)
 
+    def wrote(self, key: str) -> None:
+        """Who wrote a store, whether or not it changed: an edit that empties the store
+        has every writer rebuild it (incremental.py)."""
+        if not self._probing:
+            self.writers.setdefault(key, set()).add(self.running)
+
     def run_module(self, path: str) -> None:
         module = self.modules[path]
         frame = Frame(self, module, None, f"module:{path}")
@@ -252,6 +269,9 @@ class Program:
         env = {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.env.items()}
         names = sorted(k for k in set(old) | set(env)
                        if k not in old or k not in env or old[k].key() != env[k].key())
+        self.wrote(f"module:{path}")
+        for name in env:
+            self.wrote(f"global:{path}:{name}")
         if names or path not in self.globals:
             self.globals[path] = env
             self.changed(f"module:{path}")  # readers of exports and star imports
@@ -276,6 +296,7 @@ class Program:
             new = Summary(join(old.ret, new.ret), old.sinks | new.sinks,
                           {**old.env, **{k: join(old.env[k], v) if k in old.env else v
                                          for k, v in new.env.items()}})
+        self.wrote(fid)
         if old is None or old.key() != new.key():
             self.summaries[fid] = new
             self.changed(fid)
@@ -292,6 +313,7 @@ class Program:
                 continue
             found = self.closure_sinks.setdefault(owner, set())
             sink = (ParamLabel(index, lab.path), key, role)
+            self.wrote(owner)
             if sink not in found:
                 found.add(sink)
                 old = self.summaries.get(owner)
@@ -364,6 +386,7 @@ class Program:
                       ) -> Val:
         if path in seen or path not in self.modules:
             return EMPTY
+        self.depend(f"ir:{path}", unit)  # its imports and exports: an edit re-runs unit
         module = self.modules[path]
         if module.language == "python":
             v = self.module_global(path, name, unit)
@@ -476,6 +499,7 @@ class Program:
                     value.fields, value.refs, frozenset((f, None) for f, _ in value.funcs),
                     value.classes, value.insts, value.mods, value.text, value.clean)
         value = shareable(value, SHARED_LIBRARIES)
+        self.wrote(key)
         old = store.get(name)
         new = value if old is None else join(old, value)
         if old is None or old.key() != new.key():
@@ -493,9 +517,10 @@ class Program:
         binds = self.param_binds.setdefault(fid, {})
         old = binds.get(index)
         new = structural if old is None else join(old, structural)
+        key = f"param:{fid}:{index}"
+        self.wrote(key)
         if old is None or old.key() != new.key():
             binds[index] = new
-            key = f"param:{fid}:{index}"
             n = self.changes.get(key, 0)
             if n < MAX_CHANGES:  # widened past that: the function keeps what it saw
                 self.changes[key] = n + 1

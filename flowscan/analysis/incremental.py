@@ -1,0 +1,143 @@
+"""Re-analysis after an edit: the previous run's fixpoint, minus what the edited files
+could have changed, is where the next run starts.
+
+A stored `State` keeps every store the units share (summaries, module globals, class
+attributes, parameter bindings), which units read and wrote each, and what each unit
+found. After an edit the units of the edited files are dirty, and so, to a fixpoint,
+is every unit that read a store a dirty unit wrote (its input may change) and every
+unit that wrote one (the store is emptied, and all its writers rebuild it). The other
+units keep their results; the dirty ones run again over emptied stores, and the usual
+worklist carries any change further."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flowscan import ir
+from flowscan.analysis.engine import Program
+from flowscan.analysis.growth import Loader
+from flowscan.analysis.resolve import Resolver
+from flowscan.catalog import Catalog
+
+STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
+         "param_binds", "deps", "writers", "findings", "pending", "contributed", "visits",
+         "changes", "hot_members", "hot_by_module", "closure_sinks", "tried", "lazy",
+         "eager", "used", "initial")
+
+
+@dataclass
+class State:
+    paths: list[str]  # the modules the analysis read
+    stores: dict[str, Any]
+
+
+def snapshot(prog: Program) -> State:
+    return State(sorted(prog.modules), {name: getattr(prog, name) for name in STATE})
+
+
+def key_path(key: str) -> str:
+    """The file a store key or unit belongs to: `module:p`, `load:p`, `ir:p`, `global:p:name`,
+    `class:p::C:name`, `param:p::f:0`, and function ids `p::f`."""
+    head, _, rest = key.partition(":")
+    if head in ("module", "load", "ir"):
+        return rest
+    if head == "global":
+        return rest.rsplit(":", 1)[0]
+    if head in ("class", "param"):
+        return rest.split("::", 1)[0]
+    return key.split("::", 1)[0]
+
+
+def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
+           catalog: Catalog, resolver: Resolver, loader: Loader | None) -> Program:
+    """A program holding `state`, with `modules` (the edited ones freshly lowered) and
+    everything the edited files could have changed undone and queued again."""
+    prog = Program({}, catalog, resolver, loader=loader)
+    for name, value in state.stores.items():
+        setattr(prog, name, value)
+    prog.register(modules)
+    dirty, keys = dirty_closure(prog, edited)
+    reset(prog, keys, dirty, edited)
+    again = sorted(u for u in dirty if exists(prog, u))
+    for unit in again:  # module bodies first, as in a fresh run: their globals are
+        if unit.startswith("module:"):  # what the functions read
+            prog.push(unit)
+    prog.start(sorted(prog.eager & edited & set(modules)))  # their entry points too
+    hot = set(prog.hot_members).union(*prog.hot_by_module.values())
+    prog.push_functions(fid for fid in prog.used
+                        if key_path(fid) in edited and prog.used[fid] & hot)
+    for unit in again:
+        if unit not in prog.used and not unit.startswith("module:"):  # run on demand
+            prog.push(unit)
+    prog.push_functions(u for u in again if u in prog.used)
+    return prog
+
+
+def exists(prog: Program, unit: str) -> bool:
+    if unit.startswith("module:"):
+        return unit[7:] in prog.modules
+    return unit in prog.functions
+
+
+def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
+    """The units to run again and the store keys to empty. Parameter bindings (which
+    clients and classes callers pass) are kept: emptied, a callee run before its
+    callers would see an unknown receiver and pass whole objects into its summary,
+    which only grows; kept, they can at worst name a client a caller no longer
+    passes."""
+    written: dict[str, set[str]] = {}
+    for key, units in prog.writers.items():
+        for unit in units:
+            written.setdefault(unit, set()).add(key)
+    every_key = set(prog.deps) | set(prog.writers)
+    units = {u for u in set(prog.visits) | set(written) | set(prog.contributed)
+             if key_path(u) in edited}
+    keys: set[str] = set()
+    todo_keys = [k for k in every_key if key_path(k) in edited]
+    todo_units = list(units)
+    while todo_keys or todo_units:
+        while todo_units:
+            for key in written.get(todo_units.pop(), ()):
+                if key not in keys:
+                    todo_keys.append(key)
+        while todo_keys:
+            key = todo_keys.pop()
+            if key in keys:
+                continue
+            if key.startswith("param:"):
+                continue  # kept: see below
+            keys.add(key)
+            touched = prog.deps.get(key, set()) | prog.writers.get(key, set())
+            for unit in touched - units:
+                units.add(unit)
+                todo_units.append(unit)
+    return units, keys
+
+
+def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str]) -> None:
+    for key in keys:
+        prog.changes.pop(key, None)
+        head, _, rest = key.partition(":")
+        if head == "module":
+            prog.globals.pop(rest, None)
+        elif head == "global":
+            path, name = rest.rsplit(":", 1)
+            prog.global_writes.get(path, {}).pop(name, None)
+        elif head == "class":
+            cid, name = rest.rsplit(":", 1)
+            prog.class_attrs.get(cid, {}).pop(name, None)
+        elif head not in ("load", "ir"):
+            prog.summaries.pop(key, None)
+            prog.closure_sinks.pop(key, None)
+        prog.writers.pop(key, None)
+    for unit in dirty:
+        prog.visits.pop(unit, None)
+        prog.contributed.pop(unit, None)
+    for key in [k for k in prog.findings if k[0] in edited]:  # lines may have moved
+        del prog.findings[key]
+        prog.pending.pop(key, None)
+    for store in (prog.class_bases, prog.used):
+        for name in [n for n in store if key_path(n) in edited]:
+            del store[name]

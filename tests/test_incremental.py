@@ -1,0 +1,155 @@
+"""After an edit of a file the analysis read, the next scan starts from the stored
+program state and runs again only what the edit could change
+(flowscan/analysis/incremental.py); its findings must be those of a fresh scan."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flowscan.analysis.incremental import key_path
+from flowscan.scan import Options, run_scan
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "apps"
+SOURCES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx")
+
+
+def _comparable(result) -> list[tuple]:
+    return sorted((f.span.path, f.span.line, f.vendor, f.categories,
+                   tuple(sorted((fl.field, fl.role, tuple(s.span.line for s in fl.steps))
+                                for fl in f.flows))) for f in result.findings)
+
+
+def _edits(text: str, rng: random.Random, python: bool) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    i = rng.randrange(len(lines)) if lines else 0
+    new_function = ("\n\ndef _edited(value):\n    return value\n" if python
+                    else "\nfunction edited(value) { return value; }\n")
+    return [text + new_function,
+            "".join(lines[:i] + lines[i + 1:]),  # a line gone (a sink, a return, ...)
+            "".join(lines[:i + 1] + lines[i:])]  # a line twice
+
+
+@pytest.mark.parametrize("app", ["node-workers", "flask-billing", "cowork-nest",
+                                 "celery-reports", "next-storefront", "refill-sync"])
+def test_incremental_scans_find_what_fresh_scans_find(app: str, tmp_path: Path,
+                                                      catalog) -> None:
+    """Every source file of the app edited in turn (a function added, a line removed or
+    doubled; edits accumulate): the incremental result equals a fresh one."""
+    root = tmp_path / app
+    shutil.copytree(FIXTURES / app, root)
+    cached = Options(jobs=1, cache=True, cache_dir=tmp_path / "cache")
+    fresh = Options(jobs=1, cache=False)
+    first = run_scan([root], cached, catalog)
+    rng = random.Random(app)
+    fewer = False
+    for path in sorted(p for p in root.rglob("*") if p.suffix in SOURCES):
+        text = path.read_text()
+        path.write_text(rng.choice(_edits(text, rng, path.suffix == ".py")))
+        again = run_scan([root], cached, catalog)
+        expected = run_scan([root], fresh, catalog)
+        assert _comparable(again) == _comparable(expected), path.relative_to(root)
+        assert again.analysed == expected.analysed
+        if path.relative_to(root).as_posix() in first.analysed:
+            fewer |= again.stats["units_run"] < expected.stats["units_run"]
+    assert fewer  # some edit re-ran fewer units than the whole analysis
+
+
+WRAPPER = """\
+from mixpanel import Mixpanel
+
+mp = Mixpanel("token")
+
+
+def track_signup(user):
+    mp.track(user.id, "signup", {"email": user.email})
+"""
+
+CALLER = """\
+from app.track import track_signup
+
+
+def register(user):
+    track_signup(user)
+"""
+
+OTHER = """\
+from app.track import mp
+
+
+def renamed(account):
+    mp.track(account.id, "rename", {"name": account.full_name})
+"""
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "track.py").write_text(WRAPPER)
+    (root / "app" / "views.py").write_text(CALLER)
+    (root / "app" / "other.py").write_text(OTHER)
+    return root
+
+
+def _scan(root: Path, catalog, cache: bool = True):
+    return run_scan([root], Options(jobs=1, cache=cache), catalog)
+
+
+def test_a_wrapper_that_stops_sending_a_field_loses_it(repo: Path, catalog) -> None:
+    """Stores only grow during a run: the edited function's summary must be emptied,
+    not joined with the old one."""
+    _scan(repo, catalog)
+    (repo / "app" / "track.py").write_text(WRAPPER.replace('"email": user.email',
+                                                           '"plan": user.plan'))
+    again = _scan(repo, catalog)
+    assert again.stats["seconds_analysis"] > 0
+    assert [(f.span.path, f.categories) for f in again.findings] == [
+        ("app/other.py", ("name", "user_id")), ("app/track.py", ("user_id",))]
+
+
+def test_an_edit_far_from_a_file_leaves_its_units_alone(repo: Path, catalog) -> None:
+    first = _scan(repo, catalog)
+    (repo / "app" / "other.py").write_text(OTHER.replace("account.full_name",
+                                                         "account.email"))
+    again = _scan(repo, catalog)
+    assert again.stats["units_run"] < first.stats["units_run"]
+    assert {f.span.path: f.categories for f in again.findings}["app/other.py"] == (
+        "email", "user_id")
+    assert _comparable(again) == _comparable(_scan(repo, catalog, cache=False))
+
+
+def test_a_file_that_starts_calling_a_vendor_is_read(repo: Path, catalog) -> None:
+    _scan(repo, catalog)
+    (repo / "app" / "extra.py").write_text("")  # a new file: a new file list
+    _scan(repo, catalog)
+    (repo / "app" / "extra.py").write_text(
+        "import sentry_sdk\n\n\ndef who(user):\n    sentry_sdk.set_user({'email': user.email})\n")
+    again = _scan(repo, catalog)
+    assert "app/extra.py" in again.analysed
+    assert _comparable(again) == _comparable(_scan(repo, catalog, cache=False))
+
+
+def test_a_damaged_stored_state_means_a_full_analysis(repo: Path, catalog) -> None:
+    first = _scan(repo, catalog)
+    states = list(repo.parent.rglob("*.state"))
+    assert states
+    for state in states:
+        state.write_bytes(b"not a pickle")
+    (repo / "app" / "views.py").write_text(CALLER + "\n\ndef more():\n    return 1\n")
+    again = _scan(repo, catalog)
+    assert again.stats["units_run"] >= first.stats["units_run"]
+    assert _comparable(again) == _comparable(first)
+
+
+@pytest.mark.parametrize(("key", "path"), [
+    ("module:app/a.py", "app/a.py"), ("load:src/x.ts", "src/x.ts"), ("ir:a.py", "a.py"),
+    ("global:app/a.py:client", "app/a.py"), ("class:app/a.py::Svc:client", "app/a.py"),
+    ("param:app/a.py::Svc.run:1", "app/a.py"), ("app/a.py::Svc.run", "app/a.py")])
+def test_store_keys_name_their_file(key: str, path: str) -> None:
+    assert key_path(key) == path
