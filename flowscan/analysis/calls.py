@@ -48,6 +48,8 @@ MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they 
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
+TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
+                "concat"}  # a URL template filled in is still that URL
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
 
@@ -151,6 +153,11 @@ class Calls:
                 self.recv_memo.pop(id(e.func.obj), None)
 
     def _call(self, e: ir.Call) -> Val:
+        if isinstance(e.func, ir.Name) and e.func.id == "require" and e.args \
+                and isinstance(e.args[0], ir.Str) and self.module.language != "python" \
+                and "require" not in self.env:  # { ...require('./sms') }
+            return self.prog.import_value(
+                self.module, ir.Import(None, e.args[0].value, None, e.pos), self.unit)
         if isinstance(e.func, ir.Attr):
             self.recv_memo[id(e.func.obj)] = (e.func.obj, self.expr(e.func.obj))
         func = self.expr(e.func)
@@ -212,7 +219,8 @@ class Calls:
             if http is not None:
                 return http
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
-            return Val()
+            # get_object_or_404(Prescription, pk=...): a record of the model it names
+            return Val(insts=frozenset().union(*(a.classes for a in args)))
         if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
                 and "://" in args[1].text:  # os.environ.get("BRAZE_URL", "https://...")
             return Val(text=args[1].text)
@@ -276,6 +284,8 @@ class Calls:
         parts = [*args, *(v for _, v in kwargs)]
         if recv is not None:
             parts.append(recv)
+        if recv is not None and recv.text and name in TEXT_METHODS:  # URL.format(number=n)
+            return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
         labels: set[Any] = set()
         funcs: set[Any] = set()
         for p in parts:

@@ -341,9 +341,9 @@ class Program:
         found = self._person_classes.get(cid)
         if found is None:
             entry = self.classes.get(cid)
-            found = entry is not None and any(
+            found = entry is not None and not self.tax.is_non_person(entry[0].name) and any(
                 (c := self.tax.classify(f, None)) is not None and not c.contextual
-                and c.category in PERSON_EVIDENCE for f in entry[0].fields)
+                and c.category in PERSON_EVIDENCE for f in entry[0].fields)  # not a Clinic
             self._person_classes[cid] = found
         return found
 
@@ -421,6 +421,10 @@ class Program:
             elif exp.name == "*" and exp.module is not None and name != "default":
                 out = join(out, self.import_value(module, ir.Import(name, exp.module, name),
                                                   unit, seen | {path}))
+        if out.is_empty() and name != "default":  # module.exports = { a, ...other }
+            whole = self.module_export(path, "default", unit, seen)
+            if whole.fields and name in whole.fields:
+                out = whole.fields[name]
         return out
 
     def python_submodule(self, importer: str, imp: ir.Import, package: str | None

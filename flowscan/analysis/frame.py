@@ -345,9 +345,10 @@ class Frame(Calls):
         # A part of a personal value is personal (birthday.year); a field of an object
         # built from personal data is not (fields is {} for those). A field of a
         # caller's value is whatever the caller's side holds there.
-        if v.fields is None and v.labels:
+        if v.fields is None and v.labels:  # a record of a project class (a Prescription)
             out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
-                                for lab in v.labels))
+                                for lab in v.labels  # is no scalar: its fields speak
+                                if not v.insts or not isinstance(lab, Source)))
         if v.refs:
             refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
             out = join(out, Val(refs=refs))
@@ -424,6 +425,9 @@ class Frame(Calls):
         if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
                 or any(vendor for vendor, _ in v.refs) or v.funcs \
                 or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op):
+            return v
+        if any(map(is_configuration, value.parts if isinstance(value, ir.Op) else (value,))):
+            # {username: config.checkrKey, phone: process.env.OPS_PHONE || "+1..."}
             return v
         c = self.prog.tax.classify(key, context)
         if c is None or c.category == "credentials":  # {"api_key": ...}: the vendor's own

@@ -119,8 +119,14 @@ class Hotness:
                             prog.import_value(module, imp, unit), http=False):
                         names.add(imp.local)
             for exp in module.exports:
-                if exp.name != "*" and self.value(prog.module_export(path, exp.name, unit)):
+                if exp.name == "*":
+                    continue
+                v = prog.module_export(path, exp.name, unit)
+                if self.value(v):
                     names.add(exp.name)
+                    if exp.name == "default" and v.fields:  # module.exports = {...other}
+                        names |= {k for k, f in v.fields.items()
+                                  if k.isidentifier() and self.value(f)}
         return frozenset(names)
 
 
