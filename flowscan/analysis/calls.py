@@ -7,7 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
-from flowscan.analysis.common import FindingAcc, expr_text, last_name, strip_credentials
+from flowscan.analysis.common import (
+    FindingAcc,
+    expr_text,
+    is_project_key,
+    last_name,
+    strip_credentials,
+)
 from flowscan.analysis.http import http_call, vendor_for_url
 from flowscan.analysis.values import (
     CLEAN,
@@ -33,21 +39,21 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
     "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
     # fresh random or clock values: `anonymousId: randomUUID()` names no one
     "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
-    "token_hex", "token_urlsafe", "urandom", "random", "randint", "getrandbits", "now",
-    "utcnow",
-}
+    "urandom", "random", "randint", "getrandbits", "now", "utcnow",
+}  # (secrets.token_urlsafe() is not here: a reset_token it makes is a person's secret)
 # a database query's rows are the records it finds, not the values it filtered by:
 # `db.fetchrow(sql, user_id)` returns a row whose fields classify by their own names
 QUERY_METHODS = {
     "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "findOne", "findMany",
     "findFirst", "findUnique", "findAll", "findById", "findByPk", "findOneBy",
     "findOneByOrFail", "findBy", "findOrFail", "get_object_or_404", "scalar_one",
-    "scalar_one_or_none", "scalars", "query_one", "query_all",
-}
+    "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
+}  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
+STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
@@ -218,6 +224,9 @@ class Calls:
                                        any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
             if http is not None:
                 return http
+        if name in STATE_HOOKS and e.args and isinstance(e.args[0], ir.Obj):
+            state = self.form_state(e.args[0], args[0], e.pos)
+            return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
             # get_object_or_404(Prescription, pk=...): a record of the model it names
             return Val(insts=frozenset().union(*(a.classes for a in args)))
@@ -297,6 +306,23 @@ class Calls:
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
+
+    def form_state(self, init: ir.Obj, v: Val, pos: ir.Pos) -> Val:
+        """useState({email: '', name: ''}): the empty strings are placeholders for what
+        the person types; the keys say what that is."""
+        if v.fields is None:
+            return v
+        fields = dict(v.fields)
+        for key, value in init.entries:
+            if isinstance(key, str) and isinstance(value, ir.Str | ir.Lit) and key in fields \
+                    and not is_project_key(key):
+                c = self.prog.tax.classify(key, None)
+                del fields[key]  # form.city: classified where it is read, in its context
+                if c is not None:
+                    fields[key] = Val(frozenset({Source(
+                        c.category, key, self.span(getattr(value, "pos", None) or pos),
+                        c.pattern, c.context or "")}))
+        return Val(v.labels, fields)
 
     def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]:
         """The personal fields a model class declares (Pydantic, dataclass, Django,

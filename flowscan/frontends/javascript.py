@@ -20,6 +20,7 @@ LITERALS = {"number", "true", "false", "null", "undefined", "regex", "this_type"
 TRANSPARENT = {
     "parenthesized_expression", "await_expression", "as_expression", "non_null_expression",
     "satisfies_expression", "type_assertion", "expression_statement", "yield_expression",
+    "instantiation_expression",  # sql<Row[]>`...`: the tag itself
 }
 FUNCTIONS = {"function_declaration", "generator_function_declaration", "function_expression",
              "function", "generator_function", "arrow_function"}
@@ -544,6 +545,11 @@ class JsLowering(Lowering):
             return self.klass(node)
         if t == "unary_expression":
             return ir.Test(tuple(self.expr(c) for c in node.named_children))
+        if t == "ternary_expression":  # the condition decides, it is not the value
+            cond = node.child_by_field_name("condition")
+            branches = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
+            return ir.Op((ir.Test((self.expr(cond),)),
+                          *(self.expr(b) for b in branches if b is not None)))
         if t == "assignment_expression":
             right = node.child_by_field_name("right")
             return self.expr(right)

@@ -443,6 +443,9 @@ class PythonLowering(Lowering):
                     right = clause.child_by_field_name("right")
                     parts.append(self.expr(right))
             return ir.Op(tuple(parts))
+        if t == "conditional_expression" and node.named_child_count == 3:  # a if cond else b
+            body, cond, other = node.named_children
+            return ir.Op((self.expr(body), ir.Test((self.expr(cond),)), self.expr(other)))
         if t in ("conditional_expression", "boolean_operator"):
             return ir.Op(tuple(self.expr(c) for c in node.named_children
                                if c.type != "comparison_operator"))
