@@ -257,6 +257,9 @@ class Frame(Calls):
     def expr(self, e: ir.Expr) -> Val:
         if isinstance(e, ir.Name):
             v = self.lookup(e.id, e.pos)
+            module = self.imports.get(e.id)
+            if module is not None and module.name is None and e.id not in self.env:
+                return v  # `import secrets`, `import email`: a module, not data
             if v.opaque() or (v.refs and all(r[0] == "" for r in v.refs) and not v.labels):
                 src = self.classify_name(e.id, e.pos)
                 if src is not None:
