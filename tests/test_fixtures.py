@@ -59,3 +59,20 @@ def test_every_category_has_a_fixture(catalog) -> None:
         for e in read_fixture(root).expected:
             seen.update(e.categories)
     assert seen == set(catalog.taxonomy.categories)
+
+
+def test_two_calls_of_a_vendor_on_one_line_are_scored_together(tmp_path: Path,
+                                                               catalog) -> None:
+    """`notify(err, e => { e.setUser(...); e.addMetadata(...) })`: one annotation, the
+    union of both calls' categories."""
+    (tmp_path / "a.js").write_text(
+        "const Bugsnag = require('@bugsnag/js');\n"
+        "function fail(err, c) {\n"
+        "  Bugsnag.notify(err, (e) => { e.setUser(c.id, c.email); e.addMetadata('x', "
+        "{ phone: c.phone }); }); // expect(idiom): bugsnag[email,phone,user_id]\n"
+        "}\nmodule.exports = { fail };\n")
+    result = run_scan([tmp_path], Options(jobs=1, cache=False), catalog)
+    assert len([f for f in result.findings if f.span.line == 3]) == 2
+    cmp = compare(read_fixture(tmp_path), result.findings)
+    assert len(cmp.true_positives) == 1
+    assert not cmp.false_positives and not cmp.false_negatives
