@@ -492,6 +492,19 @@ class Program:
                 return Val(refs=frozenset((vnd, f"{p}().{name}") for vnd, p in base.refs))
         return None
 
+    def field_class(self, cid: str, name: str, unit: str) -> frozenset[str]:
+        """The project classes a declared field type names (`partner: Learner` on an
+        interface, `owner: Mapped["User"]` on a model), resolved where it is declared."""
+        entry = self.classes.get(cid)
+        declared = entry[0].types.get(name) if entry is not None else None
+        if entry is None or declared is None:
+            return frozenset()
+        module = entry[1]
+        imp = next((i for i in module.imports if i.local == declared), None)
+        found = self.import_value(module, imp, unit) if imp is not None \
+            else self.module_global(module.path, declared, unit)
+        return found.classes if found is not None else frozenset()
+
     def set_class_attr(self, cid: str, name: str, value: Val) -> None:
         self.join_into(self.class_attrs.setdefault(cid, {}), name, value,
                        f"class:{cid}:{name}")

@@ -357,6 +357,12 @@ class Frame(Calls):
             out = join(out, Val(refs=refs))
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)
+            typed = self.prog.field_class(cid, name, self.unit)
+            if typed:  # `partner: Learner` declared on the class or interface
+                out = join(out, Val(insts=typed))
+                if found is not None and not (found.labels or found.funcs or found.insts
+                                              or any(vnd for vnd, _ in found.refs)):
+                    continue  # BaseModel().signed_by: the declared type says more
             if found is not None:
                 getters = [fid for fid, _ in sorted(found.funcs, key=lambda f: f[0])
                            if fid in self.prog.functions and self.prog.functions[fid][0].getter]

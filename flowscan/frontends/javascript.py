@@ -25,6 +25,8 @@ TRANSPARENT = {
 FUNCTIONS = {"function_declaration", "generator_function_declaration", "function_expression",
              "function", "generator_function", "arrow_function"}
 DECLARATIONS = {"lexical_declaration", "variable_declaration"}
+GENERIC_TYPES = {"Array", "ReadonlyArray", "Promise", "Record", "Partial", "Readonly",
+                 "Required", "Map", "Set", "Omit", "Pick", "Maybe", "Nullable", "Optional"}
 TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaration",
              "ambient_declaration", "abstract_class_declaration", "module", "comment",
              "empty_statement", "debugger_statement", "import_alias", "internal_module"}
@@ -423,13 +425,33 @@ class JsLowering(Lowering):
         if name_node is None or body is None or body.type not in ("interface_body",
                                                                    "object_type"):
             return None
-        fields = tuple(self.text(prop) for m in body.named_children
-                       if m.type == "property_signature"
-                       and (prop := m.child_by_field_name("name")) is not None)
+        fields: list[str] = []
+        types: dict[str, str] = {}
+        for m in body.named_children:
+            prop = m.child_by_field_name("name") if m.type == "property_signature" else None
+            if prop is not None:
+                fields.append(self.text(prop))
+                declared = self.declared_type(m)
+                if declared:
+                    types[fields[-1]] = declared
         name = self.text(name_node)
         cid = self.new_fid(name, node)
-        self.classes[cid] = ir.Class(cid, name, (), {}, fields, pos_of(node))
+        self.classes[cid] = ir.Class(cid, name, (), {}, tuple(fields), pos_of(node), types)
         return self.classes[cid]
+
+    def declared_type(self, member: Any) -> str | None:
+        """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named."""
+        annotation = next((c for c in member.named_children if c.type == "type_annotation"),
+                          None)
+        stack = [annotation] if annotation is not None else []
+        while stack:
+            n = stack.pop(0)
+            if n.type == "type_identifier" and self.text(n) not in GENERIC_TYPES:
+                return self.text(n)
+            if n.type in ("object_type", "function_type"):
+                continue
+            stack.extend(n.named_children)
+        return None
 
     def klass(self, node: Any) -> ir.Expr:
         name_node = node.child_by_field_name("name")
@@ -447,6 +469,7 @@ class JsLowering(Lowering):
                         bases.append(self.expr(h))
         methods: dict[str, str] = {}
         fields: list[str] = []
+        types: dict[str, str] = {}
         init: list[ir.Stmt] = []
         self.scope.append(name)
         body = node.child_by_field_name("body")
@@ -466,6 +489,9 @@ class JsLowering(Lowering):
                     continue
                 fname = self.text(prop)
                 fields.append(fname)
+                declared = self.declared_type(m)
+                if declared:
+                    types[fname] = declared
                 if value is not None:
                     if value.type == "arrow_function":
                         ref = self.function(value, fname, cls=cid)
@@ -486,7 +512,7 @@ class JsLowering(Lowering):
                                                   self.func_stack[-1])
                 methods["constructor"] = fid
         self.classes[cid] = ir.Class(cid, name, tuple(bases), methods, tuple(fields),
-                                     pos_of(node))
+                                     pos_of(node), types)
         return ir.ClassRef(cid)
 
     # ------------------------------------------------------------ expressions

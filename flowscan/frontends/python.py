@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flowscan import ir
@@ -20,6 +21,21 @@ TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
 
 
 GETTER_DECORATORS = {"property", "cached_property", "functools.cached_property"}
+
+
+
+GENERIC_TYPES = {"Optional", "Mapped", "List", "Dict", "Union", "Annotated", "ClassVar",
+                 "Set", "Tuple", "Sequence", "Iterable", "Any", "Final", "Type", "Callable"}
+
+
+def declared_class(annotation: Any, lowering: Any) -> str | None:
+    """The class an annotation names: `User`, `Optional[User]`, `Mapped["User"]`."""
+    if annotation is None:
+        return None
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", lowering.text(annotation)):
+        if word[:1].isupper() and word not in GENERIC_TYPES:
+            return word
+    return None
 
 
 class PythonLowering(Lowering):
@@ -315,6 +331,7 @@ class PythonLowering(Lowering):
         self.current_class, self.methods = cid, {}
         self.scope.append(name)
         fields: list[str] = []
+        types: dict[str, str] = {}
         body_node = node.child_by_field_name("body")
         class_body: list[ir.Stmt] = []
         if body_node is not None:
@@ -324,10 +341,13 @@ class PythonLowering(Lowering):
                         left = a.child_by_field_name("left") if a.type == "assignment" else None
                         if left is not None and left.type == "identifier":
                             fields.append(self.text(left))
+                            declared = declared_class(a.child_by_field_name("type"), self)
+                            if declared:  # applicant: Applicant, owner: Mapped["User"]
+                                types[fields[-1]] = declared
                 self.stmt(child, weak, class_body)
         self.scope.pop()
         self.classes[cid] = ir.Class(cid, name, bases, self.methods, tuple(fields),
-                                     pos_of(node))
+                                     pos_of(node), types)
         self.current_class, self.methods = saved
         for st in class_body:  # class attributes: `client = Mixpanel(TOKEN)` in the body
             if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name):
