@@ -126,17 +126,19 @@ class ProjectLoader:
         self.root = root
         self.facts = facts
         self.work = work
-        self._importers: dict[str, set[str]] = {}
-        for rel, f in facts.items():
-            for spec in f.imports:
-                if rel.endswith((".py", ".pyi")):
-                    target = resolver.python(rel, spec)
-                else:
-                    target = resolver.javascript(rel, spec)
-                if target is not None and target in facts and target != rel:
-                    self._importers.setdefault(target, set()).add(rel)
+        self.resolver = resolver
+        self._importers: dict[str, set[str]] | None = None  # built on first use
 
     def importers(self, path: str) -> set[str]:
+        if self._importers is None:  # a warm run whose result stands never needs it
+            self._importers = {}
+            for rel, f in self.facts.items():
+                python = rel.endswith((".py", ".pyi"))
+                for spec in f.imports:
+                    target = self.resolver.python(rel, spec) if python \
+                        else self.resolver.javascript(rel, spec)
+                    if target is not None and target in self.facts and target != rel:
+                        self._importers.setdefault(target, set()).add(rel)
         return self._importers.get(path, set())
 
     def mentions(self, path: str, names: Collection[str]) -> bool:
@@ -163,6 +165,8 @@ class ProjectLoader:
             return None, None
         analysed = set(stored.comments)
         changed = {rel for rel, f in self.facts.items() if stored.keys[rel] != f.key}
+        if not changed:
+            return set(), set()
         edited = changed & analysed
         added = {rel for rel in changed - analysed if self.facts[rel].direct}
         for path, names in stored.hot.items():

@@ -23,6 +23,7 @@ from flowscan.analysis.common import (
 )
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
+from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import (
     EMPTY,
@@ -146,7 +147,8 @@ class Program:
         for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts
             self.used[fid] = called_names(fn.body) | {
                 p.annotation.split(".", 1)[0] for p in fn.params if p.annotation}
-        chosen = entry_points(fresh, self.catalog, self.leads_out, self.used)
+        chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
+                              lambda host: vendor_for_url(self, host) is not None)
         self.push_functions(chosen)
 
     def push_functions(self, fids: Iterable[str]) -> None:
@@ -162,7 +164,7 @@ class Program:
         size = -1
         while size != len(chosen):
             size = len(chosen)
-            owners = {self.functions[fid][0].cls for fid in chosen} | chosen
+            owners = {cls for fid in chosen if (cls := self.functions[fid][0].cls)} | chosen
             chosen |= {fid for fid in self.used if fid not in chosen
                        and (self.functions[fid][0].cls in owners
                             or self.functions[fid][0].parent in owners)}
@@ -291,11 +293,11 @@ class Program:
         self.hand_out(fid, frame.param_sinks - own)
         new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
                       frozenset(own | self.closure_sinks.get(fid, set())), env)
+        # the last run's summary, not a join with earlier ones: an early run that met a
+        # parameter before its callers bound its class (`member.to_braze_attributes()`
+        # unresolved) passed the whole object to the sink; once bound, it does not, and
+        # the result no longer depends on the order the units ran in
         old = self.summaries.get(fid)
-        if old is not None:
-            new = Summary(join(old.ret, new.ret), old.sinks | new.sinks,
-                          {**old.env, **{k: join(old.env[k], v) if k in old.env else v
-                                         for k, v in new.env.items()}})
         self.wrote(fid)
         if old is None or old.key() != new.key():
             self.summaries[fid] = new

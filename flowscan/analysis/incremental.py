@@ -19,6 +19,7 @@ from flowscan import ir
 from flowscan.analysis.engine import Program
 from flowscan.analysis.growth import Loader
 from flowscan.analysis.resolve import Resolver
+from flowscan.analysis.walk import bottom_up
 from flowscan.catalog import Catalog
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
@@ -68,10 +69,16 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     hot = set(prog.hot_members).union(*prog.hot_by_module.values())
     prog.push_functions(fid for fid in prog.used
                         if key_path(fid) in edited and prog.used[fid] & hot)
+    # callers before callees: a callee run first would miss the clients and classes
+    # its callers bind to its parameters (emptied with them), and an unknown receiver
+    # passes whole objects into a summary that then only grows; a caller run first
+    # merely waits for the callee's summary
+    ordered = bottom_up({u: prog.functions[u] for u in again if u in prog.used}, prog.used)
+    for unit in reversed(ordered):
+        prog.push(unit)
     for unit in again:
         if unit not in prog.used and not unit.startswith("module:"):  # run on demand
             prog.push(unit)
-    prog.push_functions(u for u in again if u in prog.used)
     return prog
 
 
@@ -82,11 +89,7 @@ def exists(prog: Program, unit: str) -> bool:
 
 
 def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
-    """The units to run again and the store keys to empty. Parameter bindings (which
-    clients and classes callers pass) are kept: emptied, a callee run before its
-    callers would see an unknown receiver and pass whole objects into its summary,
-    which only grows; kept, they can at worst name a client a caller no longer
-    passes."""
+    """The units to run again and the store keys to empty."""
     written: dict[str, set[str]] = {}
     for key, units in prog.writers.items():
         for unit in units:
@@ -106,10 +109,10 @@ def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
             key = todo_keys.pop()
             if key in keys:
                 continue
-            if key.startswith("param:"):
-                continue  # kept: see below
             keys.add(key)
             touched = prog.deps.get(key, set()) | prog.writers.get(key, set())
+            if key.startswith("param:"):
+                touched = touched | {key[6:].rsplit(":", 1)[0]}
             for unit in touched - units:
                 units.add(unit)
                 todo_units.append(unit)
@@ -122,6 +125,9 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         head, _, rest = key.partition(":")
         if head == "module":
             prog.globals.pop(rest, None)
+        elif head == "param":
+            fid, index = rest.rsplit(":", 1)
+            prog.param_binds.get(fid, {}).pop(int(index), None)
         elif head == "global":
             path, name = rest.rsplit(":", 1)
             prog.global_writes.get(path, {}).pop(name, None)

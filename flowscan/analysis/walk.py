@@ -32,7 +32,7 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
             stack.append(s.target)
     while stack:
         e = stack.pop()
-        if names and isinstance(e, ir.Name):
+        if names and isinstance(e, ir.Name | ir.Str):
             yield e
         elif isinstance(e, ir.Attr | ir.Index):
             yield e
@@ -109,6 +109,8 @@ def called_names(stmts: tuple[ir.Stmt, ...]) -> set[str]:
             out.add(e.name)
         elif isinstance(e, ir.Name):
             out.add(e.id)
+        elif isinstance(e, ir.Str) and "://" in e.value:  # a URL: "://host" (entry_points)
+            out.add("://" + e.value.split("://", 1)[1].split("/", 1)[0].lower())
     return out
 
 
@@ -141,11 +143,12 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]],
 
 def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: object,
                  leads_out: Callable[[ir.Module, ir.Import], bool],
-                 used: dict[str, set[str]]) -> list[str]:
+                 used: dict[str, set[str]], vendor_host: Callable[[str], bool]) -> list[str]:
     """The functions analysed whatever calls them: those that name an import that
-    `leads_out` (a vendor SDK, a hot name of a project module), a vendor global, or a
-    module global built from one. The rest run when an analysed unit asks for their
-    summary, or once they name something found hot (growth.py)."""
+    `leads_out` (a vendor SDK, a hot name of a project module), a vendor global, a
+    module global built from one, or a vendor's API URL (written there, or a module
+    constant). The rest run when an analysed unit asks for their summary, or once they
+    name something found hot (growth.py)."""
     touching: dict[str, set[str]] = {}  # module path -> names that lead outside it
     for _, module in functions.values():
         if module.path in touching:
@@ -153,11 +156,14 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
         lang = catalog.lang(module.language)  # type: ignore[attr-defined]
         names = {imp.local for imp in module.imports
                  if imp.local and leads_out(module, imp)} | set(lang.globals)
-        names |= {"window", "globalThis", "requests", "httpx", "fetch", "axios"}
-        for st in module.body:  # mp = Mixpanel(TOKEN) at module level
-            if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name) \
-                    and names_read((st,)) & names:
+        names |= {"window", "globalThis", "navigator", "requests", "httpx", "fetch", "axios"}
+        for st in module.body:  # mp = Mixpanel(TOKEN), URL = "https://api.segment.io/..."
+            if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name) and (
+                    names_read((st,)) & names or any(
+                        n.startswith("://") and vendor_host(n[3:])
+                        for n in called_names((st,)))):
                 names.add(st.target.id)
         touching[module.path] = names
     return sorted(fid for fid, (fn, module) in functions.items()
-                  if used[fid] & touching[module.path])
+                  if used[fid] & touching[module.path] or any(
+                      n.startswith("://") and vendor_host(n[3:]) for n in used[fid]))
