@@ -53,6 +53,8 @@ MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they 
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
+ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
+             "findIndex", "sort", "toSorted"}  # array methods that call back per element
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
@@ -265,6 +267,9 @@ class Calls:
                     merged = join(merged, taint_only(a))
             self.env[recv_expr.id] = merged
             return CLEAN
+        if recv is not None and recv_expr is not None and name in ITERATORS \
+                and any(a.funcs for a in args):
+            return self.iterate(e, name, recv, recv_expr, args)
         if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
                 and args:
             merged = args[0]
@@ -306,6 +311,25 @@ class Calls:
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
+
+    def iterate(self, e: ir.Call, name: str, recv: Val, recv_expr: ir.Expr, args: list[Val]
+                ) -> Val:
+        """`children.map(c => c.firstName)`: the callback runs on an element, and what
+        it returns is what the new list holds; `filter`/`find` keep elements."""
+        element = self.item(recv, None)
+        if recv.insts and not element.insts:  # `children: Child[]`: its elements are Childs
+            element = join(element, Val(insts=recv.insts))
+        out = EMPTY
+        for i, a in enumerate(args):
+            for fid, _ in sorted(a.funcs, key=lambda f: f[0]):
+                call = ir.Call(e.args[i], (recv_expr,), (), e.pos)
+                out = join(out, self.apply(call, fid, None, [element], []))
+        if name in ("filter", "find", "findLast", "sort", "toSorted"):
+            return recv if name in ("filter", "sort", "toSorted") else element
+        if name in ("forEach", "some", "every", "findIndex"):
+            return CLEAN
+        labels = flatten(out)
+        return Val(labels, {}) if labels else EMPTY
 
     def form_state(self, init: ir.Obj, v: Val, pos: ir.Pos) -> Val:
         """useState({email: '', name: ''}): the empty strings are placeholders for what

@@ -104,9 +104,11 @@ class Frame(Calls):
                     v = join(v, Val(insts=declared.classes))
                 # scope: Sentry.Scope -> that SDK object; client: Analytics -> an instance
                 # of the SDK's class (its sinks are on `Analytics().track`)
+                typename = p.annotation.rsplit(".", 1)[-1]  # `stripe: Stripe` (default import)
                 vendor_types = frozenset(r for r in declared.refs if r[0]) | frozenset(
                     (r[0], r[1] + "()") for r in declared.refs
-                    if r[0] and not r[1].endswith("()") and r[1].rsplit(".", 1)[-1][:1].isupper())
+                    if r[0] and not r[1].endswith("()") and (
+                        r[1].rsplit(".", 1)[-1][:1].isupper() or typename[:1].isupper()))
                 vendor_types |= frozenset(  # `client: LDClient`: the catalog's returns say
                     (r[0], bound) for r in vendor_types  # which object that type names
                     if (bound := self.lang.returned(r[1])) is not None)

@@ -115,7 +115,9 @@ def string_value(lowering: Lowering, node: Any) -> str | None:
 
 TYPE_NAMES = {"identifier", "type_identifier"}
 SKIP_TYPES = {"Optional", "Union", "List", "list", "Annotated", "Promise", "Partial",
-              "Readonly", "Array", "Required", "Depends", "Body", "Query"}
+              "Readonly", "Array", "Required", "Depends", "Body", "Query", "Mapped",
+              "ClassVar", "Final", "ReadonlyArray", "Record", "Omit", "Pick", "Maybe",
+              "Nullable"}
 
 
 def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
@@ -130,9 +132,9 @@ def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
         seen += 1
         if n.type in ("nested_type_identifier", "attribute", "member_expression"):
             return lowering.text(n)  # Sentry.Scope, sentry_sdk.Scope: a vendor's type
-        if n.type in TYPE_NAMES:
-            name = lowering.text(n)
-            if name not in SKIP_TYPES and name[:1].isupper():
+        if n.type in TYPE_NAMES or n.type == "string":  # Mapped["User"]: a forward reference
+            name = lowering.text(n).strip("'\"")
+            if name not in SKIP_TYPES and name[:1].isupper() and name.isidentifier():
                 return name
         stack.extend(n.named_children)
     return None

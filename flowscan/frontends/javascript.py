@@ -25,8 +25,6 @@ TRANSPARENT = {
 FUNCTIONS = {"function_declaration", "generator_function_declaration", "function_expression",
              "function", "generator_function", "arrow_function"}
 DECLARATIONS = {"lexical_declaration", "variable_declaration"}
-GENERIC_TYPES = {"Array", "ReadonlyArray", "Promise", "Record", "Partial", "Readonly",
-                 "Required", "Map", "Set", "Omit", "Pick", "Maybe", "Nullable", "Optional"}
 TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaration",
              "ambient_declaration", "abstract_class_declaration", "module", "comment",
              "empty_statement", "debugger_statement", "import_alias", "internal_module"}
@@ -443,15 +441,7 @@ class JsLowering(Lowering):
         """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named."""
         annotation = next((c for c in member.named_children if c.type == "type_annotation"),
                           None)
-        stack = [annotation] if annotation is not None else []
-        while stack:
-            n = stack.pop(0)
-            if n.type == "type_identifier" and self.text(n) not in GENERIC_TYPES:
-                return self.text(n)
-            if n.type in ("object_type", "function_type"):
-                continue
-            stack.extend(n.named_children)
-        return None
+        return annotation_name(self, annotation)
 
     def klass(self, node: Any) -> ir.Expr:
         name_node = node.child_by_field_name("name")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flowscan import ir
@@ -23,19 +22,6 @@ TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
 GETTER_DECORATORS = {"property", "cached_property", "functools.cached_property"}
 
 
-
-GENERIC_TYPES = {"Optional", "Mapped", "List", "Dict", "Union", "Annotated", "ClassVar",
-                 "Set", "Tuple", "Sequence", "Iterable", "Any", "Final", "Type", "Callable"}
-
-
-def declared_class(annotation: Any, lowering: Any) -> str | None:
-    """The class an annotation names: `User`, `Optional[User]`, `Mapped["User"]`."""
-    if annotation is None:
-        return None
-    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", lowering.text(annotation)):
-        if word[:1].isupper() and word not in GENERIC_TYPES:
-            return word
-    return None
 
 
 class PythonLowering(Lowering):
@@ -341,7 +327,7 @@ class PythonLowering(Lowering):
                         left = a.child_by_field_name("left") if a.type == "assignment" else None
                         if left is not None and left.type == "identifier":
                             fields.append(self.text(left))
-                            declared = declared_class(a.child_by_field_name("type"), self)
+                            declared = annotation_name(self, a.child_by_field_name("type"))
                             if declared:  # applicant: Applicant, owner: Mapped["User"]
                                 types[fields[-1]] = declared
                 self.stmt(child, weak, class_body)
