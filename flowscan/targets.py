@@ -150,10 +150,15 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     return targets
 
 
+SOURCE_ROOTS = frozenset({"src", "app", "server", "backend", "api", "services"})
+
+
 def _project_package(root: Path, parts: list[str]) -> bool:
-    """`app/vendors/` with an `__init__.py` is the project's own integration code, not
-    vendored dependencies."""
-    return parts[-1] in ("vendor", "vendors") and _has_init(str(root), "/".join(parts))
+    """`app/vendors/` with an `__init__.py`, or `src/vendors/` (a module per vendor SDK
+    the app wraps), is the project's own integration code, not vendored dependencies
+    (those live in a top-level `vendor/`, `public/vendor/`, `static/vendor/`)."""
+    return parts[-1] in ("vendor", "vendors") and (
+        _has_init(str(root), "/".join(parts)) or bool(SOURCE_ROOTS & set(parts[:-1])))
 
 
 @lru_cache(maxsize=4096)

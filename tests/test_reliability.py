@@ -92,6 +92,8 @@ def build_torture_tree(root: Path) -> dict[str, str]:
     put("static/vendor/chart.js", "window.Chart = 1;\n", "skipped")  # vendored code
     put("app/vendors/__init__.py", "", "scanned")  # the project's own integrations package
     put("app/vendors/heap.py", "import httpx\n", "scanned")
+    put("src/vendors/segment.ts", "export const x = 1;\n", "scanned")  # wraps an SDK
+    put("vendor/lib/jquery.js", "window.$ = 1;\n", "skipped")  # top-level: vendored
     put("README.md", "not a candidate", "")
     want.pop("README.md")
     return want

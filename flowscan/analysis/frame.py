@@ -377,7 +377,11 @@ class Frame(Calls):
                     found = Val(found.labels, found.fields, found.refs,
                                 frozenset((f, v) for f, _ in found.funcs), found.classes,
                                 found.insts, found.mods)
+                text = found.text if out.text is None and not out.fields else out.text
                 out = join(out, found)
+                if text is not None and out.text is None:  # self.TRACK_URL: the class's
+                    out = Val(out.labels, out.fields, out.refs, out.funcs,  # constant
+                              out.classes, out.insts, out.mods, text, out.clean, out.closed)
         for cid in sorted(v.classes):
             found = self.prog.class_attr(cid, name, self.unit)
             if found is not None:
@@ -440,6 +444,8 @@ class Frame(Calls):
         if any(map(is_configuration, value.parts if isinstance(value, ir.Op) else (value,))):
             # {username: config.checkrKey, phone: process.env.OPS_PHONE || "+1..."}
             return v
+        if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
+            return v  # set_tag("race", race.name): the key names the object, not a trait
         c = self.prog.tax.classify(key, context)
         if c is None or c.category == "credentials":  # {"api_key": ...}: the vendor's own
             return v
