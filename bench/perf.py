@@ -18,7 +18,8 @@ Printed per tree, medians over --runs runs:
   warm       the same scan again, nothing changed
   edit-1     warm re-scan after editing one file the analysis does not read, and
   edit-1r    one it does (the analysis starts from the stored one and runs again only
-             what the edit could change: analysis/incremental.py)
+             what the edit could change: analysis/incremental.py); *-units: functions
+             and module bodies interpreted, cold and after that edit
   hook-5     `flowscan hook` on 5 edited, staged files (interpreter start-up included),
              with a warm and with a cold cache
   rss        peak resident memory of the scanning process (workers are smaller)
@@ -175,28 +176,33 @@ def bench_tree(name: str, root: Path, jobs: int, runs: int, include_tests: bool,
     args = scan_args(root, jobs) + extra
     out: dict[str, float] = {"files": len(files), "lines": lines, "relevant": len(relevant)}
     out["floor"] = statistics.median(floor(root, files, jobs) for _ in range(runs))
-    colds, warms, files_stage, analysis = [], [], [], []
+    colds, warms, files_stage, analysis, units = [], [], [], [], []
     for _ in range(runs):
         drop_cache(root)
         colds.append(run(args, root))
         files_stage.append(run.stats.get("seconds_files", float("nan")))
         analysis.append(run.stats.get("seconds_analysis", float("nan")))
+        units.append(run.stats.get("units_run", float("nan")))
         warms.append(run(args, root))
     out["cold"], out["warm"] = statistics.median(colds), statistics.median(warms)
     out["cold-files"] = statistics.median(files_stage)
     out["cold-analysis"] = statistics.median(analysis)
+    out["cold-units"] = statistics.median(units)
     plain = [f for f in files if f not in relevant]
     rel = sorted(relevant)
     n = 0
     for key, pool in (("edit-1", plain), ("edit-1r", rel)):
-        times = []
+        times: list[float] = []
+        edited_units: list[float] = []
         for i in range(runs):
             if not pool:
                 break
             n += 1
             edit(root, pool[(i * 7919) % len(pool)], n)
             times.append(run(args, root))
+            edited_units.append(run.stats.get("units_run", float("nan")))
         out[key] = statistics.median(times) if times else float("nan")
+        out[key + "-units"] = statistics.median(edited_units) if edited_units else float("nan")
     staged = [files[(i * 104729) % len(files)] for i in range(5)]
     hook = ["hook", *staged]
     warm_hook, cold_hook = [], []
@@ -269,7 +275,8 @@ def npm_tree(dest: Path) -> Path | None:
 COLUMNS = [("files", "{:.0f}"), ("lines", "{:.0f}"), ("relevant", "{:.0f}"),
            ("floor", "{:.2f}s"), ("cold", "{:.2f}s"), ("cold/floor", "{:.1f}x"),
            ("cold-files", "{:.2f}s"), ("files/floor", "{:.1f}x"), ("cold-analysis", "{:.2f}s"),
-           ("warm", "{:.2f}s"), ("edit-1", "{:.2f}s"), ("edit-1r", "{:.2f}s"),
+           ("cold-units", "{:.0f}"), ("warm", "{:.2f}s"), ("edit-1", "{:.2f}s"),
+           ("edit-1r", "{:.2f}s"), ("edit-1r-units", "{:.0f}"),
            ("hook-5", "{:.2f}s"), ("hook-5-cold", "{:.2f}s"), ("rss-mb", "{:.0f}MB")]
 
 
