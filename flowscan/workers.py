@@ -150,14 +150,16 @@ class Hints:
             words[lang] = {k: tuple(v) for k, v in index.items()}
         return cls(roots=roots, words=words, named=frozenset(catalog.named_vendors()))
 
-    def names_vendor(self, source: bytes, language: str) -> set[bytes]:
+    def names_vendor(self, source: bytes, language: str,
+                     tokens: set[bytes] | None = None) -> set[bytes]:
         """The vendor globals of this language and API hosts that occur as whole words
         (not preceded or followed by [\\w$]). A set of the file's tokens rules most
         files out in C; the exact check runs only for words whose tokens all occur."""
         words = self.words.get(language)
         if not words:
             return set()
-        tokens = set(source.translate(_TOKENS).split())
+        if tokens is None:
+            tokens = set(source.translate(_TOKENS).split())
         return {word for tok in tokens.intersection(words) for word, parts in words[tok]
                 if all(p in tokens for p in parts) and _whole_word(source, word)}
 
@@ -170,9 +172,10 @@ class Hints:
         roots = self.roots.get(language, frozenset())
         if any(_has_root(spec, roots) for spec in imports):
             return True
-        if self.names_configured_vendor(imports, source):
+        tokens = set(source.translate(_TOKENS).split())  # once, for both checks
+        if self.names_configured_vendor(imports, source, tokens):
             return True
-        found = self.names_vendor(source, language)
+        found = self.names_vendor(source, language, tokens)
         if names is None or any(b"." in w for w in found):  # an API host
             return bool(found)
         read, own = names() if found else (set(), set())
@@ -180,13 +183,14 @@ class Hints:
                    or _whole_word(source, b"globalThis." + w) for w in found)
 
 
-    def names_configured_vendor(self, imports: tuple[str, ...], source: bytes) -> bool:
+    def names_configured_vendor(self, imports: tuple[str, ...], source: bytes,
+                                tokens: set[bytes]) -> bool:
         """An HTTP client and an identifier such as `SLACK_WEBHOOK_URL` or `brazeUrl`:
         the vendor's host comes from configuration (analysis/http.py: vendor_named)."""
         if not self.named or not (any(spec in HTTP_CLIENTS or spec.split(".", 1)[0].split(
                 "/", 1)[0] in HTTP_CLIENTS for spec in imports) or b"fetch(" in source):
             return False
-        for tok in set(source.translate(_TOKENS).split()):
+        for tok in tokens:
             if len(tok) > 6 and URL_TOKEN.search(tok):
                 words = name_words(tok.decode("ascii", "ignore"))
                 if words & self.named and words & URL_WORDS:

@@ -79,6 +79,7 @@ class Program:
         self.class_attrs: dict[str, dict[str, Val]] = {}
         self.class_bases: dict[str, Val] = {}
         self.param_binds: dict[str, dict[int, Val]] = {}  # structural values from callers
+        self.param_parts: dict[str, dict[str, Val]] = {}  # param key -> caller -> its part
         self.deps: dict[str, set[str]] = {}  # store key -> the units that read it
         self.writers: dict[str, set[str]] = {}  # store key -> the units that wrote it
         self.findings: dict[SINK_KEY, FindingAcc] = {}
@@ -538,6 +539,9 @@ class Program:
         new = structural if old is None else join(old, structural)
         key = f"param:{fid}:{index}"
         self.wrote(key)
+        parts = self.param_parts.setdefault(key, {})  # per caller: an edit subtracts one
+        mine = parts.get(self.running)
+        parts[self.running] = structural if mine is None else join(mine, structural)
         if old is None or old.key() != new.key():
             binds[index] = new
             n = self.changes.get(key, 0)

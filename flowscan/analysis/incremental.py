@@ -19,13 +19,14 @@ from flowscan import ir
 from flowscan.analysis.engine import Program
 from flowscan.analysis.growth import Loader
 from flowscan.analysis.resolve import Resolver
+from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up
 from flowscan.catalog import Catalog
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
-         "param_binds", "deps", "writers", "findings", "pending", "contributed", "visits",
-         "changes", "hot_members", "hot_by_module", "closure_sinks", "tried", "lazy",
-         "eager", "used", "initial")
+         "param_binds", "param_parts", "deps", "writers", "findings", "pending",
+         "contributed", "visits", "changes", "hot_members", "hot_by_module",
+         "closure_sinks", "tried", "lazy", "eager", "used", "initial")
 
 
 @dataclass
@@ -61,6 +62,10 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     prog.register(modules)
     dirty, keys = dirty_closure(prog, edited)
     reset(prog, keys, dirty, edited)
+    callees = rebind(prog, dirty)
+    for unit in callees - dirty:  # run again, with their summaries and findings standing
+        prog.visits.pop(unit, None)
+    dirty |= callees
     again = sorted(u for u in dirty if exists(prog, u))
     for unit in again:  # module bodies first, as in a fresh run: their globals are
         if unit.startswith("module:"):  # what the functions read
@@ -70,9 +75,9 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     prog.push_functions(fid for fid in prog.used
                         if key_path(fid) in edited and prog.used[fid] & hot)
     # callers before callees: a callee run first would miss the clients and classes
-    # its callers bind to its parameters (emptied with them), and an unknown receiver
-    # passes whole objects into a summary that then only grows; a caller run first
-    # merely waits for the callee's summary
+    # its dirty callers bind to its parameters (their parts were taken out), and an
+    # unknown receiver passes whole objects to its sinks; a caller run first merely
+    # waits for the callee's summary
     ordered = bottom_up({u: prog.functions[u] for u in again if u in prog.used}, prog.used)
     for unit in reversed(ordered):
         prog.push(unit)
@@ -109,14 +114,36 @@ def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
             key = todo_keys.pop()
             if key in keys:
                 continue
+            if key.startswith("param:"):
+                continue  # recomputed from the clean callers' parts (rebind)
             keys.add(key)
             touched = prog.deps.get(key, set()) | prog.writers.get(key, set())
-            if key.startswith("param:"):
-                touched = touched | {key[6:].rsplit(":", 1)[0]}
             for unit in touched - units:
                 units.add(unit)
                 todo_units.append(unit)
     return units, keys
+
+
+def rebind(prog: Program, dirty: set[str]) -> set[str]:
+    """Parameter bindings are joins of what each caller passes: the dirty callers'
+    parts are taken out (they bind again when they run) and the callee runs again with
+    what the clean callers pass. No cascade: a callee's callers are not made dirty."""
+    callees: set[str] = set()
+    for key, parts in prog.param_parts.items():
+        gone = parts.keys() & dirty
+        if not gone:
+            continue
+        for unit in gone:
+            del parts[unit]
+        fid, index = key[6:].rsplit(":", 1)
+        binds = prog.param_binds.get(fid, {})
+        if parts:
+            binds[int(index)] = join_all(list(parts.values()))
+        else:
+            binds.pop(int(index), None)
+        prog.changes.pop(key, None)
+        callees.add(fid)
+    return callees
 
 
 def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str]) -> None:
@@ -125,9 +152,6 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         head, _, rest = key.partition(":")
         if head == "module":
             prog.globals.pop(rest, None)
-        elif head == "param":
-            fid, index = rest.rsplit(":", 1)
-            prog.param_binds.get(fid, {}).pop(int(index), None)
         elif head == "global":
             path, name = rest.rsplit(":", 1)
             prog.global_writes.get(path, {}).pop(name, None)
