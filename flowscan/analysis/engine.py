@@ -95,6 +95,7 @@ class Program:
         self._persons: dict[str, frozenset[str]] = {}
         self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
+        self._vendor_roots: dict[tuple[str, str], str | None] = {}
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()
         self.closure_sinks: dict[str, set[tuple[ParamLabel, SINK_KEY, str]]] = {}
@@ -150,6 +151,8 @@ class Program:
                 p.annotation.split(".", 1)[0] for p in fn.params if p.annotation}
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
+        chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)
+                   and any(n.lower() in self.named_vendors for n in self.used[fid])]
         self.push_functions(chosen)
 
     def push_functions(self, fids: Iterable[str]) -> None:
@@ -494,6 +497,17 @@ class Program:
             if base.refs:
                 return Val(refs=frozenset((vnd, f"{p}().{name}") for vnd, p in base.refs))
         return None
+
+    def vendor_root(self, language: str, vendor: str) -> str | None:
+        """The SDK path a bare client of `vendor` stands for in `language`: its global
+        (`Bugsnag`), else its first import root."""
+        key = (language, vendor)
+        if key not in self._vendor_roots:
+            lang = self.catalog.lang(language)
+            roots = [r for v, r in lang.globals.values() if v == vendor] or sorted(
+                r for v, r in lang.imports.values() if v == vendor)
+            self._vendor_roots[key] = roots[0] if roots else None
+        return self._vendor_roots[key]
 
     def field_class(self, cid: str, name: str, unit: str) -> frozenset[str]:
         """The project classes a declared field type names (`partner: Learner` on an

@@ -346,6 +346,14 @@ class Frame(Calls):
                         c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
                         c.context or "")})))
             return hit
+        vendor = self.prog.named_vendors.get(name.lower()) if pos is not None else None
+        if vendor is not None and not (v.insts or v.classes or v.mods or v.funcs or any(
+                vnd for vnd, _ in v.refs)) and not is_configuration(obj):
+            # req.bugsnag (a middleware's per-request client), ctx["braze"], app.posthog
+            # (fastify.decorate): an untyped holder's attribute named after a vendor
+            root = self.prog.vendor_root(self.module.language, vendor)
+            if root is not None:
+                return Val(refs=frozenset({(vendor, root)}))
         out = EMPTY
         # A part of a personal value is personal (birthday.year); a field of an object
         # built from personal data is not (fields is {} for those). A field of a
