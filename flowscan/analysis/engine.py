@@ -96,6 +96,7 @@ class Program:
         self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
+        self._person_nouns: tuple[int, frozenset[str]] = (-1, frozenset())
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()
         self.closure_sinks: dict[str, set[tuple[ParamLabel, SINK_KEY, str]]] = {}
@@ -347,11 +348,27 @@ class Program:
         found = self._person_classes.get(cid)
         if found is None:
             entry = self.classes.get(cid)
-            found = entry is not None and not self.tax.is_non_person(entry[0].name) and any(
+            # a Clinic with an email and a phone is a business; a Tenant with a full name
+            # and a date of birth is a person, whatever its class name says elsewhere
+            evidence = PERSON_EVIDENCE - ({"email", "phone"} if entry is not None
+                                          and self.tax.is_non_person(entry[0].name) else set())
+            found = entry is not None and any(
                 (c := self.tax.classify(f, None)) is not None and not c.contextual
-                and c.category in PERSON_EVIDENCE for f in entry[0].fields)  # not a Clinic
+                and c.category in evidence for f in entry[0].fields)
             self._person_classes[cid] = found
         return found
+
+    def person_nouns(self) -> frozenset[str]:
+        """Names of the project's classes that describe a person beyond contact fields
+        (a name, a date of birth, an id document): `tenant`, `camper`, `walker`, in the
+        project's own words, whatever the taxonomy thinks the word usually means."""
+        if self._person_nouns[0] != len(self.classes):
+            strong = {"name", "date_of_birth", "demographic"}  # a VAT number is a business's too
+            nouns = {entry[0].name.lower() for entry in self.classes.values()
+                     if any((c := self.tax.classify(f, None)) is not None and not c.contextual
+                            and c.category in strong for f in entry[0].fields)}
+            self._person_nouns = (len(self.classes), frozenset(nouns))
+        return self._person_nouns[1]
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         root = unit
