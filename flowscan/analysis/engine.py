@@ -153,7 +153,8 @@ class Program:
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
         chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)
-                   and any(n.lower() in self.named_vendors for n in self.used[fid])]
+                   and any(n[:1] == "." and n[1:].lower() in self.named_vendors
+                           for n in self.used[fid])]
         self.push_functions(chosen)
 
     def push_functions(self, fids: Iterable[str]) -> None:

@@ -107,6 +107,8 @@ def called_names(stmts: tuple[ir.Stmt, ...]) -> set[str]:
     for e in expressions(stmts, names=True):
         if isinstance(e, ir.Attr):
             out.add(e.name)
+            if not (isinstance(e.obj, ir.Name) and e.obj.id in ("self", "this")):
+                out.add("." + e.name)  # req.bugsnag: an attribute of a foreign object
         elif isinstance(e, ir.Name):
             out.add(e.id)
         elif isinstance(e, ir.Str) and "://" in e.value:  # a URL: "://host" (entry_points)
