@@ -96,7 +96,7 @@ class Program:
         self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
-        self._person_nouns: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._person_nouns: frozenset[str] = frozenset()
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()
         self.closure_sinks: dict[str, set[tuple[ParamLabel, SINK_KEY, str]]] = {}
@@ -123,6 +123,8 @@ class Program:
                     self.children.setdefault(fn.parent, []).append(fid)
             for cid, c in m.classes.items():
                 self.classes[cid] = (c, m)
+        if any(m.classes for m in modules.values()):
+            self.refresh_person_nouns()
 
     # ------------------------------------------------------------ driver
 
@@ -170,6 +172,9 @@ class Program:
         size = -1
         while size != len(chosen):
             size = len(chosen)
+            parents = {p for fid in chosen if (p := self.functions[fid][0].parent)
+                       and p in self.used}  # the enclosing function and its other closures
+            chosen |= parents
             owners = {cls for fid in chosen if (cls := self.functions[fid][0].cls)} | chosen
             chosen |= {fid for fid in self.used if fid not in chosen
                        and (self.functions[fid][0].cls in owners
@@ -359,17 +364,24 @@ class Program:
             self._person_classes[cid] = found
         return found
 
-    def person_nouns(self) -> frozenset[str]:
+    def person_nouns(self, unit: str) -> frozenset[str]:
         """Names of the project's classes that describe a person beyond contact fields
-        (a name, a date of birth, an id document): `tenant`, `camper`, `walker`, in the
-        project's own words, whatever the taxonomy thinks the word usually means."""
-        if self._person_nouns[0] != len(self.classes):
-            strong = {"name", "date_of_birth", "demographic"}  # a VAT number is a business's too
-            nouns = {entry[0].name.lower() for entry in self.classes.values()
-                     if any((c := self.tax.classify(f, None)) is not None and not c.contextual
-                            and c.category in strong for f in entry[0].fields)}
-            self._person_nouns = (len(self.classes), frozenset(nouns))
-        return self._person_nouns[1]
+        (a name, a date of birth): `tenant`, `camper`, `walker`, in the project's own
+        words, whatever the taxonomy thinks the word usually means."""
+        self.depend("person-nouns", unit)
+        return self._person_nouns
+
+    def refresh_person_nouns(self) -> None:
+        """After modules are added: their classes may name new persons, and the units
+        that classified a field without them run again."""
+        strong = {"name", "date_of_birth", "demographic"}  # a VAT number is a business's too
+        nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
+                          if any((c := self.tax.classify(f, None)) is not None
+                                 and not c.contextual and c.category in strong
+                                 for f in entry[0].fields))
+        if nouns != self._person_nouns:
+            self._person_nouns = nouns
+            self.changed("person-nouns")
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         root = unit

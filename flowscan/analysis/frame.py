@@ -419,7 +419,7 @@ class Frame(Calls):
             if c is None and obj is not None and object_key(obj) in self.persons \
                     and not self.prog.tax.is_non_person(ctx):
                 c = self.prog.tax.classify(name, "person")
-            if c is None and ctx and ctx.lower() in self.prog.person_nouns():
+            if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
                 # full name and a date of birth: in this project a tenant is a person
             if c is not None:

@@ -26,7 +26,7 @@ from flowscan.catalog import Catalog
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
-         "closure_sinks", "tried", "lazy", "eager", "used", "initial")
+         "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns")
 
 
 @dataclass
@@ -59,6 +59,9 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     prog = Program({}, catalog, resolver, loader=loader)
     for name, value in state.stores.items():
         setattr(prog, name, value)
+    # a unit that ran keeps counting as run, but any change may re-run it (the visit
+    # limit is per run: an old count must not stop a clean reader from catching up)
+    prog.visits = {unit: 1 for unit in prog.visits}
     prog.register(modules)
     dirty, keys = dirty_closure(prog, edited)
     reset(prog, keys, dirty, edited)
