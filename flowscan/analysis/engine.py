@@ -212,8 +212,13 @@ class Program:
                 fresh[path] = new
             self.hot_by_module[path] = names
         named = members.union(*fresh.values())
-        readers = [fid for fid, used in self.used.items()
-                   if fid not in self.visits and used & named]
+        local: dict[str, set[str]] = {}  # `import tracer from './observability'`: the
+        for path in sorted(self.eager):  # importer's own name for a newly hot default
+            module = self.modules[path]
+            local[path] = {imp.local for imp in module.imports if imp.local and imp.local
+                           not in named and self.leads_out(module, imp)} if fresh else set()
+        readers = [fid for fid, used in self.used.items() if fid not in self.visits
+                   and used & (named | local.get(self.functions[fid][1].path, set()))]
         self.push_functions(readers)
         files: set[str] = set()
         if self.loader is not None:

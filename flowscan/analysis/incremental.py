@@ -69,7 +69,9 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     for unit in callees - dirty:  # run again, with their summaries and findings standing
         prog.visits.pop(unit, None)
     dirty |= callees
-    again = sorted(u for u in dirty if exists(prog, u))
+    # the edited files' own units run as a fresh run would choose them (start, below);
+    # the other dirty units, because what they read may have changed
+    again = sorted(u for u in dirty if exists(prog, u) and key_path(u) not in edited)
     for unit in again:  # module bodies first, as in a fresh run: their globals are
         if unit.startswith("module:"):  # what the functions read
             prog.push(unit)
