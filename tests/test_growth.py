@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flowscan.scan import Options, run_scan
+from tests.projects import scan as _scan
+from tests.projects import write_project
 
 UTILS = """\
 from mixpanel import Mixpanel
@@ -60,21 +61,11 @@ def on_signup(account):
 
 @pytest.fixture()
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
-    root = tmp_path / "repo"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "utils.py").write_text(UTILS)
-    for i in range(5):
-        (root / "app" / f"page{i}.py").write_text(PLAIN)
-    (root / "app" / "views.py").write_text(CALLER)
-    (root / "app" / "notify.py").write_text(WRAPPER)
-    (root / "app" / "hooks.py").write_text(WRAPPER_CALLER)
-    return root
+    return write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/utils.py": UTILS,
+        **{f"app/page{i}.py": PLAIN for i in range(5)},
+        "app/views.py": CALLER, "app/notify.py": WRAPPER, "app/hooks.py": WRAPPER_CALLER})
 
-
-def _scan(root: Path, catalog, cache: bool = True):
-    return run_scan([root], Options(jobs=1, cache=cache), catalog)
 
 
 def test_only_importers_that_name_something_hot_are_analysed(repo: Path, catalog) -> None:

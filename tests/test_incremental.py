@@ -12,6 +12,8 @@ import pytest
 
 from flowscan.analysis.incremental import key_path
 from flowscan.scan import Options, run_scan
+from tests.projects import scan as _scan
+from tests.projects import write_project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "apps"
 SOURCES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx")
@@ -87,18 +89,10 @@ def renamed(account):
 
 @pytest.fixture()
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
-    root = tmp_path / "repo"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "track.py").write_text(WRAPPER)
-    (root / "app" / "views.py").write_text(CALLER)
-    (root / "app" / "other.py").write_text(OTHER)
-    return root
+    return write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/track.py": WRAPPER, "app/views.py": CALLER,
+        "app/other.py": OTHER})
 
-
-def _scan(root: Path, catalog, cache: bool = True):
-    return run_scan([root], Options(jobs=1, cache=cache), catalog)
 
 
 def test_a_wrapper_that_stops_sending_a_field_loses_it(repo: Path, catalog) -> None:

@@ -1,0 +1,25 @@
+"""Small throwaway projects for tests that scan twice (cache, growth, incremental)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowscan.scan import Options, ScanResult, run_scan
+
+
+def write_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  files: dict[str, str]) -> Path:
+    """`files` under tmp_path/repo; the cache under tmp_path/home when the repo's own
+    directory is not used."""
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    root = tmp_path / "repo"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def scan(root: Path, catalog, cache: bool = True) -> ScanResult:
+    return run_scan([root], Options(jobs=1, cache=cache), catalog)
