@@ -24,6 +24,7 @@ from flowscan.analysis.common import (
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
 from flowscan.analysis.http import vendor_for_url
+from flowscan.analysis.persons import PersonEvidence
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import (
     EMPTY,
@@ -35,12 +36,10 @@ from flowscan.analysis.values import (
     truncate,
 )
 from flowscan.analysis.walk import (
-    PERSON_EVIDENCE,
     bottom_up,
     called_names,
     entry_points,
     names_read,
-    person_objects,
 )
 from flowscan.catalog import HTTP_CLIENTS, Catalog
 
@@ -57,7 +56,7 @@ def is_default_instance(name: str, spec: str) -> bool:
     return name == base and name.islower()
 
 
-class Program:
+class Program(PersonEvidence):
     def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
                  resolver: Resolver, loader: Loader | None = None) -> None:
         self.modules: dict[str, ir.Module] = {}
@@ -351,60 +350,6 @@ class Program:
                 names |= names_read(self.functions[child][0].body)
                 names |= self.captured_names(child)
             found = self._captured[fid] = frozenset(names)
-        return found
-
-    def person_class(self, cid: str) -> bool:
-        """A class (model, DTO, TS interface) that declares a field only a person has:
-        its ambiguous fields (`id`, `name`) are that person's."""
-        found = self._person_classes.get(cid)
-        if found is None:
-            entry = self.classes.get(cid)
-            # a Clinic with an email and a phone is a business; a Tenant with a full name
-            # and a date of birth is a person, whatever its class name says elsewhere
-            evidence = PERSON_EVIDENCE - ({"email", "phone"} if entry is not None
-                                          and self.tax.is_non_person(entry[0].name) else set())
-            found = entry is not None and any(
-                (c := self.tax.classify(f, None)) is not None and not c.contextual
-                and c.category in evidence for f in entry[0].fields)
-            self._person_classes[cid] = found
-        return found
-
-    def person_nouns(self, unit: str) -> frozenset[str]:
-        """Names of the project's classes that describe a person beyond contact fields
-        (a name, a date of birth): `tenant`, `camper`, `walker`, in the project's own
-        words, whatever the taxonomy thinks the word usually means."""
-        self.depend("person-nouns", unit)
-        return self._person_nouns
-
-    def refresh_person_nouns(self) -> None:
-        """After modules are added: their classes may name new persons, and the units
-        that classified a field without them run again."""
-        strong = {"name", "date_of_birth", "demographic"}  # a VAT number is a business's too
-        nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
-                          if any((c := self.tax.classify(f, None)) is not None
-                                 and not c.contextual and c.category in strong
-                                 for f in entry[0].fields))
-        if nouns != self._person_nouns:
-            self._person_nouns = nouns
-            self.changed("person-nouns")
-
-    def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
-        root = unit
-        while root in self.functions and self.functions[root][0].parent in self.functions:
-            root = self.functions[root][0].parent  # closures share their outer function's
-        found = self._persons.get(root)           # evidence, and each other's
-        if found is None:
-            if root in self.functions:
-                bodies = [self.functions[root][0].body]
-                stack = list(self.children.get(root, ()))
-                while stack:
-                    child = stack.pop()
-                    bodies.append(self.functions[child][0].body)
-                    stack.extend(self.children.get(child, ()))
-                found = frozenset().union(*(person_objects(b, self.tax) for b in bodies))
-            else:
-                found = person_objects(body, self.tax)
-            self._persons[root] = found
         return found
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:
