@@ -16,6 +16,7 @@ from flowscan.analysis.common import (
 )
 from flowscan.analysis.http import http_call, vendor_for_url
 from flowscan.analysis.values import (
+    BASE_MARK,
     CLEAN,
     EMPTY,
     ParamLabel,
@@ -61,7 +62,6 @@ TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstri
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
 
-BASE_MARK = "@"  # a library ref "@https://api.x.com": the client's base URL
 CLIENT_FACTORIES = {"create", "Client", "AsyncClient", "extend", "ClientSession"}
 BASE_URL_KEYS = ("baseURL", "base_url", "prefixUrl", "prefixURL", "baseUrl")
 
@@ -223,7 +223,7 @@ class Calls:
         name = last_name(e.func)
         if isinstance(e.func, ir.Attr) and args and args[0].text and "://" in args[0].text:
             http = http_call(self.prog, self, e, expr_text(e.func), args, kwargs,
-                                       any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
+                             any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
             if http is not None:
                 return http
         if name in STATE_HOOKS and e.args and isinstance(e.args[0], ir.Obj):
@@ -324,8 +324,10 @@ class Calls:
             for fid, _ in sorted(a.funcs, key=lambda f: f[0]):
                 call = ir.Call(e.args[i], (recv_expr,), (), e.pos)
                 out = join(out, self.apply(call, fid, None, [element], []))
-        if name in ("filter", "find", "findLast", "sort", "toSorted"):
-            return recv if name in ("filter", "sort", "toSorted") else element
+        if name in ("filter", "sort", "toSorted"):
+            return recv
+        if name in ("find", "findLast"):
+            return element
         if name in ("forEach", "some", "every", "findIndex"):
             return CLEAN
         labels = flatten(out)

@@ -212,10 +212,10 @@ class Program(PersonEvidence):
             self.hot_by_module[path] = names
         named = members.union(*fresh.values())
         local: dict[str, set[str]] = {}  # `import tracer from './observability'`: the
-        for path in sorted(self.eager):  # importer's own name for a newly hot default
+        for path in sorted(self.eager) if fresh else ():  # importer's own name for it
             module = self.modules[path]
             local[path] = {imp.local for imp in module.imports if imp.local and imp.local
-                           not in named and self.leads_out(module, imp)} if fresh else set()
+                           not in named and self.leads_out(module, imp)}
         readers = [fid for fid, used in self.used.items() if fid not in self.visits
                    and used & (named | local.get(self.functions[fid][1].path, set()))]
         self.push_functions(readers)
@@ -532,9 +532,8 @@ class Program(PersonEvidence):
         old = binds.get(index)
         new = structural if old is None else join(old, structural)
         key = f"param:{fid}:{index}"
-        self.wrote(key)
-        parts = self.param_parts.setdefault(key, {})  # per caller: an edit subtracts one
-        mine = parts.get(self.running)
+        parts = self.param_parts.setdefault(key, {})  # who wrote it, and what: an edit
+        mine = parts.get(self.running)  # takes the dirty callers' parts out (rebind)
         parts[self.running] = structural if mine is None else join(mine, structural)
         if old is None or old.key() != new.key():
             binds[index] = new

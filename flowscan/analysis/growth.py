@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from flowscan import ir
-from flowscan.analysis.values import Val, client_like
+from flowscan.analysis.values import BASE_MARK, Val, client_like
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -61,7 +61,7 @@ class Hotness:
         if v is None:
             return False
         for vendor, path in v.refs:
-            if (vendor and client_like(path)) or path[:1] == "@" or (
+            if (vendor and client_like(path)) or path.startswith(BASE_MARK) or (
                     http and HTTP_CLIENT.fullmatch(path) is not None
                     and path.split(".", 1)[0] in self.http_roots):
                 return True

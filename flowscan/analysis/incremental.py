@@ -99,7 +99,8 @@ def exists(prog: Program, unit: str) -> bool:
 
 
 def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
-    """The units to run again and the store keys to empty."""
+    """The units to run again and the store keys to empty. (Parameter bindings are no
+    store keys: they are kept per caller, see rebind.)"""
     written: dict[str, set[str]] = {}
     for key, units in prog.writers.items():
         for unit in units:
@@ -119,8 +120,6 @@ def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
             key = todo_keys.pop()
             if key in keys:
                 continue
-            if key.startswith("param:"):
-                continue  # recomputed from the clean callers' parts (rebind)
             keys.add(key)
             touched = prog.deps.get(key, set()) | prog.writers.get(key, set())
             for unit in touched - units:

@@ -215,13 +215,16 @@ def client_like(path: str) -> bool:
                                          for part in path.split(".")[1:])
 
 
+BASE_MARK = "@"  # a library ref "@https://api.x.com": an HTTP client's base URL
+
+
 def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
     """What a value looks like to other units (summaries, class attributes, module
     globals): paths into ordinary libraries are dropped, except those `keep` names
     (HTTP clients), and so is data read off a vendor's response (`intent.amount`), so
     shared stores converge instead of churning on noise."""
     refs = frozenset(r for r in v.refs if (r[0] and client_like(r[1])) or r[1].split(
-        ".", 1)[0].removesuffix("()") in keep or r[1][:1] == "@")  # "@https://...": base URL
+        ".", 1)[0].removesuffix("()") in keep or r[1].startswith(BASE_MARK))
     fields = v.fields
     if fields and depth < MAX_FIELDS_DEPTH:
         fields = {k: shareable(f, keep, depth + 1) for k, f in fields.items()}

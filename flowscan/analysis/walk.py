@@ -161,11 +161,15 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
         names |= {"window", "globalThis", "navigator", "requests", "httpx", "fetch", "axios"}
         for st in module.body:  # mp = Mixpanel(TOKEN), URL = "https://api.segment.io/..."
             if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name) and (
-                    names_read((st,)) & names or any(
-                        n.startswith("://") and vendor_host(n[3:])
-                        for n in called_names((st,)))):
+                    names_read((st,)) & names
+                    or names_vendor_url(called_names((st,)), vendor_host)):
                 names.add(st.target.id)
         touching[module.path] = names
     return sorted(fid for fid, (fn, module) in functions.items()
-                  if used[fid] & touching[module.path] or any(
-                      n.startswith("://") and vendor_host(n[3:]) for n in used[fid]))
+                  if used[fid] & touching[module.path]
+                  or names_vendor_url(used[fid], vendor_host))
+
+
+def names_vendor_url(names: set[str], vendor_host: Callable[[str], bool]) -> bool:
+    """Whether called_names saw a URL ("://host") on a vendor's host."""
+    return any(n.startswith("://") and vendor_host(n[3:]) for n in names)
