@@ -248,6 +248,10 @@ class Calls:
             key = e.args[0]
             if isinstance(key, ir.Str):
                 return self.attr(recv, key.value, recv_expr, e.pos, key=True)
+        if recv_expr is None and name == "getattr" and len(e.args) >= 2 \
+                and isinstance(e.args[1], ir.Str) and "getattr" not in self.env:
+            return join(self.attr(args[0], e.args[1].value, e.args[0], e.pos),  # builtin
+                        args[2] if len(args) > 2 else EMPTY)
         if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
                 and recv_expr.id in self.env:
             merged = self.env[recv_expr.id]

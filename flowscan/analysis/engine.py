@@ -22,7 +22,7 @@ from flowscan.analysis.common import (
     is_project_key,
 )
 from flowscan.analysis.frame import Frame
-from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies
+from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, star_sources
 from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.persons import PersonEvidence
 from flowscan.analysis.resolve import Resolver
@@ -204,7 +204,9 @@ class Program(PersonEvidence):
         members = hot.members() - self.hot_members
         self.hot_members |= members
         fresh: dict[str, frozenset[str]] = {}
-        for path in sorted(self.eager | {p for p in self.lazy if p in self.globals}):
+        for path in sorted(self.eager | {p for p in self.lazy if p in self.globals
+                                         or (p in self.modules
+                                             and star_sources(self, self.modules[p]))}):
             names = hot.module_names(path)
             new = names - self.hot_by_module.get(path, frozenset())
             if new:

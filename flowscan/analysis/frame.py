@@ -45,6 +45,18 @@ def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
     return out
 
 
+JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
+
+
+def only_derived_params(v: Val) -> bool:
+    """Something read out of a parameter and nothing else known (`memberId =
+    req.header("x-member-id")` in a handler no project code calls): the variable's
+    name is evidence too (a parameter's own name counts when it is bound)."""
+    return bool(v.labels) and not (v.fields or v.funcs or v.classes or v.insts or v.mods
+                                   or any(r[0] for r in v.refs)) and all(
+        isinstance(lab, ParamLabel) for lab in v.labels)
+
+
 def enclosing(v: Val, hops: int) -> Val:
     """A captured variable as a closure sees it: the enclosing function's parameter
     labels are marked with how many functions out they belong (`FOREIGN * hops + i`),
@@ -193,7 +205,9 @@ class Frame(Calls):
             if target.rest is not None:
                 rest_fields = {k: v for k, v in (value.fields or {}).items()
                                if k not in {k for k, _ in target.entries}}
-                self.assign(target.rest, Val(value.labels, rest_fields or None), weak)
+                self.assign(target.rest, Val(  # an opaque record's rest is opaque too
+                    value.labels, rest_fields if value.fields is not None else None,
+                    insts=value.insts), weak)
         elif isinstance(target, ir.DSeq):
             for i, t in enumerate(target.items):
                 self.assign(t, self.item(value, str(i)), weak)
@@ -262,7 +276,8 @@ class Frame(Calls):
             module = self.imports.get(e.id)
             if module is not None and module.name is None and e.id not in self.env:
                 return v  # `import secrets`, `import email`: a module, not data
-            if v.opaque() or (v.refs and all(r[0] == "" for r in v.refs) and not v.labels):
+            if v.opaque() or (v.refs and all(r[0] == "" for r in v.refs) and not v.labels) \
+                    or only_derived_params(v):
                 src = self.classify_name(e.id, e.pos)
                 if src is not None:
                     return join(v, Val(frozenset({src})))
@@ -361,7 +376,8 @@ class Frame(Calls):
         if v.fields is None and v.labels:  # a record of a project class (a Prescription)
             out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
                                 for lab in v.labels  # is no scalar: its fields speak
-                                if not v.insts or not isinstance(lab, Source)))
+                                if not (isinstance(lab, Source) and (
+                                    v.insts or lab.field.rsplit(".", 1)[-1] in JARS))))
         if v.refs:
             refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
             out = join(out, Val(refs=refs))

@@ -105,10 +105,12 @@ class Hotness:
         out |= {entry[0].name for cid, entry in prog.classes.items() if self.cls(cid)}
         return out
 
-    def module_names(self, path: str) -> frozenset[str]:
-        """The names under which `path` hands something hot to its importers."""
+    def module_names(self, path: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The names under which `path` hands something hot to its importers, those it
+        re-exports with `export * from` / `from .x import *` included."""
         prog = self.prog
         module = prog.modules[path]
+        seen = seen | {path}
         names = {name for store in (prog.globals, prog.global_writes)
                  for name, v in store.get(path, {}).items() if self.value(v)}
         unit = f"module:{path}"
@@ -118,6 +120,10 @@ class Hotness:
                     if imp.local and imp.local not in names and self.value(
                             prog.import_value(module, imp, unit), http=False):
                         names.add(imp.local)
+            for target in star_sources(prog, module):
+                if target not in seen:
+                    names |= {n for n in self.module_names(target, seen)
+                              if n != "default" and not n.startswith("_")}
             for exp in module.exports:
                 if exp.name == "*":
                     continue
@@ -128,6 +134,17 @@ class Hotness:
                         names |= {k for k, f in v.fields.items()
                                   if k.isidentifier() and self.value(f)}
         return frozenset(names)
+
+
+def star_sources(prog: Program, module: ir.Module) -> list[str]:
+    """Loaded project modules whose names `module` re-exports wholesale."""
+    if module.language == "python":
+        found = [prog.resolver.python(module.path, imp.module)
+                 for imp in module.imports if imp.name == "*"]
+    else:
+        found = [prog.resolver.javascript(module.path, exp.module)
+                 for exp in module.exports if exp.name == "*" and exp.module is not None]
+    return [t for t in found if t is not None and t in prog.modules]
 
 
 def dependencies(prog: Program, module: ir.Module) -> set[str]:
