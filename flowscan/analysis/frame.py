@@ -482,9 +482,11 @@ class Frame(Calls):
     def obj(self, e: ir.Obj) -> Val:
         fields: dict[str, Val] = {}
         labels: set[Any] = set()
+        closed = True  # every key known, unless it spreads something not fully known
         for key, value in e.entries:
             v = self.expr(value)
             if key is None:
+                closed = closed and v.closed
                 if v.fields:
                     fields.update(v.fields)
                 elif v.insts:  # {...dto}: the model's personal fields
@@ -495,6 +497,6 @@ class Frame(Calls):
             else:
                 self.expr(key)
                 labels |= flatten(v)
-        return Val(frozenset(labels), fields, closed=True)
+        return Val(frozenset(labels), fields, closed=closed)
 
     # ------------------------------------------------------------ calls
