@@ -131,6 +131,7 @@ class Callback:
     arg: int
     param: int
     binds: str
+    key: str | None = None  # the callback is this key of the object argument
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -313,7 +314,7 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
             else:
                 idx.exact[s["call"]] = sink
         for c in spec.get("callbacks") or ():
-            cb = Callback(c["call"], c["arg"], c["param"], c["binds"])
+            cb = Callback(c["call"], c["arg"], c["param"], c["binds"], c.get("key"))
             idx.callbacks.setdefault(c["call"], []).append(cb)
         for r in spec.get("returns") or ():
             idx.returns.append((Glob(r["call"]), r["binds"]))

@@ -438,7 +438,9 @@ class Calls:
                 self.report_config(e, vendor, path, leak)
         for cb in self.lang.callbacks.get(path, ()):
             if cb.arg < len(args):
-                for fid, _ in args[cb.arg].funcs:
+                given = args[cb.arg] if cb.key is None else (args[cb.arg].fields or {}).get(
+                    cb.key, EMPTY)  # <Sentry.ErrorBoundary beforeCapture={scope => ...}>
+                for fid, _ in given.funcs:
                     self.prog.bind_param(fid, cb.param, Val(refs=frozenset({(vendor, cb.binds)})))
         result = Val(refs=frozenset({(vendor, f"{path}()")}))
         if sink is None:

@@ -131,6 +131,8 @@ class Frame(Calls):
                 continue
             if p.kind in ("pos", "kwonly") and p.name not in ("self", "this", "cls"):
                 src = self.classify_name(p.name, fn.pos)
+                if src is None and i == 1 and fn.cls and fn.name.startswith("validate_"):
+                    src = self.validated_field(fn.name[9:], fn.pos)  # DRF: the field's value
                 if src is not None:
                     v = join(v, Val(frozenset({src})))
             self.env[p.name] = v
@@ -240,6 +242,14 @@ class Frame(Calls):
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
+
+    def validated_field(self, field: str, pos: ir.Pos) -> Source | None:
+        """`def validate_email(self, value)` on a serializer or form: value is the
+        submitted email, in the context of the class (GuestSerializer)."""
+        c = self.prog.tax.classify(field, self.class_name or None)
+        if c is None:
+            return None
+        return Source(c.category, field, self.span(pos), c.pattern, c.context or "")
 
     def span(self, pos: ir.Pos) -> Span:
         return Span(self.module.path, pos[0], pos[1], pos[2], pos[3])

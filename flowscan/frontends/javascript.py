@@ -569,6 +569,8 @@ class JsLowering(Lowering):
         if t == "assignment_expression":
             right = node.child_by_field_name("right")
             return self.expr(right)
+        if t in ("jsx_element", "jsx_self_closing_element"):
+            return self.jsx(node)
         return ir.Op(tuple(self.expr(c) for c in node.named_children
                            if c.type not in ("comment", "type_arguments", "type_annotation")))
 
@@ -596,6 +598,40 @@ class JsLowering(Lowering):
                 entries.append((self.text(name) if name is not None else "<method>",
                                 self.function(c)))
         return ir.Obj(tuple(entries))
+
+    def jsx(self, node: Any) -> ir.Expr:
+        """`<Tag a={x}>kids</Tag>` calls Tag with its props (React.createElement): a
+        component gets what it is given, an SDK component's callbacks get its objects.
+        An intrinsic element (`<div>`) is only the values it holds."""
+        opening = node.child_by_field_name("open_tag") if node.type == "jsx_element" else node
+        if opening is None:
+            return ir.LIT
+        entries: list[tuple[str | ir.Expr | None, ir.Expr]] = []
+        for c in opening.children_by_field_name("attribute"):
+            if c.type == "jsx_attribute" and c.named_child_count:
+                value = c.named_children[1] if c.named_child_count > 1 else None
+                entries.append((self.text(c.named_children[0]),
+                                self.jsx_value(value) if value is not None else ir.TRUE))
+            elif c.type == "jsx_expression" and c.named_child_count \
+                    and c.named_children[0].type == "spread_element":
+                spread = c.named_children[0]
+                entries.append((None, self.expr(spread.named_children[0]
+                                                if spread.named_child_count else None)))
+        kids = tuple(self.jsx_value(c) for c in node.named_children
+                     if c.type in ("jsx_expression", "jsx_element", "jsx_self_closing_element"))
+        if kids:
+            entries.append(("children", kids[0] if len(kids) == 1 else ir.Seq(kids)))
+        name = opening.child_by_field_name("name")
+        if name is None or name.type == "jsx_namespace_name" or (
+                name.type == "identifier" and not self.text(name)[:1].isupper()):
+            return ir.Op(tuple(v for _, v in entries))
+        return ir.Call(self.expr(name), (ir.Obj(tuple(entries)),), (), pos_of(node))
+
+    def jsx_value(self, node: Any) -> ir.Expr:
+        if node.type == "jsx_expression":
+            inner = [c for c in node.named_children if c.type != "comment"]
+            return self.expr(inner[0]) if inner else ir.LIT
+        return self.expr(node)
 
     def call(self, node: Any) -> ir.Expr:
         func_node = node.child_by_field_name("function") or node.child_by_field_name(
