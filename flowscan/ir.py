@@ -95,6 +95,13 @@ class Join:
 
 
 @dataclass(slots=True)
+class Each:
+    """An element of iterating ``value`` (`for x in xs`, `for (const x of xs)`)."""
+
+    value: Expr
+
+
+@dataclass(slots=True)
 class Op:
     """Any other operator: the result carries whatever its operands carry."""
 
@@ -125,7 +132,7 @@ class ClassRef:
 
 LIT = Lit()
 Expr = (Name | Attr | Index | Spread | Call | Obj | Seq | Str | Lit | Join | Op | Test | FuncRef
-        | ClassRef)
+        | ClassRef | Each)
 
 
 # ---------------------------------------------------------------- targets

@@ -24,6 +24,7 @@ from flowscan.analysis.values import (
     Val,
     flatten,
     join,
+    join_all,
     taint_only,
 )
 from flowscan.catalog import Sink
@@ -38,6 +39,7 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
     "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
     "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
     "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
+    "countDocuments", "estimatedDocumentCount", "count_documents", "countBy", "exist",
     # fresh random or clock values: `anonymousId: randomUUID()` names no one
     "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
     "urandom", "random", "randint", "getrandbits", "now", "utcnow",
@@ -56,6 +58,7 @@ COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_
            "values", "entries", "clone", "structuredClone"}
 ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
              "findIndex", "sort", "toSorted"}  # array methods that call back per element
+SEQUENCE_BUILDERS = {"list", "tuple", "set", "frozenset", "sorted", "reversed"}
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
@@ -226,6 +229,10 @@ class Calls:
                              any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
             if http is not None:
                 return http
+        if name == "partial" and args and any(vendor for vendor, _ in args[0].refs):
+            return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
+            # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
+            # are not kept; project functions go through `funcs` below)
         if name in STATE_HOOKS and e.args and isinstance(e.args[0], ir.Obj):
             state = self.form_state(e.args[0], args[0], e.pos)
             return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
@@ -252,6 +259,12 @@ class Calls:
                 and isinstance(e.args[1], ir.Str) and "getattr" not in self.env:
             return join(self.attr(args[0], e.args[1].value, e.args[0], e.pos),  # builtin
                         args[2] if len(args) > 2 else EMPTY)
+        if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
+                and recv_expr.id not in self.env and args:  # HANDLERS.append(fn) in a function
+            delta = join_all([Val(fields=dict(a.fields)) if name == "update" and a.fields
+                              else Val(fields={"*": a}) for a in args[-1:]])
+            if self.mutate_global(recv_expr.id, delta):
+                return CLEAN
         if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
                 and recv_expr.id in self.env:
             merged = self.env[recv_expr.id]
@@ -284,6 +297,15 @@ class Calls:
             if isinstance(target, ir.Name) and target.id in self.env:
                 self.env[target.id] = merged
             return merged
+        if recv_expr is None and name in SEQUENCE_BUILDERS and len(args) == 1 \
+                and name not in self.env:  # tuple(adapters), sorted(users): same elements
+            return args[0]
+        if isinstance(recv_expr, ir.Name) and recv_expr.id == "Array" and name == "from" \
+                and len(args) == 1:
+            return args[0]
+        if isinstance(recv_expr, ir.Name) and recv_expr.id == "Object" and args \
+                and name in ("entries", "values", "fromEntries", "freeze"):
+            return args[0]  # Object.fromEntries(Object.entries(patch).filter(...)): patch
         if recv is not None and name in COPIERS:
             # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
             named = {k: {i.value for i in (v.items if isinstance(v, ir.Seq) else ())

@@ -154,8 +154,9 @@ class Program(PersonEvidence):
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
         chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)
-                   and any(n[:1] == "." and n[1:].lower() in self.named_vendors
-                           for n in self.used[fid])]
+                   and (any(n[:1] == "." and n[1:].lower() in self.named_vendors
+                            for n in self.used[fid])
+                        or self.used[fid] & self.hot_members)]  # a file read for them
         self.push_functions(chosen)
 
     def push_functions(self, fids: Iterable[str]) -> None:
@@ -223,7 +224,11 @@ class Program(PersonEvidence):
         self.push_functions(readers)
         files: set[str] = set()
         if self.loader is not None:
-            for path, names in sorted(fresh.items()):
+            wanted = {path: set(names) for path, names in fresh.items()}
+            for fn, module in self.functions.values():  # `adapter.identify(p)` on an
+                if fn.cls and fn.name in members:             # instance from a registry:
+                    wanted.setdefault(module.path, set()).add(fn.name)  # importers that call
+            for path, names in sorted(wanted.items()):  # a newly hot method are read too
                 for rel in candidates(self.loader, path):
                     if rel not in self.eager and rel not in files and (
                             "default" in names or self.loader.mentions(rel, names)):

@@ -45,6 +45,7 @@ def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
     return out
 
 
+EMPTY_LIST = Val(fields={}, clean=True, closed=True)
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
 
@@ -189,6 +190,8 @@ class Frame(Calls):
                     and self.fn.cls and key is not None:
                 self.prog.set_class_attr(self.fn.cls, key, value)
             elif isinstance(obj, ir.Name) and obj.id not in self.imports:
+                if self.mutate_global(obj.id, self.with_field(EMPTY, key or "*", value, weak)):
+                    return
                 base = self.env.get(obj.id, EMPTY)
                 self.env[obj.id] = self.with_field(base, key, value, weak)
             elif isinstance(obj, ir.Attr | ir.Index) and self.root_local(obj) is not None:
@@ -213,6 +216,15 @@ class Frame(Calls):
         elif isinstance(target, ir.DSeq):
             for i, t in enumerate(target.items):
                 self.assign(t, self.item(value, str(i)), weak)
+
+    def mutate_global(self, name: str, delta: Val) -> bool:
+        """`_REGISTRY[cls.name] = cls`, `HANDLERS.append(fn)` in a function: the module's
+        container grows (its readers see it); an entry with a computed key is `*`."""
+        if self.fn is None or name in self.env \
+                or self.prog.module_global(self.module.path, name, self.unit) is None:
+            return False
+        self.prog.set_global(self.module.path, name, delta)
+        return True
 
     def root_local(self, e: ir.Expr) -> str | None:
         """The local variable an access path starts from, if it is a plain local."""
@@ -316,7 +328,7 @@ class Frame(Calls):
         if isinstance(e, ir.Seq):
             vals = [self.expr(i) for i in e.items]
             return Val(fields={str(i): v for i, v in enumerate(vals)}, closed=True) \
-                if vals else CLEAN
+                if vals else EMPTY_LIST  # `adapters = []` then append(): a list it builds
         if isinstance(e, ir.Join):
             vals = [self.expr(p) for p in e.parts]
             labels = frozenset().union(*(flatten(v) for v in vals)) if vals else frozenset()
@@ -333,6 +345,8 @@ class Frame(Calls):
             return out
         if isinstance(e, ir.Spread):
             return self.expr(e.value)
+        if isinstance(e, ir.Each):
+            return self.element(self.expr(e.value))
         if isinstance(e, ir.Test):
             for part in e.parts:
                 self.expr(part)
@@ -425,8 +439,7 @@ class Frame(Calls):
         # an SDK object's attributes are its API, except a person it hands back
         # (auth0's useUser().user, a session's user): that one's fields are data
         vendor_object = any(vendor for vendor, _ in v.refs) and not any(
-            vendor and self.prog.tax.is_person(path.rsplit(".", 1)[-1].removesuffix("()"))
-            for vendor, path in v.refs)
+            vendor and self.vendor_person(path) for vendor, path in v.refs)
         constant = not key and name.isupper() and len(name) > 1  # Method.EMAIL, not META[...]
         classifiable = (pos is not None and not vendor_object and not constant
                         and not v.mods and not v.classes and (not v.closed or v.labels)
@@ -458,6 +471,23 @@ class Frame(Calls):
                         out.refs, out.funcs, out.classes, out.insts, out.mods, out.text)
                 out = join(out, Val(frozenset({src})))
         return out
+
+    def vendor_person(self, path: str) -> bool:
+        """An SDK value that is a person's record: a session's `user`, or what a call on
+        a person collection returns (`stripe.customers.create()`: its id is a user id)."""
+        parts = path.split(".")
+        if self.prog.tax.is_person(parts[-1].removesuffix("()")):
+            return True
+        return len(parts) > 2 and parts[-1].endswith("()") and self.prog.tax.is_person(
+            parts[-2].removesuffix("()"))
+
+    def element(self, v: Val) -> Val:
+        """What a loop over `v` binds: the elements of a list it built (instances whose
+        methods then resolve: `for adapter in adapters: adapter.identify(p)`); an
+        iterable it knows nothing of inside is like its elements."""
+        if not v.fields:
+            return v
+        return join(self.item(v, None), Val(v.labels, insts=v.insts))
 
     def item(self, v: Val, index: str | None) -> Val:
         if v.fields is not None:

@@ -40,7 +40,10 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
         return None
     if head and method not in HTTP_METHODS:  # httpx.AsyncClient().post, axios.create().get
         return None
-    url = args[0].text if args else None
+    # requests.request("POST", url, json=...), httpx.stream(method, url): the method first
+    at = 1 if method in ("request", "stream") and len(args) >= 2 and len(e.args) >= 2 \
+        and "://" not in (args[0].text or "") else 0
+    url = args[at].text if args else None
     kw = dict(kwargs)
     if url is None and "url" in kw:
         url = kw["url"].text
@@ -49,11 +52,11 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
     if url and "://" in url:
         vendor = vendor_for_url(prog, url)
     else:  # the host comes from configuration: what names it, or the code around it
-        vendor = vendor_named(prog, frame, e.args[0] if e.args else dict(e.kwargs).get("url"))
+        vendor = vendor_named(prog, frame, e.args[at] if e.args else dict(e.kwargs).get("url"))
     if vendor is None:
         return None
-    reached: list[tuple[Val, str]] = [(args[0], "metadata")]
-    for v in args[1:]:  # fetch(url, {method, headers, body}): only the body is data
+    reached: list[tuple[Val, str]] = [(args[at], "metadata")] if args else []
+    for v in args[at + 1:]:  # fetch(url, {method, headers, body}): only the body is data
         if v.fields is not None and ("body" in v.fields or "headers" in v.fields):
             reached.extend((f, "properties" if k in ("body", "data", "json") else
                             "metadata") for k, f in v.fields.items())

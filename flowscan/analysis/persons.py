@@ -34,7 +34,9 @@ class PersonEvidence:
             entry = self.classes.get(cid)
             # a Clinic with an email and a phone is a business; a Tenant with a full name
             # and a date of birth is a person, whatever its class name says elsewhere
-            evidence = PERSON_EVIDENCE - ({"email", "phone"} if entry is not None
+            # (a Company's VAT number is a business's too)
+            evidence = PERSON_EVIDENCE - ({"email", "phone", "government_id"}
+                                          if entry is not None
                                           and self.tax.is_non_person(entry[0].name) else set())
             found = entry is not None and any(
                 (c := self.tax.classify(f, None)) is not None and not c.contextual

@@ -78,7 +78,11 @@ class JsLowering(Lowering):
             body: list[ir.Stmt] = []
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and right is not None:
-                body.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), True))
+                op = node.child_by_field_name("operator")
+                of = op is not None and self.text(op) == "of"  # for...in: the keys
+                value = self.expr(right)
+                body.append(ir.Assign(self.target(left),
+                                      ir.Each(value) if of else ir.Op((value,)), True))
             init = node.child_by_field_name("initializer")
             if init is not None:
                 self.stmt(init, False, out)

@@ -60,11 +60,16 @@ class PythonLowering(Lowering):
         elif t == "decorated_definition":
             definition = node.child_by_field_name("definition")
             if definition is not None:
-                for dec in node.named_children:
-                    if dec.type == "decorator":
-                        for d in dec.named_children:
-                            out.append(ir.Eval(self.expr(d)))
+                decorators = [self.expr(d) for dec in node.named_children
+                              if dec.type == "decorator" for d in dec.named_children]
                 self.stmt(definition, weak, out)
+                name = definition.child_by_field_name("name")
+                for d in reversed(decorators):  # `@register class X`: register(X) runs (its
+                    if name is not None:        # binding stays X: most decorators wrap)
+                        out.append(ir.Eval(ir.Call(d, (ir.Name(self.text(name), pos_of(name)),),
+                                                   (), pos_of(node))))
+                    else:
+                        out.append(ir.Eval(d))
         elif t == "import_statement":
             self.import_stmt(node)
         elif t == "import_from_statement":
@@ -75,7 +80,7 @@ class PythonLowering(Lowering):
             body: list[ir.Stmt] = []
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and right is not None:
-                body.append(ir.Assign(self.target(left), ir.Op((self.expr(right),)), weak=True))
+                body.append(ir.Assign(self.target(left), ir.Each(self.expr(right)), weak=True))
             cond = node.child_by_field_name("condition")
             if cond is not None:
                 body.append(ir.Eval(self.expr(cond)))
