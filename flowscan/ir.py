@@ -55,6 +55,7 @@ class Call:
     args: tuple[Expr, ...] = ()
     kwargs: tuple[tuple[str, Expr], ...] = ()
     pos: Pos = NOPOS
+    types: tuple[str, ...] = ()  # class-like names of TS type arguments: useState<Address>
 
 
 @dataclass(slots=True)

@@ -84,12 +84,26 @@ def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]) -> str 
 
 # calls that call their argument with the rest: name -> index of the callable
 FORWARDERS = {"to_thread": 0, "run_in_executor": 1, "submit": 0, "run_sync": 0,
-              "call_soon": 0, "call_soon_threadsafe": 0}
+              "call_soon": 0, "call_soon_threadsafe": 0, "enqueue": 0, "enqueue_call": 0,
+              "add_task": 0}
+TASK_CALLS = {"delay", "s", "si", "signature"}  # Celery: task.delay(a, k=v) runs task(a, k=v)
 
 
 def forwarded_call(e: ir.Call) -> ir.Call | None:
     """`asyncio.to_thread(f, a, k=v)`, `loop.run_in_executor(None, f, a)`,
-    `executor.submit(f, a)`: the call of `f` they make."""
+    `executor.submit(f, a)`, RQ's `queue.enqueue(f, a)`, Celery's `f.delay(a)` and
+    `f.apply_async((a,), {"k": v})`: the call of `f` they make (a queue's worker makes it
+    later, with the same arguments)."""
+    if isinstance(e.func, ir.Attr) and isinstance(e.func.obj, ir.Name | ir.Attr):
+        if e.func.name in TASK_CALLS:
+            return ir.Call(e.func.obj, e.args, e.kwargs, e.pos)
+        if e.func.name == "apply_async":
+            kw = dict(e.kwargs)
+            given = kw.get("args") or (e.args[0] if e.args else None)
+            named = kw.get("kwargs") or (e.args[1] if len(e.args) > 1 else None)
+            return ir.Call(e.func.obj, given.items if isinstance(given, ir.Seq) else (),
+                           tuple((k, v) for k, v in named.entries if isinstance(k, str))
+                           if isinstance(named, ir.Obj) else (), e.pos)
     at = FORWARDERS.get(last_name(e.func))
     if at is None or len(e.args) <= at or isinstance(e.args[at], ir.Str | ir.Lit):
         return None
@@ -236,6 +250,10 @@ class Calls:
         if name in STATE_HOOKS and e.args and isinstance(e.args[0], ir.Obj):
             state = self.form_state(e.args[0], args[0], e.pos)
             return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
+        if name == "useState" and e.types:  # useState<ShippingAddress | null>(null)
+            declared = self.lookup(e.types[0], e.pos)
+            state = join(args[0] if args else EMPTY, Val(insts=declared.classes))
+            return Val(fields={"0": state, "1": EMPTY})
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
             # get_object_or_404(Prescription, pk=...): a record of the model it names
             return Val(insts=frozenset().union(*(a.classes for a in args)))
@@ -381,10 +399,15 @@ class Calls:
         TypeORM entity, DTO), for an instance passed on whole or spread."""
         out: dict[str, Val] = {}
         span = self.span(pos) if pos is not None else self.span((1, 1, 1, 1))
-        for cid in sorted(v.insts):
+        todo, seen = sorted(v.insts), set()
+        while todo:  # the class and its project bases (class Owner(OwnerCreate))
+            cid = todo.pop(0)
             entry = self.prog.classes.get(cid)
-            if entry is None:
+            if entry is None or cid in seen or len(seen) > 8:
                 continue
+            seen.add(cid)
+            base = self.prog.class_bases.get(cid)
+            todo.extend(sorted(base.classes) if base is not None else ())
             cls = entry[0]
             person = self.prog.person_class(cid)
             for name in cls.fields:

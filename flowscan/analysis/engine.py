@@ -225,8 +225,9 @@ class Program(PersonEvidence):
         files: set[str] = set()
         if self.loader is not None:
             wanted = {path: set(names) for path, names in fresh.items()}
+            registered = self.registered_classes() if members else set()
             for fn, module in self.functions.values():  # `adapter.identify(p)` on an
-                if fn.cls and fn.name in members:             # instance from a registry:
+                if fn.cls in registered and fn.name in members:  # instance from a registry:
                     wanted.setdefault(module.path, set()).add(fn.name)  # importers that call
             for path, names in sorted(wanted.items()):  # a newly hot method are read too
                 for rel in candidates(self.loader, path):
@@ -241,6 +242,16 @@ class Program(PersonEvidence):
                 self.start(files)
                 self.load_dependencies(files)
         return bool(self.queue)
+
+    def registered_classes(self) -> set[str]:
+        """Classes a function put into a module-level container (`_REGISTRY[cls.name] =
+        cls` in a `@register` decorator): code reaches them by lookup, not by name."""
+        out: set[str] = set()
+        for written in self.global_writes.values():
+            for v in written.values():
+                for item in (v.fields or {}).values():
+                    out |= item.classes
+        return out
 
     def load_dependencies(self, paths: Iterable[str]) -> None:
         if self.loader is None:

@@ -45,6 +45,7 @@ def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
     return out
 
 
+MEASURES = {"length", "size"}
 EMPTY_LIST = Val(fields={}, clean=True, closed=True)
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
@@ -397,6 +398,8 @@ class Frame(Calls):
         # A part of a personal value is personal (birthday.year); a field of an object
         # built from personal data is not (fields is {} for those). A field of a
         # caller's value is whatever the caller's side holds there.
+        if name in MEASURES and not key and not v.insts:
+            return CLEAN  # email.length: how long it is, not what it says
         if v.fields is None and v.labels:  # a record of a project class (a Prescription)
             out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
                                 for lab in v.labels  # is no scalar: its fields speak

@@ -436,9 +436,12 @@ class JsLowering(Lowering):
                 declared = self.declared_type(m)
                 if declared:
                     types[fields[-1]] = declared
+        bases = tuple(ir.Name(base, pos_of(t)) for c in node.named_children  # extends A, B
+                      if c.type == "extends_type_clause" for t in c.named_children
+                      if (base := annotation_name(self, t)))
         name = self.text(name_node)
         cid = self.new_fid(name, node)
-        self.classes[cid] = ir.Class(cid, name, (), {}, tuple(fields), pos_of(node), types)
+        self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
         return self.classes[cid]
 
     def declared_type(self, member: Any) -> str | None:
@@ -648,7 +651,10 @@ class JsLowering(Lowering):
                 args.append(self.expr(args_node))
             else:
                 args = [self.expr(a) for a in args_node.named_children if a.type != "comment"]
-        return ir.Call(func, tuple(args), (), pos_of(node))
+        type_args = node.child_by_field_name("type_arguments")
+        types = tuple(name for t in type_args.named_children
+                      if (name := annotation_name(self, t))) if type_args is not None else ()
+        return ir.Call(func, tuple(args), (), pos_of(node), types)
 
 
 def lower(parsed: Parsed) -> ir.Module:
