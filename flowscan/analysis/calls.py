@@ -251,8 +251,9 @@ class Calls:
             state = self.form_state(e.args[0], args[0], e.pos)
             return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
         if name == "useState" and e.types:  # useState<ShippingAddress | null>(null)
-            declared = self.lookup(e.types[0], e.pos)
-            state = join(args[0] if args else EMPTY, Val(insts=declared.classes))
+            declared = self.lookup(e.types[0], e.pos)  # (an initial value's empty strings
+            init = args[0] if args else EMPTY           # are placeholders, as in form_state)
+            state = Val(init.labels, insts=declared.classes | init.insts)
             return Val(fields={"0": state, "1": EMPTY})
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
             # get_object_or_404(Prescription, pk=...): a record of the model it names

@@ -34,6 +34,7 @@ from flowscan.analysis.values import (
     join,
     shareable,
     truncate,
+    without_params,
 )
 from flowscan.analysis.walk import (
     bottom_up,
@@ -527,10 +528,7 @@ class Program(PersonEvidence):
     def join_into(self, store: dict[str, Val], name: str, value: Val, key: str) -> None:
         """A store other units read (a class attribute, a global a function sets):
         callers' parameters and bound receivers mean nothing there."""
-        value = Val(frozenset(lab for lab in value.labels if isinstance(lab, Source)),
-                    value.fields, value.refs, frozenset((f, None) for f, _ in value.funcs),
-                    value.classes, value.insts, value.mods, value.text, value.clean)
-        value = shareable(value, SHARED_LIBRARIES)
+        value = shareable(without_params(value), SHARED_LIBRARIES)
         self.wrote(key)
         old = store.get(name)
         new = value if old is None else join(old, value)

@@ -234,3 +234,14 @@ def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
         return v
     return Val(v.labels, fields, refs, funcs, v.classes, v.insts, v.mods, v.text, v.clean,
                v.closed)
+
+
+def without_params(v: Val, depth: int = 0) -> Val:
+    """A value as a shared store keeps it: data sources only, at every depth
+    (`self.headers = {"Authorization": options["token"]}` holds no caller's token)."""
+    fields = v.fields
+    if fields and depth < MAX_FIELDS_DEPTH:
+        fields = {k: without_params(f, depth + 1) for k, f in fields.items()}
+    return Val(frozenset(lab for lab in v.labels if isinstance(lab, Source)), fields,
+               v.refs, frozenset((f, None) for f, _ in v.funcs), v.classes, v.insts,
+               v.mods, v.text, v.clean, v.closed)
