@@ -384,15 +384,18 @@ class Calls:
         if v.fields is None:
             return v
         fields = dict(v.fields)
-        for key, value in init.entries:
-            if isinstance(key, str) and isinstance(value, ir.Str | ir.Lit) and key in fields \
+        literal = {key: value for key, value in init.entries
+                   if isinstance(key, str) and isinstance(value, ir.Str | ir.Lit)}
+        for key, value in list(fields.items()):  # `...EMPTY_FORM` spreads placeholders too
+            if (key in literal or (value.clean and not (value.labels or value.fields
+                                                         or value.refs))) \
                     and not is_project_key(key):
                 c = self.prog.tax.classify(key, None)
                 del fields[key]  # form.city: classified where it is read, in its context
                 if c is not None:
+                    at = getattr(literal.get(key), "pos", None) or pos
                     fields[key] = Val(frozenset({Source(
-                        c.category, key, self.span(getattr(value, "pos", None) or pos),
-                        c.pattern, c.context or "")}))
+                        c.category, key, self.span(at), c.pattern, c.context or "")}))
         return Val(v.labels, fields)
 
     def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]:
@@ -569,6 +572,9 @@ class Calls:
         if entry is None:
             return EMPTY
         fn = entry[0]
+        if fn.bound and fn.cls and recv is not None and len(recv.insts) == 1 \
+                and fn.cls not in recv.insts:  # an inherited method, on one subclass
+            fid, fn = self.prog.inherited(fid, next(iter(recv.insts)))
         actual, exprs = self.bind_actuals(fn, e, recv, args, kwargs)
         for i, v in actual.items():
             self.prog.bind_param(fid, i, v)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from flowscan import ir
 from flowscan.analysis.common import (
@@ -487,6 +488,7 @@ class Program(PersonEvidence):
                 return join(v or EMPTY, Val(funcs=frozenset({(method, None)})))
         if v is not None:
             return v
+        self.depend(f"class:{cid}:__bases__", unit)
         base = self.class_bases.get(cid)
         if base is not None and depth < 8:
             for b in sorted(base.classes):
@@ -520,6 +522,27 @@ class Program(PersonEvidence):
         found = self.import_value(module, imp, unit) if imp is not None \
             else self.module_global(module.path, declared, unit)
         return found.classes if found is not None else frozenset()
+
+    def inherited(self, fid: str, cid: str) -> tuple[str, ir.Function]:
+        """A base class's method as run on instances of subclass `cid`: its own unit, so
+        `this.dispatch(body)` in a template method reaches that subclass's dispatch
+        only, not every subclass's that some caller used."""
+        clone = f"{fid}@{cid}"
+        entry = self.functions.get(clone)
+        if entry is None:
+            fn, module = self.functions[fid]
+            entry = self.functions[clone] = (replace(fn, fid=clone), module)
+        return clone, entry[0]
+
+    def set_bases(self, cid: str, bases: Val) -> None:
+        """What a class extends, once its module's imports resolve (a base class in a
+        file read later is first an unknown name)."""
+        key = f"class:{cid}:__bases__"
+        self.wrote(key)
+        old = self.class_bases.get(cid)
+        if old is None or old.key() != bases.key():
+            self.class_bases[cid] = bases
+            self.changed(key)
 
     def set_class_attr(self, cid: str, name: str, value: Val) -> None:
         self.join_into(self.class_attrs.setdefault(cid, {}), name, value,

@@ -356,8 +356,8 @@ class Frame(Calls):
             return Val(funcs=frozenset({(e.fid, None)}))
         if isinstance(e, ir.ClassRef):
             entry = self.prog.classes.get(e.cid)
-            if entry is not None and e.cid not in self.prog.class_bases and entry[0].bases:
-                self.prog.class_bases[e.cid] = join_all([self.expr(b) for b in entry[0].bases])
+            if entry is not None and entry[0].bases:  # again on every run: an imported base
+                self.prog.set_bases(e.cid, join_all([self.expr(b) for b in entry[0].bases]))
             return Val(classes=frozenset({e.cid}))
         return EMPTY
 

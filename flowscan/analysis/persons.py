@@ -38,9 +38,11 @@ class PersonEvidence:
             evidence = PERSON_EVIDENCE - ({"email", "phone", "government_id"}
                                           if entry is not None
                                           and self.tax.is_non_person(entry[0].name) else set())
-            found = entry is not None and any(
-                (c := self.tax.classify(f, None)) is not None and not c.contextual
-                and c.category in evidence for f in entry[0].fields)
+            found = entry is not None and any(  # (a desk_phone or an office_email says
+                (c := self.tax.classify(f, None)) is not None and not c.contextual  # business)
+                and c.category in evidence and not (c.context and c.category in (
+                    "email", "phone") and self.tax.is_non_person(c.context))
+                for f in entry[0].fields)
             self._person_classes[cid] = found
         return found
 
