@@ -188,6 +188,8 @@ class Calls:
         func = self.expr(e.func)
         args = [self.expr(a) for a in e.args]
         kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
+        if isinstance(e.func, ir.Call) and args and args[0].funcs:
+            self.bound_task(e.func, args[0])
         if not any(vendor for vendor, _ in func.refs) and self.prog.tax.is_sanitiser(
                 last_name(e.func)):
             return CLEAN  # mask_iban(...) is a sanitiser whatever its body does
@@ -226,6 +228,17 @@ class Calls:
         if not resolved:
             result = join(result, self.unknown_call(e, func, args, kwargs))
         return result
+
+    def bound_task(self, decorator: ir.Call, task: Val) -> None:
+        """`@app.task(bind=True, base=NotifyingTask)`: the task's `self` is an instance
+        of that base class (its clients and helpers are `self.cio`, `self.notify()`)."""
+        kw = dict(decorator.kwargs)
+        if literal(kw.get("bind")) is not True or "base" not in kw:
+            return
+        base = self.expr(kw["base"])
+        for fid, _ in sorted(task.funcs, key=lambda f: f[0]):
+            if base.classes:
+                self.prog.bind_param(fid, 0, Val(insts=base.classes))
 
     def receiver_value(self, obj: ir.Expr) -> Val:
         """A method call's receiver, evaluated once per call: a chain a.b().c().d()

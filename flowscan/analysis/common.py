@@ -55,7 +55,12 @@ def expr_text(e: ir.Expr, depth: int = 0) -> str:
         key = f'"{e.key.value}"' if isinstance(e.key, ir.Str) else expr_text(e.key, depth + 1)
         return f"{expr_text(e.obj, depth + 1)}[{key}]"
     if isinstance(e, ir.Call):
+        if isinstance(e.func, ir.Attr) and e.func.name == "get" and e.args \
+                and isinstance(e.args[0], ir.Str):
+            return f'{expr_text(e.func.obj, depth + 1)}.get("{e.args[0].value}")'
         return f"{expr_text(e.func, depth + 1)}()"
+    if isinstance(e, ir.Op) and e.parts:  # (a or {}).id
+        return expr_text(e.parts[0], depth + 1)
     if isinstance(e, ir.Str):
         return repr(e.value[:20])
     return "…"

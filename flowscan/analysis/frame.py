@@ -19,6 +19,7 @@ from flowscan.analysis.values import (
     ParamLabel,
     Source,
     Val,
+    client_like,
     flatten,
     join,
     join_all,
@@ -51,12 +52,14 @@ JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`),
 
 
 def only_derived_params(v: Val) -> bool:
-    """Something read out of a parameter and nothing else known (`memberId =
-    req.header("x-member-id")` in a handler no project code calls): the variable's
-    name is evidence too (a parameter's own name counts when it is bound)."""
-    return bool(v.labels) and not (v.fields or v.funcs or v.classes or v.insts or v.mods
-                                   or any(r[0] for r in v.refs)) and all(
-        isinstance(lab, ParamLabel) for lab in v.labels)
+    """Nothing known but where it was read from: out of a parameter (`memberId =
+    req.header("x-member-id")` in a handler no project code calls), out of a library
+    call, or off a vendor's response (`userId = session.client_reference_id`): the
+    variable's name is evidence too (a parameter's own name counts when it is bound)."""
+    return bool(v.labels or v.refs) and not (v.fields or v.funcs or v.classes or v.insts
+                                             or v.mods) and all(
+        isinstance(lab, ParamLabel) for lab in v.labels) and all(
+        not vendor or not client_like(path) for vendor, path in v.refs)
 
 
 def enclosing(v: Val, hops: int) -> Val:
@@ -299,8 +302,7 @@ class Frame(Calls):
             module = self.imports.get(e.id)
             if module is not None and module.name is None and e.id not in self.env:
                 return v  # `import secrets`, `import email`: a module, not data
-            if v.opaque() or (v.refs and all(r[0] == "" for r in v.refs) and not v.labels) \
-                    or only_derived_params(v):
+            if v.opaque() or only_derived_params(v):
                 src = self.classify_name(e.id, e.pos)
                 if src is not None:
                     return join(v, Val(frozenset({src})))
@@ -364,6 +366,11 @@ class Frame(Calls):
     def context_of(self, obj: ir.Expr | None) -> str:
         if obj is None:
             return ""
+        while isinstance(obj, ir.Op) and obj.parts:  # (body.get("user") or {}).get("id")
+            obj = obj.parts[0]
+        if isinstance(obj, ir.Call) and isinstance(obj.func, ir.Attr) and obj.args \
+                and obj.func.name in ("get", "getattr") and isinstance(obj.args[0], ir.Str):
+            return obj.args[0].value  # body.get("user"): the user
         name = last_name(obj)
         if name in ("self", "this", "cls"):
             return self.class_name
