@@ -4,17 +4,19 @@ functions (summaries applied at the call site)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.common import (
     FindingAcc,
     expr_text,
-    is_project_key,
+    is_configuration,
     last_name,
     strip_credentials,
 )
 from flowscan.analysis.http import http_call, vendor_for_url
+from flowscan.analysis.idioms import NO_PROPAGATION, Idioms
 from flowscan.analysis.values import (
     BASE_MARK,
     CLEAN,
@@ -24,8 +26,6 @@ from flowscan.analysis.values import (
     Val,
     flatten,
     join,
-    join_all,
-    taint_only,
 )
 from flowscan.catalog import Sink
 from flowscan.model import Step
@@ -34,34 +34,7 @@ if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
     from flowscan.catalog import LanguageIndex
 
-NO_PROPAGATION = {  # calls whose result says something about a value, never the value
-    "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "count",
-    "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
-    "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
-    "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
-    "countDocuments", "estimatedDocumentCount", "count_documents", "countBy", "exist",
-    # fresh random or clock values: `anonymousId: randomUUID()` names no one
-    "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
-    "urandom", "random", "randint", "getrandbits", "now", "utcnow",
-}  # (secrets.token_urlsafe() is not here: a reset_token it makes is a person's secret)
-# a database query's rows are the records it finds, not the values it filtered by:
-# `db.fetchrow(sql, user_id)` returns a row whose fields classify by their own names
-QUERY_METHODS = {
-    "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "findOne", "findMany",
-    "findFirst", "findUnique", "findAll", "findById", "findByPk", "findOneBy",
-    "findOneByOrFail", "findBy", "findOrFail", "get_object_or_404", "scalar_one",
-    "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
-}  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
-MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
-MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
-COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
-           "values", "entries", "clone", "structuredClone"}
-ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
-             "findIndex", "sort", "toSorted"}  # array methods that call back per element
-SEQUENCE_BUILDERS = {"list", "tuple", "set", "frozenset", "sorted", "reversed"}
-STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
-TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
-                "concat"}  # a URL template filled in is still that URL
+ID_NAME = re.compile(r"(?:(.+)_)?(?:id|pk|uid|uuid|guid)|(.+[a-z0-9])(?:Id|ID|Pk|Uid|Uuid|Guid)")
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
 
@@ -144,7 +117,7 @@ def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
     return "equals" not in leak or literal(value) == leak["equals"]
 
 
-class Calls:
+class Calls(Idioms):
     """The call half of the interpreter (mixed into `Frame`)."""
 
     if TYPE_CHECKING:
@@ -248,213 +221,6 @@ class Calls:
             return memo[1]
         return self.expr(obj)
 
-    def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
-                     kwargs: list[tuple[str, Val]]) -> Val:
-        name = last_name(e.func)
-        if isinstance(e.func, ir.Attr) and args and args[0].text and "://" in args[0].text:
-            http = http_call(self.prog, self, e, expr_text(e.func), args, kwargs,
-                             any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
-            if http is not None:
-                return http
-        if name == "partial" and args and any(vendor for vendor, _ in args[0].refs):
-            return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
-            # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
-            # are not kept; project functions go through `funcs` below)
-        if name in STATE_HOOKS and e.args and isinstance(e.args[0], ir.Obj):
-            state = self.form_state(e.args[0], args[0], e.pos)
-            return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
-        if name == "useState" and e.types:  # useState<ShippingAddress | null>(null)
-            declared = self.lookup(e.types[0], e.pos)  # (an initial value's empty strings
-            init = args[0] if args else EMPTY           # are placeholders, as in form_state)
-            state = Val(init.labels, insts=declared.classes | init.insts)
-            return Val(fields={"0": state, "1": EMPTY})
-        if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
-            # get_object_or_404(Prescription, pk=...): a record of the model it names
-            return Val(insts=frozenset().union(*(a.classes for a in args)))
-        if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
-                and "://" in args[1].text:  # os.environ.get("BRAZE_URL", "https://...")
-            return Val(text=args[1].text)
-        getter = self.getter_source(e, name) if not args and not kwargs else None
-        if getter is not None:
-            return Val(frozenset({getter}))
-        if self.prog.tax.is_sanitiser(name):
-            return CLEAN
-        if name in NO_PROPAGATION:
-            return CLEAN
-        recv_expr = e.func.obj if isinstance(e.func, ir.Attr) else None
-        recv = self.receiver_value(recv_expr) if recv_expr is not None else None
-        if recv is not None and name in ("get", "getattr") and args:
-            key = e.args[0]
-            if isinstance(key, ir.Str):
-                return self.attr(recv, key.value, recv_expr, e.pos, key=True)
-        if recv_expr is None and name == "getattr" and len(e.args) >= 2 \
-                and isinstance(e.args[1], ir.Str) and "getattr" not in self.env:
-            return join(self.attr(args[0], e.args[1].value, e.args[0], e.pos),  # builtin
-                        args[2] if len(args) > 2 else EMPTY)
-        if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
-                and recv_expr.id not in self.env and args:  # HANDLERS.append(fn) in a function
-            delta = join_all([Val(fields=dict(a.fields)) if name == "update" and a.fields
-                              else Val(fields={"*": a}) for a in args[-1:]])
-            if self.mutate_global(recv_expr.id, delta):
-                return CLEAN
-        if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
-                and recv_expr.id in self.env:
-            merged = self.env[recv_expr.id]
-            for a in [*args, *(v for _, v in kwargs)]:
-                if name in ("update", "setdefault") and a.fields:  # dict.update({...})
-                    merged = Val(merged.labels, {**(merged.fields or {}), **a.fields},
-                                 merged.refs, merged.funcs)
-                elif name != "update" and merged.fields is not None \
-                        and len(merged.fields) < MAX_ELEMENTS:  # list.append(x): one more
-                    items = list(a.fields.values()) if name == "extend" and a.fields \
-                        else [a]
-                    fields = dict(merged.fields)
-                    for item in items[: MAX_ELEMENTS - len(fields)]:
-                        fields[str(len(fields))] = item
-                    merged = Val(merged.labels, fields, merged.refs, merged.funcs)
-                else:
-                    merged = join(merged, taint_only(a))
-            self.env[recv_expr.id] = merged
-            return CLEAN
-        if recv is not None and recv_expr is not None and name in ITERATORS \
-                and any(a.funcs for a in args):
-            return self.iterate(e, name, recv, recv_expr, args)
-        if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
-                and args:
-            merged = args[0]
-            for a in args[1:]:
-                merged = Val(merged.labels | a.labels, {**(merged.fields or {}),
-                                                         **(a.fields or {})})
-            target = e.args[0]
-            if isinstance(target, ir.Name) and target.id in self.env:
-                self.env[target.id] = merged
-            return merged
-        if recv_expr is None and name in SEQUENCE_BUILDERS and len(args) == 1 \
-                and name not in self.env:  # tuple(adapters), sorted(users): same elements
-            return args[0]
-        if isinstance(recv_expr, ir.Name) and recv_expr.id == "Array" and name == "from" \
-                and len(args) == 1:
-            return args[0]
-        if isinstance(recv_expr, ir.Name) and recv_expr.id == "Object" and args \
-                and name in ("entries", "values", "fromEntries", "freeze"):
-            return args[0]  # Object.fromEntries(Object.entries(patch).filter(...)): patch
-        if recv is not None and name in COPIERS:
-            # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
-            named = {k: {i.value for i in (v.items if isinstance(v, ir.Seq) else ())
-                         if isinstance(i, ir.Str)} for k, v in e.kwargs
-                     if k in ("include", "exclude")}
-            if recv.insts and not recv.fields:
-                fields = self.model_fields(recv, e.pos)
-            elif recv.fields and named:
-                fields = dict(recv.fields)
-            else:
-                return recv
-            if "include" in named:
-                fields = {k: v for k, v in fields.items() if k in named["include"]}
-            fields = {k: v for k, v in fields.items() if k not in named.get("exclude", ())}
-            return Val(recv.labels, fields)
-        parts = [*args, *(v for _, v in kwargs)]
-        if recv is not None:
-            parts.append(recv)
-        if recv is not None and recv.text and name in TEXT_METHODS:  # URL.format(number=n)
-            return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
-        labels: set[Any] = set()
-        funcs: set[Any] = set()
-        for p in parts:
-            labels |= flatten(p)
-        for p in args:  # useCallback(fn), debounce(fn), memoize(fn) return a caller of fn
-            funcs |= p.funcs
-        if funcs:
-            return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
-        # An opaque result that holds the data: passed on whole it is personal, but its
-        # attributes are not (User(email=e).plan is not an email)
-        return Val(frozenset(labels), {}) if labels else EMPTY
-
-    def iterate(self, e: ir.Call, name: str, recv: Val, recv_expr: ir.Expr, args: list[Val]
-                ) -> Val:
-        """`children.map(c => c.firstName)`: the callback runs on an element, and what
-        it returns is what the new list holds; `filter`/`find` keep elements."""
-        element = self.item(recv, None)
-        if recv.insts and not element.insts:  # `children: Child[]`: its elements are Childs
-            element = join(element, Val(insts=recv.insts))
-        out = EMPTY
-        for i, a in enumerate(args):
-            for fid, _ in sorted(a.funcs, key=lambda f: f[0]):
-                call = ir.Call(e.args[i], (recv_expr,), (), e.pos)
-                out = join(out, self.apply(call, fid, None, [element], []))
-        if name in ("filter", "sort", "toSorted"):
-            return recv
-        if name in ("find", "findLast"):
-            return element
-        if name in ("forEach", "some", "every", "findIndex"):
-            return CLEAN
-        labels = flatten(out)
-        return Val(labels, {}) if labels else EMPTY
-
-    def form_state(self, init: ir.Obj, v: Val, pos: ir.Pos) -> Val:
-        """useState({email: '', name: ''}): the empty strings are placeholders for what
-        the person types; the keys say what that is."""
-        if v.fields is None:
-            return v
-        fields = dict(v.fields)
-        literal = {key: value for key, value in init.entries
-                   if isinstance(key, str) and isinstance(value, ir.Str | ir.Lit)}
-        for key, value in list(fields.items()):  # `...EMPTY_FORM` spreads placeholders too
-            if (key in literal or (value.clean and not (value.labels or value.fields
-                                                         or value.refs))) \
-                    and not is_project_key(key):
-                c = self.prog.tax.classify(key, None)
-                del fields[key]  # form.city: classified where it is read, in its context
-                if c is not None:
-                    at = getattr(literal.get(key), "pos", None) or pos
-                    fields[key] = Val(frozenset({Source(
-                        c.category, key, self.span(at), c.pattern, c.context or "")}))
-        return Val(v.labels, fields)
-
-    def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]:
-        """The personal fields a model class declares (Pydantic, dataclass, Django,
-        TypeORM entity, DTO), for an instance passed on whole or spread."""
-        out: dict[str, Val] = {}
-        span = self.span(pos) if pos is not None else self.span((1, 1, 1, 1))
-        todo, seen = sorted(v.insts), set()
-        while todo:  # the class and its project bases (class Owner(OwnerCreate))
-            cid = todo.pop(0)
-            entry = self.prog.classes.get(cid)
-            if entry is None or cid in seen or len(seen) > 8:
-                continue
-            seen.add(cid)
-            base = self.prog.class_bases.get(cid)
-            todo.extend(sorted(base.classes) if base is not None else ())
-            cls = entry[0]
-            person = self.prog.person_class(cid)
-            for name in cls.fields:
-                c = self.prog.tax.classify(name, cls.name)
-                if c is None and person:
-                    c = self.prog.tax.classify(name, "person")
-                if c is not None and name not in out:
-                    src = Source(c.category, f"{cls.name}.{name}", span, c.pattern,
-                                 c.context or "")
-                    out[name] = Val(frozenset({src}))
-        return out
-
-    def getter_source(self, e: ir.Call, name: str) -> Source | None:
-        """`user.get_full_name()`, `recipient.name()`, `user.getEmail()`: a getter
-        returns the field it is named after."""
-        if not isinstance(e.func, ir.Attr):
-            return None
-        field_name = name
-        for prefix in ("get_", "get"):
-            if name.startswith(prefix) and len(name) > len(prefix) and (
-                    prefix == "get_" or name[len(prefix)].isupper()):
-                field_name = name[len(prefix):]
-                break
-        ctx = self.context_of(e.func.obj)
-        c = self.prog.tax.classify(field_name, ctx or None)
-        if c is None or (field_name == name and not c.contextual):
-            return None  # a bare verb-less name must be a person's field (user.name())
-        text = f"{expr_text(e.func.obj)}.{name}()"
-        return Source(c.category, text, self.span(e.pos), c.pattern, c.context or "")
-
     def library_call(self, e: ir.Call, paths: list[str], args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
         """A call into a library that is not a vendor SDK (or into something unknown):
@@ -542,12 +308,42 @@ class Calls:
                 elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)
+                    if role.role == "identifier" and not role.rest \
+                            and len(e.args) == len(args):
+                        reached.append((self.identifies(e.args[role.pos], args[role.pos]),
+                                        role.role))
                 elif role.kw is not None and role.kw in kw:
                     reached.append((kw[role.kw], role.role))
+                    if role.role == "identifier":
+                        given = dict(e.kwargs).get(role.kw)
+                        if given is not None:
+                            reached.append((self.identifies(given, kw[role.kw]), role.role))
                 elif role.kw is not None and spread is not None:
                     reached.append((self.attr(spread, role.kw, None, None), role.role))
         self.report(e, sink.vendor, path, "data",
                     "high" if sink.kind == "data" else "low", reached)
+
+    def identifies(self, given: ir.Expr, v: Val) -> Val:
+        """What the SDK's identifier argument says by itself: the id of an object that
+        is not a business's or a thing's (`mixpanel.people.track_charge(client.id)`,
+        `distinct_id=row.uid`) identifies a person, whatever the object is called."""
+        if any(isinstance(lab, Source) for lab in v.labels) or v.clean or v.text is not None:
+            return EMPTY
+        while isinstance(given, ir.Call) and given.args and last_name(given.func) in (
+                "str", "String", "toString", "int", "Number"):
+            given = given.args[0]  # str(client.id)
+        if not isinstance(given, ir.Attr | ir.Index | ir.Name):
+            return EMPTY
+        name = last_name(given)
+        m = ID_NAME.fullmatch(name)
+        owner = (m.group(1) or m.group(2)) if m is not None else None
+        if m is None or (owner and self.prog.tax.is_non_person(owner)):
+            return EMPTY  # (user.orgId, team_id: an organisation's)
+        context = self.context_of(given.obj) if isinstance(given, ir.Attr | ir.Index) else ""
+        if context and (self.prog.tax.is_non_person(context) or is_configuration(given)):
+            return EMPTY
+        return Val(frozenset({Source("user_id", expr_text(given), self.span(given.pos),
+                                     "identifier argument", context)}))
 
     def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
                reached: list[tuple[Val, str]], message: str = "") -> None:
