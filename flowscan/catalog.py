@@ -185,6 +185,7 @@ COMMON_WORD_VENDORS = frozenset({
 HTTP_CLIENTS = frozenset({
     "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
     "node-fetch", "ky", "superagent", "cross-fetch", "undici", "navigator",
+    "$fetch", "ofetch",  # Nuxt's global $fetch and the library behind it
 })
 URL_WORDS = frozenset({"url", "uri", "endpoint", "host", "webhook", "api", "base", "server",
                        "domain", "rest"})

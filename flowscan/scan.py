@@ -63,7 +63,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
         edited, added = loader.stale(stored) if stored is not None else (None, None)
         files_done = analysis_done = time.perf_counter()
         runs = 0
-        if stored is not None and not edited and not added:  # nothing it read changed
+        if stored is not None and edited == set() and added == set():  # nothing it read
+            # changed ((None, None): it cannot be brought up to date, analyse afresh)
             accs, comments = stored.accs, stored.comments
         else:
             state = work.stored_result(key + ".state") if stored is not None else None
@@ -81,7 +82,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             comments = {rel: m.comments for rel, m in program.modules.items()}
             work.store_result(key, Analysed(
                 accs, comments, {rel: facts[rel].key for rel in facts},
-                {p: names for p, names in program.hot_by_module.items() if names}))
+                {p: names for p, names in program.hot_by_module.items() if names},
+                frozenset(rel for rel, f in facts.items() if f.direct)))
             work.store_result(key + ".state", snapshot(program))
     finally:
         work.close()
@@ -109,13 +111,15 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
 
 @dataclass
 class Analysed:
-    """A stored analysis result and what it was computed from: every file's content key
-    and the names under which each module hands a vendor out (growth.py)."""
+    """A stored analysis result and what it was computed from: every file's content key,
+    the names under which each module hands a vendor out (growth.py) and which files
+    touched a vendor themselves."""
 
     accs: dict[Any, Any]
     comments: dict[str, dict[int, str]]
     keys: dict[str, str]
     hot: dict[str, frozenset[str]]
+    direct: frozenset[str] = frozenset()  # files that touched a vendor themselves
 
 
 class ProjectLoader:
@@ -168,6 +172,8 @@ class ProjectLoader:
         if not changed:
             return set(), set()
         edited = changed & analysed
+        if any(rel in stored.direct and not self.facts[rel].direct for rel in edited):
+            return None, None  # a file stopped touching a vendor: what it started is moot
         added = {rel for rel in changed - analysed if self.facts[rel].direct}
         for path, names in stored.hot.items():
             for rel in candidates(self, path):

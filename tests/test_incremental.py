@@ -129,6 +129,19 @@ def test_a_file_that_starts_calling_a_vendor_is_read(repo: Path, catalog) -> Non
     assert _comparable(again) == _comparable(_scan(repo, catalog, cache=False))
 
 
+def test_a_file_that_stops_calling_a_vendor_is_analysed_afresh(repo: Path, catalog) -> None:
+    (repo / "app" / "extra.py").write_text(
+        "import sentry_sdk\n\n\ndef who(user):\n    sentry_sdk.set_user({'email': user.email})\n")
+    first = _scan(repo, catalog)
+    assert "app/extra.py" in first.analysed
+    (repo / "app" / "extra.py").write_text("def who(user):\n    return user.email\n")
+    again = _scan(repo, catalog)
+    fresh = _scan(repo, catalog, cache=False)
+    assert "app/extra.py" not in again.analysed
+    assert again.analysed == fresh.analysed
+    assert _comparable(again) == _comparable(fresh)
+
+
 def test_a_damaged_stored_state_means_a_full_analysis(repo: Path, catalog) -> None:
     first = _scan(repo, catalog)
     states = list(repo.parent.rglob("*.state"))

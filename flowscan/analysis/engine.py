@@ -510,18 +510,19 @@ class Program(PersonEvidence):
             self._vendor_roots[key] = roots[0] if roots else None
         return self._vendor_roots[key]
 
-    def field_class(self, cid: str, name: str, unit: str) -> frozenset[str]:
-        """The project classes a declared field type names (`partner: Learner` on an
-        interface, `owner: Mapped["User"]` on a model), resolved where it is declared."""
+    def field_type(self, cid: str, name: str, unit: str) -> tuple[Val, str] | None:
+        """What a declared field type names (`partner: Learner` on an interface,
+        `owner: Mapped["User"]` on a model, `cio: TrackClient` from an SDK), resolved
+        where it is declared, and the type's name."""
         entry = self.classes.get(cid)
         declared = entry[0].types.get(name) if entry is not None else None
         if entry is None or declared is None:
-            return frozenset()
+            return None
         module = entry[1]
         imp = next((i for i in module.imports if i.local == declared), None)
         found = self.import_value(module, imp, unit) if imp is not None \
             else self.module_global(module.path, declared, unit)
-        return found.classes if found is not None else frozenset()
+        return (found, declared) if found is not None else None
 
     def inherited(self, fid: str, cid: str) -> tuple[str, ir.Function]:
         """A base class's method as run on instances of subclass `cid`: its own unit, so

@@ -25,7 +25,7 @@ from flowscan.analysis.values import (
     join_all,
     taint_only,
 )
-from flowscan.analysis.walk import object_key
+from flowscan.analysis.walk import STRONG_MARK, object_key
 from flowscan.model import Span
 
 if TYPE_CHECKING:
@@ -117,20 +117,7 @@ class Frame(Calls):
                 declared = self.lookup(first, fn.pos)
                 for part in rest:
                     declared = self.attr(declared, part, None, None)
-                if declared.classes:
-                    v = join(v, Val(insts=declared.classes))
-                # scope: Sentry.Scope -> that SDK object; client: Analytics -> an instance
-                # of the SDK's class (its sinks are on `Analytics().track`)
-                typename = p.annotation.rsplit(".", 1)[-1]  # `stripe: Stripe` (default import)
-                vendor_types = frozenset(r for r in declared.refs if r[0]) | frozenset(
-                    (r[0], r[1] + "()") for r in declared.refs
-                    if r[0] and not r[1].endswith("()") and (
-                        r[1].rsplit(".", 1)[-1][:1].isupper() or typename[:1].isupper()))
-                vendor_types |= frozenset(  # `client: LDClient`: the catalog's returns say
-                    (r[0], bound) for r in vendor_types  # which object that type names
-                    if (bound := self.lang.returned(r[1])) is not None)
-                if vendor_types:
-                    v = join(v, Val(refs=vendor_types))
+                v = join(v, self.instance_of(declared, p.annotation))
             if p.kind == "pattern" and p.pattern is not None:
                 self.assign(p.pattern, v, weak=False)
                 continue
@@ -141,6 +128,20 @@ class Frame(Calls):
                 if src is not None:
                     v = join(v, Val(frozenset({src})))
             self.env[p.name] = v
+
+    def instance_of(self, declared: Val, annotation: str) -> Val:
+        """What a value of a declared type is: an instance of the project classes it
+        names; for an SDK type, that SDK object (scope: Sentry.Scope; client: Analytics
+        is an instance of the SDK's class, whose sinks are on `Analytics().track`)."""
+        typename = annotation.rsplit(".", 1)[-1]  # `stripe: Stripe` (default import)
+        vendor_types = frozenset(r for r in declared.refs if r[0]) | frozenset(
+            (r[0], r[1] + "()") for r in declared.refs
+            if r[0] and not r[1].endswith("()") and (
+                r[1].rsplit(".", 1)[-1][:1].isupper() or typename[:1].isupper()))
+        vendor_types |= frozenset(  # `client: LDClient`: the catalog's returns say
+            (r[0], bound) for r in vendor_types  # which object that type names
+            if (bound := self.lang.returned(r[1])) is not None)
+        return Val(refs=vendor_types, insts=declared.classes)
 
     def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
         for s in stmts:
@@ -417,9 +418,10 @@ class Frame(Calls):
             out = join(out, Val(refs=refs))
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)
-            typed = self.prog.field_class(cid, name, self.unit)
-            if typed:  # `partner: Learner` declared on the class or interface
-                out = join(out, Val(insts=typed))
+            declared = self.prog.field_type(cid, name, self.unit)
+            typed = self.instance_of(*declared) if declared is not None else EMPTY
+            if not typed.is_empty():  # `partner: Learner`, `cio: TrackClient` declared
+                out = join(out, typed)  # on the class or interface
                 if found is not None and not (found.labels or found.funcs or found.insts
                                               or any(vnd for vnd, _ in found.refs)):
                     continue  # BaseModel().signed_by: the declared type says more
@@ -466,7 +468,8 @@ class Frame(Calls):
                     if c is not None:
                         break
             if c is None and obj is not None and object_key(obj) in self.persons \
-                    and not self.prog.tax.is_non_person(ctx):
+                    and (not self.prog.tax.is_non_person(ctx)
+                         or STRONG_MARK + (object_key(obj) or "") in self.persons):
                 c = self.prog.tax.classify(name, "person")
             if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a

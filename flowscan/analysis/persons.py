@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowscan import ir
-from flowscan.analysis.walk import PERSON_EVIDENCE, person_objects
+from flowscan.analysis.walk import PERSON_EVIDENCE, STRONG_EVIDENCE, person_objects
 
 if TYPE_CHECKING:
     from flowscan.taxonomy import Taxonomy
@@ -32,19 +32,23 @@ class PersonEvidence:
         found = self._person_classes.get(cid)
         if found is None:
             entry = self.classes.get(cid)
-            # a Clinic with an email and a phone is a business; a Tenant with a full name
-            # and a date of birth is a person, whatever its class name says elsewhere
-            # (a Company's VAT number is a business's too)
-            evidence = PERSON_EVIDENCE - ({"email", "phone", "government_id"}
-                                          if entry is not None
-                                          and self.tax.is_non_person(entry[0].name) else set())
-            found = entry is not None and any(  # (a desk_phone or an office_email says
-                (c := self.tax.classify(f, None)) is not None and not c.contextual  # business)
-                and c.category in evidence and not (c.context and c.category in (
-                    "email", "phone") and self.tax.is_non_person(c.context))
-                for f in entry[0].fields)
+            found = entry is not None and self.describes_person(entry[0].name, entry[0].fields)
             self._person_classes[cid] = found
         return found
+
+    def describes_person(self, name: str, fields: tuple[str, ...]) -> bool:
+        """A Clinic with an email and a phone is a business, a Company's VAT number is a
+        business's too, a Dog has a date of birth; a Tenant with a full name and a date
+        of birth is a person whatever the taxonomy reads `tenant` as: a class whose name
+        says it is no person needs two kinds of what only people have."""
+        kinds = {c.category for f in fields
+                 if (c := self.tax.classify(f, None)) is not None and not c.contextual
+                 and c.category in PERSON_EVIDENCE and not (  # (desk_phone: a business's)
+                     c.context and c.category in ("email", "phone")
+                     and self.tax.is_non_person(c.context))}
+        if self.tax.is_non_person(name):
+            return len(kinds & STRONG_EVIDENCE) >= 2
+        return bool(kinds)
 
     def person_nouns(self, unit: str) -> frozenset[str]:
         """Names of the project's classes that describe a person beyond contact fields
@@ -56,11 +60,11 @@ class PersonEvidence:
     def refresh_person_nouns(self) -> None:
         """After modules are added: their classes may name new persons, and the units
         that classified a field without them run again."""
-        strong = {"name", "date_of_birth", "demographic"}  # a VAT number is a business's too
         nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
                           if any((c := self.tax.classify(f, None)) is not None
-                                 and not c.contextual and c.category in strong
-                                 for f in entry[0].fields))
+                                 and not c.contextual and c.category in STRONG_EVIDENCE
+                                 for f in entry[0].fields)
+                          and self.describes_person(entry[0].name, entry[0].fields))
         if nouns != self._person_nouns:
             self._person_nouns = nouns
             self.changed("person-nouns")

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from flowscan import ir
 
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
+STRONG_EVIDENCE = {"name", "date_of_birth", "demographic"}  # a business has none of these
+STRONG_MARK = "!"
 
 
 def simple_statements(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
@@ -81,11 +83,13 @@ def person_objects(stmts: tuple[ir.Stmt, ...], taxonomy: object) -> frozenset[st
     found: set[str] = set()
     for holder, name in _fields_read(stmts):
         key = object_key(holder)
-        if key is None or key in found:
+        if key is None or STRONG_MARK + key in found:
             continue
         c = taxonomy.classify(name, None)  # type: ignore[attr-defined]
         if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:
             found.add(key)
+            if c.category in STRONG_EVIDENCE:  # a first name: a person whatever the
+                found.add(STRONG_MARK + key)   # variable is called (`tenant`, `client`)
     return frozenset(found)
 
 

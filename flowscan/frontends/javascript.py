@@ -62,6 +62,9 @@ class JsLowering(Lowering):
             shape = self.shape(node)
             if shape is not None:
                 out.append(ir.Assign(ir.Name(shape.name), ir.ClassRef(shape.cid), weak))
+            alias = self.type_alias(node) if shape is None else None
+            if alias is not None:
+                out.append(alias)
         elif t == "return_statement":
             value = node.named_children[0] if node.named_child_count else None
             out.append(ir.Return(self.expr(value) if value is not None else ir.LIT))
@@ -197,9 +200,12 @@ class JsLowering(Lowering):
             out.append(ir.Assign(self.target(left), value, weak))
         elif t == "augmented_assignment_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op = node.child_by_field_name("operator")
             if left is not None and right is not None:
-                out.append(ir.Assign(self.target(left),
-                                     ir.Join((self.expr(left), self.expr(right))), weak))
+                parts = (self.expr(left), self.expr(right))  # `client ??= new PostHog()`:
+                out.append(ir.Assign(self.target(left), ir.Op(parts)  # either value; `+=`
+                                     if op is not None and self.text(op) in ("??=", "||=", "&&=")
+                                     else ir.Join(parts), weak))  # joins text
         elif t == "sequence_expression":
             for child in node.named_children:
                 self.expr_stmt(child, weak, out)
@@ -443,6 +449,27 @@ class JsLowering(Lowering):
         cid = self.new_fid(name, node)
         self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
         return self.classes[cid]
+
+    def type_alias(self, node: Any) -> ir.Assign | None:
+        """`type Amp = ReturnType<typeof createInstance>` (what the call returns),
+        `InstanceType<typeof PostHog>` (an instance), `typeof client` (that value): a
+        parameter or field of that type holds it."""
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is None or value is None:
+            return None
+        text = self.text(value).replace(" ", "")
+        for wrapper, call in (("ReturnType<typeof", True), ("InstanceType<typeof", True),
+                              ("typeof", False)):
+            if text.startswith(wrapper) and (not call or text.endswith(">")):
+                inner = text[len(wrapper):].rstrip(">") if call else text[len(wrapper):]
+                if not inner or not all(part.isidentifier() for part in inner.split(".")):
+                    return None
+                target: ir.Expr = ir.Name(inner.split(".")[0], pos_of(value))
+                for part in inner.split(".")[1:]:
+                    target = ir.Attr(target, part, pos_of(value))
+                return ir.Assign(ir.Name(self.text(name), pos_of(name)),
+                                 ir.Call(target, (), (), pos_of(value)) if call else target)
+        return None
 
     def declared_type(self, member: Any) -> str | None:
         """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named."""
