@@ -526,6 +526,9 @@ class Frame(Calls):
             return v
         if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
             return v  # set_tag("race", race.name): the key names the object, not a trait
+        if isinstance(value, ir.Attr | ir.Index) and self.prog.tax.is_non_person(
+                self.context_of(value.obj)):
+            return v  # {birthday: pet.birthday}: what it was read from says whose
         c = self.prog.tax.classify(key, context)
         if c is None or c.category == "credentials":  # {"api_key": ...}: the vendor's own
             return v

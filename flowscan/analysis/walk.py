@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from flowscan import ir
+from flowscan.analysis.common import last_name
 
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
 STRONG_EVIDENCE = {"name", "date_of_birth", "demographic"}  # a business has none of these
@@ -85,8 +86,9 @@ def person_objects(stmts: tuple[ir.Stmt, ...], taxonomy: object) -> frozenset[st
         key = object_key(holder)
         if key is None or STRONG_MARK + key in found:
             continue
-        c = taxonomy.classify(name, None)  # type: ignore[attr-defined]
-        if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:
+        c = taxonomy.classify(name, last_name(holder) or None)  # type: ignore[attr-defined]
+        if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:  # (a
+            # pet's birthday is no person's: the holder's name is the context)
             found.add(key)
             if c.category in STRONG_EVIDENCE:  # a first name: a person whatever the
                 found.add(STRONG_MARK + key)   # variable is called (`tenant`, `client`)
