@@ -25,6 +25,8 @@ class Resolver:
     py_suffix: dict[str, list[str]] = field(default_factory=dict)
     # (base directory, pattern, targets) from tsconfig.json `paths`
     aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    # (language, importer, specifier) -> file: the analysis asks again on every run
+    memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:
@@ -41,6 +43,12 @@ class Resolver:
     # ------------------------------------------------------------ python
 
     def python(self, importer: str, module: str) -> str | None:
+        key = ("py", importer, module)
+        if key not in self.memo:
+            self.memo[key] = self._python(importer, module)
+        return self.memo[key]
+
+    def _python(self, importer: str, module: str) -> str | None:
         if module.startswith("."):
             level = len(module) - len(module.lstrip("."))
             rest = module[level:]
@@ -75,6 +83,12 @@ class Resolver:
     # ------------------------------------------------------------ javascript
 
     def javascript(self, importer: str, spec: str) -> str | None:
+        key = ("js", importer, spec)
+        if key not in self.memo:
+            self.memo[key] = self._javascript(importer, spec)
+        return self.memo[key]
+
+    def _javascript(self, importer: str, spec: str) -> str | None:
         if spec.startswith("."):
             return self._js_file(posixpath.normpath(posixpath.join(posixpath.dirname(importer),
                                                                    spec)))
