@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
     from flowscan.catalog import LanguageIndex
 
+USER_ID_KEYS = ("id", "user_id", "userId", "uid")
 ID_NAME = re.compile(r"(?:(.+)_)?(?:id|pk|uid|uuid|guid)|(.+[a-z0-9])(?:Id|ID|Pk|Uid|Uuid|Guid)")
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
@@ -308,6 +309,11 @@ class Calls(Idioms):
                 elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)
+                    if role.role == "user" and not role.rest and len(e.args) == len(args) \
+                            and isinstance(e.args[role.pos], ir.Obj):
+                        reached.extend((self.identifies(value, self.expr(value), named=True),
+                                        "identifier") for key, value in e.args[role.pos].entries
+                                       if key in USER_ID_KEYS)
                     if role.role == "identifier" and not role.rest \
                             and len(e.args) == len(args):
                         reached.append((self.identifies(e.args[role.pos], args[role.pos]),
@@ -323,10 +329,12 @@ class Calls(Idioms):
         self.report(e, sink.vendor, path, "data",
                     "high" if sink.kind == "data" else "low", reached)
 
-    def identifies(self, given: ir.Expr, v: Val) -> Val:
+    def identifies(self, given: ir.Expr, v: Val, named: bool = False) -> Val:
         """What the SDK's identifier argument says by itself: the id of an object that
         is not a business's or a thing's (`mixpanel.people.track_charge(client.id)`,
-        `distinct_id=row.uid`) identifies a person, whatever the object is called."""
+        `distinct_id=row.uid`) identifies a person, whatever the object is called; so
+        does the `id` of the user an SDK is told about (`setUser({id: req.params.id})`:
+        `named`, the key says it is an id)."""
         if any(isinstance(lab, Source) for lab in v.labels) or v.clean or v.text is not None:
             return EMPTY
         while isinstance(given, ir.Call) and given.args and last_name(given.func) in (
@@ -335,9 +343,11 @@ class Calls(Idioms):
         if not isinstance(given, ir.Attr | ir.Index | ir.Name):
             return EMPTY
         name = last_name(given)
+        if self.prog.tax.is_sanitiser(name):
+            return EMPTY  # setUser({id: hashed})
         m = ID_NAME.fullmatch(name)
         owner = (m.group(1) or m.group(2)) if m is not None else None
-        if m is None or (owner and self.prog.tax.is_non_person(owner)):
+        if (m is None and not named) or (owner and self.prog.tax.is_non_person(owner)):
             return EMPTY  # (user.orgId, team_id: an organisation's)
         context = self.context_of(given.obj) if isinstance(given, ir.Attr | ir.Index) else ""
         if context and (self.prog.tax.is_non_person(context) or is_configuration(given)):

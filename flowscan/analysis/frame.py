@@ -48,6 +48,15 @@ def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
 
 MEASURES = {"length", "size"}
 EMPTY_LIST = Val(fields={}, clean=True, closed=True)
+def subscript_key(target: ir.Target) -> str | None:
+    """The constant key a statement writes into a local dict or object (`d["k"] = v`,
+    `o.k = v` on a plain local), which names the value as an object literal's would."""
+    if isinstance(target, ir.Index) and isinstance(target.key, ir.Str) \
+            and isinstance(target.obj, ir.Name) and target.obj.id not in ("self", "this"):
+        return target.key.value
+    return None
+
+
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
 
@@ -146,7 +155,11 @@ class Frame(Calls):
     def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
         for s in stmts:
             if isinstance(s, ir.Assign):
-                self.assign(s.target, self.expr(s.value), s.weak, s.value)
+                value = self.expr(s.value)
+                key = subscript_key(s.target)
+                if key is not None:  # props["postal_code"] = zip, tags["donor.id"] = id
+                    value = self.named_by_key(key, value, s.value)
+                self.assign(s.target, value, s.weak, s.value)
             elif isinstance(s, ir.Eval):
                 self.expr(s.value)
             elif isinstance(s, ir.Return):
