@@ -123,6 +123,7 @@ class Sink:
     call: str
     args: tuple[ArgRole, ...]
     kind: str = "data"  # data | unknown (inventory tier)
+    implies: tuple[tuple[str, str], ...] = ()  # (keyword or object key, category)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +310,8 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
         for s in spec.get("sinks") or ():
             args = tuple(ArgRole(a["role"], a.get("pos"), a.get("kw"), bool(a.get("rest")))
                          for a in s.get("args", ()))
-            sink = Sink(vid, s["call"], args)
+            implies = tuple(sorted((s.get("implies") or {}).items()))
+            sink = Sink(vid, s["call"], args, "data", implies)
             if "*" in s["call"]:
                 idx.wild.append((Glob(s["call"]), sink))
             else:

@@ -109,11 +109,18 @@ def _ignored(specs: list[tuple[str, object]], rel: str) -> bool:
 
 def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
              exclude: list[str] | None = None) -> Targets:
-    """Targets under the first path's root; other paths narrow the selection."""
+    """Targets under the first path's root; other paths narrow the selection. Paths
+    that do not share it (`scan api/ web/`) are each a selection under their common
+    ancestor."""
     import pathspec
 
     first = paths[0].resolve()
     root = first if first.is_dir() else first.parent
+    resolved = [p.resolve() for p in paths]
+    apart = any(not p.is_relative_to(root) for p in resolved[1:])
+    if apart:
+        common = Path(os.path.commonpath([str(p) for p in resolved]))
+        root = common if common.is_dir() else common.parent
     targets = Targets(root)
     candidates = _git_files(root) if (root / ".git").exists() or _inside_git(root) else None
     if candidates is None:
@@ -126,8 +133,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     wanted = None
     if first.is_file() or len(paths) > 1:
         wanted = set()
-        for p in paths:
-            rp = p.resolve()
+        for rp in resolved:
             try:
                 wanted.add(rp.relative_to(root).as_posix())
             except ValueError:

@@ -202,6 +202,17 @@ def test_discovery_lists_component_files(tmp_path: Path) -> None:
     assert discover([tmp_path]).files == ["A.vue", "B.svelte"]
 
 
+def test_paths_that_do_not_share_a_root_are_each_scanned(tmp_path: Path) -> None:
+    for name in ("api", "web", "docs"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.py").write_text("x = 1\n")
+    found = discover([tmp_path / "api", tmp_path / "web"])
+    assert found.root == tmp_path.resolve()
+    assert found.files == ["api/main.py", "web/main.py"]
+    narrowed = discover([tmp_path, tmp_path / "web"])  # the first path's root, narrowed
+    assert narrowed.files == ["web/main.py"]
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["scan", "/no/such/dir"], "no such file or directory"),
     (["scan", ".", "--format", "pdf"], "Invalid value for '--format'"),

@@ -326,25 +326,46 @@ class Calls(Idioms):
                             reached.append((self.identifies(given, kw[role.kw]), role.role))
                 elif role.kw is not None and spread is not None:
                     reached.append((self.attr(spread, role.kw, None, None), role.role))
+        for name, category in sink.implies:  # Twilio's `to` is a phone number
+            for given in self.arguments_named(e, name):
+                reached.append((self.identifies(given, self.expr(given), named=True,
+                                                category=category), "identifier"))
         self.report(e, sink.vendor, path, "data",
                     "high" if sink.kind == "data" else "low", reached)
 
-    def identifies(self, given: ir.Expr, v: Val, named: bool = False) -> Val:
+    @staticmethod
+    def arguments_named(e: ir.Call, name: str) -> list[ir.Expr]:
+        """The expressions a call passes as keyword `name` or as key `name` of an object
+        literal argument (`messages.create(to=...)`, `messages.create({ to })`)."""
+        found = [v for k, v in e.kwargs if k == name]
+        for a in e.args:
+            if isinstance(a, ir.Obj):
+                found += [v for k, v in a.entries if k == name]
+        return found
+
+    def identifies(self, given: ir.Expr, v: Val, named: bool = False,
+                   category: str = "user_id") -> Val:
         """What the SDK's identifier argument says by itself: the id of an object that
         is not a business's or a thing's (`mixpanel.people.track_charge(client.id)`,
         `distinct_id=row.uid`) identifies a person, whatever the object is called; so
         does the `id` of the user an SDK is told about (`setUser({id: req.params.id})`:
         `named`, the key says it is an id)."""
-        if any(isinstance(lab, Source) for lab in v.labels) or v.clean or v.text is not None:
-            return EMPTY
+        if any(isinstance(lab, Source) and (category == "user_id" or lab.category == category)
+               for lab in flatten(v)) or v.clean or v.text is not None or is_configuration(given) \
+                or (category != "user_id" and isinstance(given, ir.Name) and any(
+                    isinstance(lab, ParamLabel) and not lab.path for lab in v.labels)):
+            return EMPTY  # (a wrapper's `to` parameter: its callers say what they pass)
         while isinstance(given, ir.Call) and given.args and last_name(given.func) in (
                 "str", "String", "toString", "int", "Number"):
             given = given.args[0]  # str(client.id)
         if not isinstance(given, ir.Attr | ir.Index | ir.Name):
             return EMPTY
         name = last_name(given)
-        if self.prog.tax.is_sanitiser(name):
-            return EMPTY  # setUser({id: hashed})
+        if self.prog.tax.is_sanitiser(name) or (name.isupper() and len(name) > 1):
+            return EMPTY  # setUser({id: hashed}), to=OPS_PHONE
+        said = self.prog.tax.classify(name, None)
+        if said is not None and said.category != category:
+            return EMPTY  # setDeviceId(deviceId): the name says what it is
         m = ID_NAME.fullmatch(name)
         owner = (m.group(1) or m.group(2)) if m is not None else None
         if (m is None and not named) or (owner and self.prog.tax.is_non_person(owner)):
@@ -352,7 +373,7 @@ class Calls(Idioms):
         context = self.context_of(given.obj) if isinstance(given, ir.Attr | ir.Index) else ""
         if context and (self.prog.tax.is_non_person(context) or is_configuration(given)):
             return EMPTY
-        return Val(frozenset({Source("user_id", expr_text(given), self.span(given.pos),
+        return Val(frozenset({Source(category, expr_text(given), self.span(given.pos),
                                      "identifier argument", context)}))
 
     def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
