@@ -54,6 +54,9 @@ def subscript_key(target: ir.Target) -> str | None:
     if isinstance(target, ir.Index) and isinstance(target.key, ir.Str) \
             and isinstance(target.obj, ir.Name) and target.obj.id not in ("self", "this"):
         return target.key.value
+    if isinstance(target, ir.Attr) and isinstance(target.obj, ir.Name) \
+            and target.obj.id not in ("self", "this", ir.MODULE_SCOPE):
+        return target.name  # attributes.consent_ip = clientAddress
     return None
 
 
@@ -539,8 +542,9 @@ class Frame(Calls):
             return v
         if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
             return v  # set_tag("race", race.name): the key names the object, not a trait
-        if isinstance(value, ir.Attr | ir.Index) and self.prog.tax.is_non_person(
-                self.context_of(value.obj)):
+        holder = self.context_of(value.obj) if isinstance(value, ir.Attr | ir.Index) else ""
+        if holder and self.prog.tax.is_non_person(holder) \
+                and self.prog.tax.classify(key, holder) is None:
             return v  # {birthday: pet.birthday}: what it was read from says whose
         c = self.prog.tax.classify(key, context)
         if c is None or c.category == "credentials":  # {"api_key": ...}: the vendor's own

@@ -49,6 +49,7 @@ COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_
 ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
              "findIndex", "sort", "toSorted"}  # array methods that call back per element
 SEQUENCE_BUILDERS = {"list", "tuple", "set", "frozenset", "sorted", "reversed"}
+VALUE_HOOKS = {"useMemo"}  # the value the factory returns, not the factory
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
@@ -183,6 +184,11 @@ class Idioms:
             return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
         labels: set[Any] = set()
         funcs: set[Any] = set()
+        if name in VALUE_HOOKS and args and args[0].funcs:  # useMemo(() => ({ track }))
+            out = EMPTY                                      # is what the factory returns
+            for fid, _ in sorted(args[0].funcs, key=lambda f: f[0]):
+                out = join(out, self.apply(ir.Call(e.args[0], (), (), e.pos), fid, None, [], []))
+            return out
         for p in parts:
             labels |= flatten(p)
         for p in args:  # useCallback(fn), debounce(fn), memoize(fn) return a caller of fn
