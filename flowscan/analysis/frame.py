@@ -161,7 +161,9 @@ class Frame(Calls):
                 value = self.expr(s.value)
                 key = subscript_key(s.target)
                 if key is not None:  # props["postal_code"] = zip, tags["donor.id"] = id
-                    value = self.named_by_key(key, value, s.value)
+                    owner = s.target.obj.id if isinstance(s.target.obj, ir.Name) else None
+                    value = self.named_by_key(key, value, s.value,  # (cat.medication = ...
+                                              owner)              # is a cat's)
                 self.assign(s.target, value, s.weak, s.value)
             elif isinstance(s, ir.Eval):
                 self.expr(s.value)

@@ -84,8 +84,10 @@ class Idioms:
             return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
             # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
             # are not kept; project functions go through `funcs` below)
-        if name in STATE_HOOKS and e.args and isinstance(e.args[0], ir.Obj):
-            state = self.form_state(e.args[0], args[0], e.pos)
+        if name in STATE_HOOKS and e.args and (isinstance(e.args[0], ir.Obj) or (
+                args and args[0].fields and not e.types)):  # useState(EMPTY_FORM) too
+            init = e.args[0] if isinstance(e.args[0], ir.Obj) else ir.Obj(())
+            state = self.form_state(init, args[0], e.pos)
             return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
         if name == "useState" and e.types:  # useState<ShippingAddress | null>(null)
             declared = self.lookup(e.types[0], e.pos)  # (an initial value's empty strings
