@@ -96,6 +96,14 @@ class Join:
 
 
 @dataclass(slots=True)
+class Typed:
+    """``value as T``: the value, declared to be an instance of what ``type`` names."""
+
+    value: Expr
+    type: Expr
+
+
+@dataclass(slots=True)
 class Each:
     """An element of iterating ``value`` (`for x in xs`, `for (const x of xs)`)."""
 
@@ -133,7 +141,7 @@ class ClassRef:
 
 LIT = Lit()
 Expr = (Name | Attr | Index | Spread | Call | Obj | Seq | Str | Lit | Join | Op | Test | FuncRef
-        | ClassRef | Each)
+        | ClassRef | Each | Typed)
 
 
 # ---------------------------------------------------------------- targets

@@ -369,6 +369,10 @@ class Frame(Calls):
             return self.expr(e.value)
         if isinstance(e, ir.Each):
             return self.element(self.expr(e.value))
+        if isinstance(e, ir.Typed):
+            v = self.expr(e.value)
+            declared = self.expr(e.type)
+            return join(v, Val(insts=declared.classes)) if declared.classes else v
         if isinstance(e, ir.Test):
             for part in e.parts:
                 self.expr(part)

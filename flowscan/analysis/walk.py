@@ -50,7 +50,7 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
             stack.extend(v for _, v in e.entries)
         elif isinstance(e, ir.Seq | ir.Join | ir.Op | ir.Test):
             stack.extend(e.items if isinstance(e, ir.Seq) else e.parts)
-        elif isinstance(e, ir.Spread | ir.Each):
+        elif isinstance(e, ir.Spread | ir.Each | ir.Typed):
             stack.append(e.value)
         elif isinstance(e, ir.DObj):
             stack.extend(t for _, t in e.entries)

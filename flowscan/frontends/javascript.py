@@ -18,7 +18,7 @@ from flowscan.frontends.base import (
 
 LITERALS = {"number", "true", "false", "null", "undefined", "regex", "this_type"}
 TRANSPARENT = {
-    "parenthesized_expression", "await_expression", "as_expression", "non_null_expression",
+    "parenthesized_expression", "await_expression", "non_null_expression",
     "satisfies_expression", "type_assertion", "expression_statement", "yield_expression",
     "instantiation_expression",  # sql<Row[]>`...`: the tag itself
 }
@@ -424,6 +424,21 @@ class JsLowering(Lowering):
         fn.body = tuple(stmts)
         return ir.FuncRef(fid)
 
+    def cast(self, node: Any) -> ir.Expr:
+        """`x as Attendee` or `(await req.json()) as { attendee: Attendee }`: the value,
+        of the declared type (an inline object type is an anonymous shape)."""
+        value = self.expr(node.named_children[0] if node.named_child_count else None)
+        declared = node.named_children[-1] if node.named_child_count > 1 else None
+        if declared is None:
+            return value
+        if declared.type == "object_type":
+            shape = self.shape_of(declared, "<cast>", node)
+            return ir.Typed(value, ir.ClassRef(shape.cid)) if shape.fields else value
+        name = annotation_name(self, declared)
+        if name is None or "." in name:
+            return value
+        return ir.Typed(value, ir.Name(name, pos_of(declared)))
+
     def shape(self, node: Any) -> ir.Class | None:
         """`interface Patron { id: string; email: string }` (or `type Patron = {...}`):
         a class with fields and no code, so that `patron: Patron` is known to be a
@@ -433,6 +448,9 @@ class JsLowering(Lowering):
         if name_node is None or body is None or body.type not in ("interface_body",
                                                                    "object_type"):
             return None
+        return self.shape_of(body, self.text(name_node), node)
+
+    def shape_of(self, body: Any, name: str, node: Any) -> ir.Class:
         fields: list[str] = []
         types: dict[str, str] = {}
         for m in body.named_children:
@@ -445,7 +463,6 @@ class JsLowering(Lowering):
         bases = tuple(ir.Name(base, pos_of(t)) for c in node.named_children  # extends A, B
                       if c.type == "extends_type_clause" for t in c.named_children
                       if (base := annotation_name(self, t)))
-        name = self.text(name_node)
         cid = self.new_fid(name, node)
         self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
         return self.classes[cid]
@@ -574,6 +591,8 @@ class JsLowering(Lowering):
         if t in TRANSPARENT:
             inner = node.named_children[0] if node.named_child_count else None
             return self.expr(inner)
+        if t == "as_expression":
+            return self.cast(node)
         if t == "object":
             return self.obj(node)
         if t == "array":
