@@ -378,8 +378,10 @@ class Calls(Idioms):
 
     def records_sent(self, v: Val, pos: ir.Pos, depth: int = 0) -> Val:
         """A model instance sent whole sends its personal fields, also inside an object
-        sent (`setContext("gift", { recipient })`)."""
-        if v.insts and not v.fields:
+        sent (`setContext("gift", { recipient })`; nested, only a record that carries no
+        data read from it: `[d.birth_date for d in dependents]` sends the dates)."""
+        if v.insts and not v.fields and (depth == 0 or not any(
+                isinstance(lab, Source) for lab in v.labels)):
             return join(v, Val(fields=self.model_fields(v, pos)))
         if v.fields and depth < 3 and any(f.insts or f.fields for f in v.fields.values()):
             fields = {k: self.records_sent(f, pos, depth + 1) for k, f in v.fields.items()}
