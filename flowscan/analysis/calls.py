@@ -376,19 +376,6 @@ class Calls(Idioms):
         return Val(frozenset({Source(category, expr_text(given), self.span(given.pos),
                                      "identifier argument", context)}))
 
-    def records_sent(self, v: Val, pos: ir.Pos, depth: int = 0) -> Val:
-        """A model instance sent whole sends its personal fields, also inside an object
-        sent (`setContext("gift", { recipient })`; nested, only a record that carries no
-        data read from it: `[d.birth_date for d in dependents]` sends the dates)."""
-        if v.insts and not v.fields and (depth == 0 or not any(
-                isinstance(lab, Source) for lab in v.labels)):
-            return join(v, Val(fields=self.model_fields(v, pos)))
-        if v.fields and depth < 3 and any(f.insts or f.fields for f in v.fields.values()):
-            fields = {k: self.records_sent(f, pos, depth + 1) for k, f in v.fields.items()}
-            return Val(v.labels, fields, v.refs, v.funcs, v.classes, v.insts, v.mods, v.text,
-                       v.clean, v.closed)
-        return v
-
     def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
                reached: list[tuple[Val, str]], message: str = "") -> None:
         if confidence == "low":  # any call of an inventory SDK: a key or token passed to
@@ -397,7 +384,8 @@ class Calls(Idioms):
         acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope, kind,
                          confidence, message)
         for v, role in reached:
-            v = self.records_sent(v, e.pos)
+            if v.insts and not v.fields:  # a model instance sent whole
+                v = join(v, Val(fields=self.model_fields(v, e.pos)))
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     self.prog.record(key, acc, lab, role)
