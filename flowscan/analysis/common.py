@@ -91,6 +91,12 @@ def is_configuration(obj: ir.Expr | None) -> bool:
     name = last_name(obj)  # CLEARBIT_CONFIG, appConfig, stripeSettings
     if name.lstrip("_") in CONFIG_NAMES or (not name.islower() and CONFIG_WORDS.search(name)):
         return True
+    root = obj
+    while isinstance(root, ir.Attr | ir.Index):  # CLEARBIT_CONFIG.apiKey
+        root = root.obj
+    name = last_name(root)
+    if root is not obj and not name.islower() and CONFIG_WORDS.search(name):
+        return True
     return _CONFIG_ROOT.match(expr_text(obj)) is not None
 
 
