@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 from flowscan import ir
+from flowscan.analysis.classes import ClassStore
 from flowscan.analysis.common import (
     FOREIGN,
     SINK_KEY,
@@ -58,7 +58,7 @@ def is_default_instance(name: str, spec: str) -> bool:
     return name == base and name.islower()
 
 
-class Program(PersonEvidence):
+class Program(PersonEvidence, ClassStore):
     def __init__(self, modules: dict[str, ir.Module], catalog: Catalog,
                  resolver: Resolver, loader: Loader | None = None) -> None:
         self.modules: dict[str, ir.Module] = {}
@@ -244,16 +244,6 @@ class Program(PersonEvidence):
                 self.start(files)
                 self.load_dependencies(files)
         return bool(self.queue)
-
-    def registered_classes(self) -> set[str]:
-        """Classes a function put into a module-level container (`_REGISTRY[cls.name] =
-        cls` in a `@register` decorator): code reaches them by lookup, not by name."""
-        out: set[str] = set()
-        for written in self.global_writes.values():
-            for v in written.values():
-                for item in (v.fields or {}).values():
-                    out |= item.classes
-        return out
 
     def load_dependencies(self, paths: Iterable[str]) -> None:
         if self.loader is None:
@@ -478,27 +468,6 @@ class Program(PersonEvidence):
                         self.module_export(target, "default", unit, seen))
         return self.module_export(target, imp.name, unit, seen)
 
-    def class_attr(self, cid: str, name: str, unit: str, depth: int = 0) -> Val | None:
-        self.depend(f"class:{cid}:{name}", unit)
-        v = self.class_attrs.get(cid, {}).get(name)
-        entry = self.classes.get(cid)
-        if entry is not None:
-            method = entry[0].methods.get(name)
-            if method is not None:
-                return join(v or EMPTY, Val(funcs=frozenset({(method, None)})))
-        if v is not None:
-            return v
-        self.depend(f"class:{cid}:__bases__", unit)
-        base = self.class_bases.get(cid)
-        if base is not None and depth < 8:
-            for b in sorted(base.classes):
-                found = self.class_attr(b, name, unit, depth + 1)
-                if found is not None:
-                    return found
-            if base.refs:
-                return Val(refs=frozenset((vnd, f"{p}().{name}") for vnd, p in base.refs))
-        return None
-
     def vendor_root(self, language: str, vendor: str) -> str | None:
         """The SDK path a bare client of `vendor` stands for in `language`: its global
         (`Bugsnag`), else its first import root."""
@@ -509,41 +478,6 @@ class Program(PersonEvidence):
                 r for v, r in lang.imports.values() if v == vendor)
             self._vendor_roots[key] = roots[0] if roots else None
         return self._vendor_roots[key]
-
-    def field_type(self, cid: str, name: str, unit: str) -> tuple[Val, str] | None:
-        """What a declared field type names (`partner: Learner` on an interface,
-        `owner: Mapped["User"]` on a model, `cio: TrackClient` from an SDK), resolved
-        where it is declared, and the type's name."""
-        entry = self.classes.get(cid)
-        declared = entry[0].types.get(name) if entry is not None else None
-        if entry is None or declared is None:
-            return None
-        module = entry[1]
-        imp = next((i for i in module.imports if i.local == declared), None)
-        found = self.import_value(module, imp, unit) if imp is not None \
-            else self.module_global(module.path, declared, unit)
-        return (found, declared) if found is not None else None
-
-    def inherited(self, fid: str, cid: str) -> tuple[str, ir.Function]:
-        """A base class's method as run on instances of subclass `cid`: its own unit, so
-        `this.dispatch(body)` in a template method reaches that subclass's dispatch
-        only, not every subclass's that some caller used."""
-        clone = f"{fid}@{cid}"
-        entry = self.functions.get(clone)
-        if entry is None:
-            fn, module = self.functions[fid]
-            entry = self.functions[clone] = (replace(fn, fid=clone), module)
-        return clone, entry[0]
-
-    def set_bases(self, cid: str, bases: Val) -> None:
-        """What a class extends, once its module's imports resolve (a base class in a
-        file read later is first an unknown name)."""
-        key = f"class:{cid}:__bases__"
-        self.wrote(key)
-        old = self.class_bases.get(cid)
-        if old is None or old.key() != bases.key():
-            self.class_bases[cid] = bases
-            self.changed(key)
 
     def set_class_attr(self, cid: str, name: str, value: Val) -> None:
         self.join_into(self.class_attrs.setdefault(cid, {}), name, value,

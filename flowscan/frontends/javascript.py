@@ -15,6 +15,7 @@ from flowscan.frontends.base import (
     pos_of,
     string_value,
 )
+from flowscan.frontends.jsx_types import TypesAndJsx
 
 LITERALS = {"number", "true", "false", "null", "undefined", "regex", "this_type"}
 TRANSPARENT = {
@@ -30,7 +31,7 @@ TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaratio
              "empty_statement", "debugger_statement", "import_alias", "internal_module"}
 
 
-class JsLowering(Lowering):
+class JsLowering(TypesAndJsx, Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
         body: list[ir.Stmt] = []
         for child in parsed.tree.root_node.named_children:
@@ -424,76 +425,6 @@ class JsLowering(Lowering):
         fn.body = tuple(stmts)
         return ir.FuncRef(fid)
 
-    def cast(self, node: Any) -> ir.Expr:
-        """`x as Attendee` or `(await req.json()) as { attendee: Attendee }`: the value,
-        of the declared type (an inline object type is an anonymous shape)."""
-        value = self.expr(node.named_children[0] if node.named_child_count else None)
-        declared = node.named_children[-1] if node.named_child_count > 1 else None
-        if declared is None:
-            return value
-        if declared.type == "object_type":
-            shape = self.shape_of(declared, "<cast>", node)
-            return ir.Typed(value, ir.ClassRef(shape.cid)) if shape.fields else value
-        name = annotation_name(self, declared)
-        if name is None or "." in name:
-            return value
-        return ir.Typed(value, ir.Name(name, pos_of(declared)))
-
-    def shape(self, node: Any) -> ir.Class | None:
-        """`interface Patron { id: string; email: string }` (or `type Patron = {...}`):
-        a class with fields and no code, so that `patron: Patron` is known to be a
-        person's record, as a DTO class would be."""
-        name_node = node.child_by_field_name("name")
-        body = node.child_by_field_name("body") or node.child_by_field_name("value")
-        if name_node is None or body is None or body.type not in ("interface_body",
-                                                                   "object_type"):
-            return None
-        return self.shape_of(body, self.text(name_node), node)
-
-    def shape_of(self, body: Any, name: str, node: Any) -> ir.Class:
-        fields: list[str] = []
-        types: dict[str, str] = {}
-        for m in body.named_children:
-            prop = m.child_by_field_name("name") if m.type == "property_signature" else None
-            if prop is not None:
-                fields.append(self.text(prop))
-                declared = self.declared_type(m)
-                if declared:
-                    types[fields[-1]] = declared
-        bases = tuple(ir.Name(base, pos_of(t)) for c in node.named_children  # extends A, B
-                      if c.type == "extends_type_clause" for t in c.named_children
-                      if (base := annotation_name(self, t)))
-        cid = self.new_fid(name, node)
-        self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
-        return self.classes[cid]
-
-    def type_alias(self, node: Any) -> ir.Assign | None:
-        """`type Amp = ReturnType<typeof createInstance>` (what the call returns),
-        `InstanceType<typeof PostHog>` (an instance), `typeof client` (that value): a
-        parameter or field of that type holds it."""
-        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-        if name is None or value is None:
-            return None
-        text = self.text(value).replace(" ", "")
-        for wrapper, call in (("ReturnType<typeof", True), ("InstanceType<typeof", True),
-                              ("typeof", False)):
-            if text.startswith(wrapper) and (not call or text.endswith(">")):
-                inner = text[len(wrapper):].rstrip(">") if call else text[len(wrapper):]
-                if not inner or not all(part.isidentifier() for part in inner.split(".")):
-                    return None
-                target: ir.Expr = ir.Name(inner.split(".")[0], pos_of(value))
-                for part in inner.split(".")[1:]:
-                    target = ir.Attr(target, part, pos_of(value))
-                return ir.Assign(ir.Name(self.text(name), pos_of(name)),
-                                 ir.Call(target, (), (), pos_of(value)) if call else target)
-        return None
-
-    def declared_type(self, member: Any) -> str | None:
-        """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named."""
-        annotation = next((c for c in member.named_children if c.type == "type_annotation"),
-                          None)
-        return annotation_name(self, annotation)
-
     def klass(self, node: Any) -> ir.Expr:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "<class>"
@@ -651,40 +582,6 @@ class JsLowering(Lowering):
                 entries.append((self.text(name) if name is not None else "<method>",
                                 self.function(c)))
         return ir.Obj(tuple(entries))
-
-    def jsx(self, node: Any) -> ir.Expr:
-        """`<Tag a={x}>kids</Tag>` calls Tag with its props (React.createElement): a
-        component gets what it is given, an SDK component's callbacks get its objects.
-        An intrinsic element (`<div>`) is only the values it holds."""
-        opening = node.child_by_field_name("open_tag") if node.type == "jsx_element" else node
-        if opening is None:
-            return ir.LIT
-        entries: list[tuple[str | ir.Expr | None, ir.Expr]] = []
-        for c in opening.children_by_field_name("attribute"):
-            if c.type == "jsx_attribute" and c.named_child_count:
-                value = c.named_children[1] if c.named_child_count > 1 else None
-                entries.append((self.text(c.named_children[0]),
-                                self.jsx_value(value) if value is not None else ir.TRUE))
-            elif c.type == "jsx_expression" and c.named_child_count \
-                    and c.named_children[0].type == "spread_element":
-                spread = c.named_children[0]
-                entries.append((None, self.expr(spread.named_children[0]
-                                                if spread.named_child_count else None)))
-        kids = tuple(self.jsx_value(c) for c in node.named_children
-                     if c.type in ("jsx_expression", "jsx_element", "jsx_self_closing_element"))
-        if kids:
-            entries.append(("children", kids[0] if len(kids) == 1 else ir.Seq(kids)))
-        name = opening.child_by_field_name("name")
-        if name is None or name.type == "jsx_namespace_name" or (
-                name.type == "identifier" and not self.text(name)[:1].isupper()):
-            return ir.Op(tuple(v for _, v in entries))
-        return ir.Call(self.expr(name), (ir.Obj(tuple(entries)),), (), pos_of(node))
-
-    def jsx_value(self, node: Any) -> ir.Expr:
-        if node.type == "jsx_expression":
-            inner = [c for c in node.named_children if c.type != "comment"]
-            return self.expr(inner[0]) if inner else ir.LIT
-        return self.expr(node)
 
     def call(self, node: Any) -> ir.Expr:
         func_node = node.child_by_field_name("function") or node.child_by_field_name(

@@ -1,0 +1,93 @@
+"""The project's classes as the analysis sees them (mixed into `Program`): attributes
+looked up through bases, declared field types, bases evaluated when a module runs,
+inherited methods run per subclass, and the classes code reaches through registries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from flowscan import ir
+from flowscan.analysis.values import EMPTY, Val, join
+
+
+class ClassStore:
+    if TYPE_CHECKING:
+        classes: dict[str, tuple[ir.Class, ir.Module]]
+        functions: dict[str, tuple[ir.Function, ir.Module]]
+        class_attrs: dict[str, dict[str, Val]]
+        class_bases: dict[str, Val]
+        global_writes: dict[str, dict[str, Val]]
+
+        def depend(self, key: str, unit: str) -> None: ...
+        def wrote(self, key: str) -> None: ...
+        def changed(self, key: str) -> None: ...
+        def import_value(self, module: ir.Module, imp: ir.Import, unit: str,
+                         seen: frozenset[str] = frozenset()) -> Val: ...
+        def module_global(self, path: str, name: str, unit: str) -> Val | None: ...
+
+    def registered_classes(self) -> set[str]:
+        """Classes a function put into a module-level container (`_REGISTRY[cls.name] =
+        cls` in a `@register` decorator): code reaches them by lookup, not by name."""
+        out: set[str] = set()
+        for written in self.global_writes.values():
+            for v in written.values():
+                for item in (v.fields or {}).values():
+                    out |= item.classes
+        return out
+
+    def class_attr(self, cid: str, name: str, unit: str, depth: int = 0) -> Val | None:
+        self.depend(f"class:{cid}:{name}", unit)
+        v = self.class_attrs.get(cid, {}).get(name)
+        entry = self.classes.get(cid)
+        if entry is not None:
+            method = entry[0].methods.get(name)
+            if method is not None:
+                return join(v or EMPTY, Val(funcs=frozenset({(method, None)})))
+        if v is not None:
+            return v
+        self.depend(f"class:{cid}:__bases__", unit)
+        base = self.class_bases.get(cid)
+        if base is not None and depth < 8:
+            for b in sorted(base.classes):
+                found = self.class_attr(b, name, unit, depth + 1)
+                if found is not None:
+                    return found
+            if base.refs:
+                return Val(refs=frozenset((vnd, f"{p}().{name}") for vnd, p in base.refs))
+        return None
+
+    def field_type(self, cid: str, name: str, unit: str) -> tuple[Val, str] | None:
+        """What a declared field type names (`partner: Learner` on an interface,
+        `owner: Mapped["User"]` on a model, `cio: TrackClient` from an SDK), resolved
+        where it is declared, and the type's name."""
+        entry = self.classes.get(cid)
+        declared = entry[0].types.get(name) if entry is not None else None
+        if entry is None or declared is None:
+            return None
+        module = entry[1]
+        imp = next((i for i in module.imports if i.local == declared), None)
+        found = self.import_value(module, imp, unit) if imp is not None \
+            else self.module_global(module.path, declared, unit)
+        return (found, declared) if found is not None else None
+
+    def inherited(self, fid: str, cid: str) -> tuple[str, ir.Function]:
+        """A base class's method as run on instances of subclass `cid`: its own unit, so
+        `this.dispatch(body)` in a template method reaches that subclass's dispatch
+        only, not every subclass's that some caller used."""
+        clone = f"{fid}@{cid}"
+        entry = self.functions.get(clone)
+        if entry is None:
+            fn, module = self.functions[fid]
+            entry = self.functions[clone] = (replace(fn, fid=clone), module)
+        return clone, entry[0]
+
+    def set_bases(self, cid: str, bases: Val) -> None:
+        """What a class extends, once its module's imports resolve (a base class in a
+        file read later is first an unknown name)."""
+        key = f"class:{cid}:__bases__"
+        self.wrote(key)
+        old = self.class_bases.get(cid)
+        if old is None or old.key() != bases.key():
+            self.class_bases[cid] = bases
+            self.changed(key)
