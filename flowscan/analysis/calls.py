@@ -35,6 +35,17 @@ if TYPE_CHECKING:
     from flowscan.catalog import LanguageIndex
 
 USER_ID_KEYS = ("id", "user_id", "userId", "uid")
+
+
+def zip_kwargs(e: ir.Call, kwargs: list[tuple[str, Val]]) -> list[tuple[str, ir.Expr, Val]]:
+    """Each keyword argument with its expression and the value it was evaluated to."""
+    return [(k, x, v) for (k, x), (_, v) in zip(e.kwargs, kwargs, strict=False)]
+
+
+def entries_named(obj: ir.Obj, v: Val, keys: tuple[str, ...]) -> list[tuple[ir.Expr, Val]]:
+    """The entries of an object literal under `keys`, with the values it evaluated to."""
+    fields = v.fields or {}
+    return [(x, fields.get(k, EMPTY)) for k, x in obj.entries if k in keys]
 ID_NAME = re.compile(r"(?:(.+)_)?(?:id|pk|uid|uuid|guid)|(.+[a-z0-9])(?:Id|ID|Pk|Uid|Uuid|Guid)")
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
@@ -210,8 +221,8 @@ class Calls(Idioms):
         if literal(kw.get("bind")) is not True or "base" not in kw:
             return
         base = self.expr(kw["base"])
-        for fid, _ in sorted(task.funcs, key=lambda f: f[0]):
-            if base.classes:
+        if base.classes:
+            for fid, _ in sorted(task.funcs, key=lambda f: f[0]):
                 self.prog.bind_param(fid, 0, Val(insts=base.classes))
 
     def receiver_value(self, obj: ir.Expr) -> Val:
@@ -309,39 +320,45 @@ class Calls(Idioms):
                 elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)
-                    if role.role == "user" and not role.rest and len(e.args) == len(args) \
-                            and isinstance(e.args[role.pos], ir.Obj):
-                        reached.extend((self.identifies(value, self.expr(value), named=True),
-                                        "identifier") for key, value in e.args[role.pos].entries
-                                       if key in USER_ID_KEYS)
-                    if role.role == "identifier" and not role.rest \
-                            and len(e.args) == len(args):
-                        reached.append((self.identifies(e.args[role.pos], args[role.pos]),
-                                        role.role))
                 elif role.kw is not None and role.kw in kw:
                     reached.append((kw[role.kw], role.role))
-                    if role.role == "identifier":
-                        given = dict(e.kwargs).get(role.kw)
-                        if given is not None:
-                            reached.append((self.identifies(given, kw[role.kw]), role.role))
                 elif role.kw is not None and spread is not None:
                     reached.append((self.attr(spread, role.kw, None, None), role.role))
-        for name, category in sink.implies:  # Twilio's `to` is a phone number
-            for given in self.arguments_named(e, name):
-                reached.append((self.identifies(given, self.expr(given), named=True,
-                                                category=category), "identifier"))
+            reached.extend(self.by_contract(e, sink, args, kwargs))
         self.report(e, sink.vendor, path, "data",
                     "high" if sink.kind == "data" else "low", reached)
 
-    @staticmethod
-    def arguments_named(e: ir.Call, name: str) -> list[ir.Expr]:
-        """The expressions a call passes as keyword `name` or as key `name` of an object
-        literal argument (`messages.create(to=...)`, `messages.create({ to })`)."""
-        found = [v for k, v in e.kwargs if k == name]
-        for a in e.args:
-            if isinstance(a, ir.Obj):
-                found += [v for k, v in a.entries if k == name]
-        return found
+    def by_contract(self, e: ir.Call, sink: Sink, args: list[Val],
+                    kwargs: list[tuple[str, Val]]) -> list[tuple[Val, str]]:
+        """What arguments are by the SDK's contract, whatever the code calls the values:
+        an identifier argument identifies a person, so does the `id` of a user object
+        (`setUser({ id })`), and the catalog's `implies` (Twilio's `to` is a phone)."""
+        aligned = len(e.args) == len(args)  # (a spread argument shifts positions)
+        out: list[tuple[Val, str]] = []
+        for role in sink.args:
+            if role.rest or role.role not in ("identifier", "user"):
+                continue
+            if role.pos is not None and role.pos < len(args):
+                if not aligned:
+                    continue
+                given, v = e.args[role.pos], args[role.pos]
+                if role.role == "identifier":
+                    out.append((self.identifies(given, v), "identifier"))
+                elif isinstance(given, ir.Obj):
+                    out.extend((self.identifies(x, xv, named=True), "identifier")
+                               for x, xv in entries_named(given, v, USER_ID_KEYS))
+            elif role.kw is not None and role.role == "identifier":
+                out.extend((self.identifies(x, xv), "identifier")
+                           for k, x, xv in zip_kwargs(e, kwargs) if k == role.kw)
+        for name, category in sink.implies:
+            passed = [(x, xv) for k, x, xv in zip_kwargs(e, kwargs) if k == name]
+            if aligned:
+                for given, v in zip(e.args, args, strict=True):
+                    if isinstance(given, ir.Obj):
+                        passed.extend(entries_named(given, v, (name,)))
+            out.extend((self.identifies(x, xv, named=True, category=category), "identifier")
+                       for x, xv in passed)
+        return out
 
     def identifies(self, given: ir.Expr, v: Val, named: bool = False,
                    category: str = "user_id") -> Val:

@@ -48,7 +48,11 @@ COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_
            "values", "entries", "clone", "structuredClone"}
 ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
              "findIndex", "sort", "toSorted"}  # array methods that call back per element
-SEQUENCE_BUILDERS = {"list", "tuple", "set", "frozenset", "sorted", "reversed"}
+SAME_CONTENTS = {  # calls (a builtin, or a method of a JS global) that return what their
+    None: {"list", "tuple", "set", "frozenset", "sorted", "reversed"},  # first argument
+    "Array": {"from"},                                                  # holds
+    "Object": {"entries", "values", "fromEntries", "freeze"},
+}
 VALUE_HOOKS = {"useMemo"}  # the value the factory returns, not the factory
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
@@ -67,6 +71,8 @@ class Idioms:
                  key: bool = False) -> Val: ...
         def span(self, pos: ir.Pos) -> Any: ...
         def lookup(self, name: str, pos: ir.Pos) -> Val: ...
+        def context_of(self, obj: ir.Expr | None) -> str: ...
+        def item(self, v: Val, index: str | None) -> Val: ...
         def receiver_value(self, obj: ir.Expr) -> Val: ...
         def mutate_global(self, name: str, delta: Val) -> bool: ...
         def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
@@ -155,15 +161,10 @@ class Idioms:
             if isinstance(target, ir.Name) and target.id in self.env:
                 self.env[target.id] = merged
             return merged
-        if recv_expr is None and name in SEQUENCE_BUILDERS and len(args) == 1 \
-                and name not in self.env:  # tuple(adapters), sorted(users): same elements
-            return args[0]
-        if isinstance(recv_expr, ir.Name) and recv_expr.id == "Array" and name == "from" \
-                and len(args) == 1:
-            return args[0]
-        if isinstance(recv_expr, ir.Name) and recv_expr.id == "Object" and args \
-                and name in ("entries", "values", "fromEntries", "freeze"):
-            return args[0]  # Object.fromEntries(Object.entries(patch).filter(...)): patch
+        holder = None if recv_expr is None else (  # a builtin, or Array./Object. methods
+            recv_expr.id if isinstance(recv_expr, ir.Name) else "")
+        if len(args) == 1 and name in SAME_CONTENTS.get(holder, ()) and name not in self.env:
+            return args[0]  # tuple(adapters), Object.fromEntries(Object.entries(patch))
         if recv is not None and name in COPIERS:
             # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
             named = {k: {i.value for i in (v.items if isinstance(v, ir.Seq) else ())
@@ -184,13 +185,13 @@ class Idioms:
             parts.append(recv)
         if recv is not None and recv.text and name in TEXT_METHODS:  # URL.format(number=n)
             return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
-        labels: set[Any] = set()
-        funcs: set[Any] = set()
         if name in VALUE_HOOKS and args and args[0].funcs:  # useMemo(() => ({ track }))
             out = EMPTY                                      # is what the factory returns
             for fid, _ in sorted(args[0].funcs, key=lambda f: f[0]):
                 out = join(out, self.apply(ir.Call(e.args[0], (), (), e.pos), fid, None, [], []))
             return out
+        labels: set[Any] = set()
+        funcs: set[Any] = set()
         for p in parts:
             labels |= flatten(p)
         for p in args:  # useCallback(fn), debounce(fn), memoize(fn) return a caller of fn

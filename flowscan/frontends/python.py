@@ -64,12 +64,10 @@ class PythonLowering(Lowering):
                               if dec.type == "decorator" for d in dec.named_children]
                 self.stmt(definition, weak, out)
                 name = definition.child_by_field_name("name")
+                defined = (ir.Name(self.text(name), pos_of(name)),) if name is not None else ()
                 for d in reversed(decorators):  # `@register class X`: register(X) runs (its
-                    if name is not None:        # binding stays X: most decorators wrap)
-                        out.append(ir.Eval(ir.Call(d, (ir.Name(self.text(name), pos_of(name)),),
-                                                   (), pos_of(node))))
-                    else:
-                        out.append(ir.Eval(d))
+                    out.append(ir.Eval(ir.Call(d, defined, (), pos_of(node)) if defined
+                                       else d))  # binding stays X: most decorators wrap)
         elif t == "import_statement":
             self.import_stmt(node)
         elif t == "import_from_statement":
