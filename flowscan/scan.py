@@ -4,7 +4,6 @@ whole-program analysis -> policy -> findings. The only module that knows all sta
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from flowscan.collect import Collector, cache_for
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
-from flowscan.workers import FileFacts
+from flowscan.workers import TOKENS, FileFacts
 
 
 @dataclass
@@ -151,12 +150,8 @@ class ProjectLoader:
                 text = f.read()
         except OSError:
             return False
-        words = sorted(n.encode() for n in names if n.isidentifier())
-        if not words:
-            return False
-        pattern = re.compile(rb"(?<![\w$])(?:" + b"|".join(map(re.escape, words))
-                             + rb")(?![\w$])")
-        return pattern.search(text) is not None
+        words = {n.encode() for n in names if n.isidentifier() and n.isascii()}
+        return bool(words) and not words.isdisjoint(text.translate(TOKENS).split())
 
     def load(self, paths: Collection[str]) -> dict[str, Any]:
         return self.work.modules(p for p in paths if p in self.facts)

@@ -116,7 +116,7 @@ def looks_minified(data: bytes) -> bool:
 # ---------------------------------------------------------------- vendor hints
 
 _KEEP = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
-_TOKENS = bytes(i if i in _KEEP else 32 for i in range(256))  # non-[\w$] -> space
+TOKENS = bytes(i if i in _KEEP else 32 for i in range(256))  # non-[\w$] -> space
 
 
 @dataclass
@@ -144,7 +144,7 @@ class Hints:
             index: dict[bytes, list[tuple[bytes, tuple[bytes, ...]]]] = {}
             for w in sorted(set(idx.globals) | hosts):  # `heap` is a global in JS only
                 raw = w.encode()
-                toks = tuple(raw.translate(_TOKENS).split())
+                toks = tuple(raw.translate(TOKENS).split())
                 if toks:  # keyed by the longest token: the most selective one
                     index.setdefault(max(toks, key=len), []).append((raw, toks))
             words[lang] = {k: tuple(v) for k, v in index.items()}
@@ -159,7 +159,7 @@ class Hints:
         if not words:
             return set()
         if tokens is None:
-            tokens = set(source.translate(_TOKENS).split())
+            tokens = set(source.translate(TOKENS).split())
         return {word for tok in tokens.intersection(words) for word, parts in words[tok]
                 if all(p in tokens for p in parts) and _whole_word(source, word)}
 
@@ -172,7 +172,7 @@ class Hints:
         roots = self.roots.get(language, frozenset())
         if any(_has_root(spec, roots) for spec in imports):
             return True
-        tokens = set(source.translate(_TOKENS).split())  # once, for both checks
+        tokens = set(source.translate(TOKENS).split())  # once, for both checks
         if self.names_configured_vendor(imports, source, tokens):
             return True
         found = self.names_vendor(source, language, tokens)
