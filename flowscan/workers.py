@@ -129,6 +129,7 @@ class Hints:
     # vendor ids as code spells them (`braze`, `customerio`): with an HTTP client and a
     # URL-ish identifier naming one (SLACK_WEBHOOK_URL, brazeUrl), a file reaches it
     named: frozenset[str] = frozenset()
+    named_bytes: frozenset[bytes] = frozenset()
     # per language: a token of some word -> (word, all its [\\w$]+ tokens), for the
     # words that contain it (that language's vendor globals, and every API host)
     words: dict[str, dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]]] = field(
@@ -148,7 +149,9 @@ class Hints:
                 if toks:  # keyed by the longest token: the most selective one
                     index.setdefault(max(toks, key=len), []).append((raw, toks))
             words[lang] = {k: tuple(v) for k, v in index.items()}
-        return cls(roots=roots, words=words, named=frozenset(catalog.named_vendors()))
+        named = frozenset(catalog.named_vendors())
+        return cls(roots=roots, words=words, named=named,
+                   named_bytes=frozenset(n.encode() for n in named))
 
     def names_vendor(self, source: bytes, language: str,
                      tokens: set[bytes] | None = None) -> set[bytes]:
@@ -172,8 +175,12 @@ class Hints:
         roots = self.roots.get(language, frozenset())
         if any(_has_root(spec, roots) for spec in imports):
             return True
-        tokens = set(source.translate(TOKENS).split())  # once, for both checks
+        tokens = set(source.translate(TOKENS).split())  # once, for every check
         if self.names_configured_vendor(imports, source, tokens):
+            return True
+        if language == "javascript" and any(  # req.bugsnag, fastify.posthog: a client a
+                _member(source, b"." + tok)  # middleware or plugin hangs on (frame.py: attr)
+                for tok in tokens.intersection(self.named_bytes)):
             return True
         found = self.names_vendor(source, language, tokens)
         if names is None or any(b"." in w for w in found):  # an API host
@@ -206,6 +213,18 @@ def _whole_word(source: bytes, word: bytes) -> bool:
     i = source.find(word)
     while i >= 0:
         if (i == 0 or source[i - 1] not in _KEEP) and (
+                i + n >= len(source) or source[i + n] not in _KEEP):
+            return True
+        i = source.find(word, i + 1)
+    return False
+
+
+def _member(source: bytes, word: bytes) -> bool:
+    """`word` (`.bugsnag`) ends where a [\\w$] run ends, after an identifier."""
+    n = len(word)
+    i = source.find(word)
+    while i >= 0:
+        if i > 0 and source[i - 1] in _KEEP and (
                 i + n >= len(source) or source[i + n] not in _KEEP):
             return True
         i = source.find(word, i + 1)

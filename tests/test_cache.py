@@ -162,6 +162,10 @@ def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
     ("param.ts", "export function pick(branch: Node) { return branch.left; }", False),
     ("local.js", "const heap = []; export const push = (x) => heap.push(x);", False),
     ("comment.js", "// which branch of the schema\nexport const aa = 'aa';", False),
+    ("middleware.js", "export const who = (req) => req.bugsnag.setUser(req.user.id);", True),
+    ("optional.js", "export const who = (req) => req.bugsnag?.setUser(req.user.id);", True),
+    ("prefix.js", "export const n = (req) => req.bugsnagCount + 1;", False),
+    ("module.py", "def who(request):\n    return request.bugsnag\n", False),
 ])
 def test_a_vendor_global_counts_only_where_the_file_reads_it_unbound(
         tmp_path: Path, catalog, name: str, text: str, direct: bool) -> None:
