@@ -25,7 +25,7 @@ def main(verbose: bool) -> int:
         if not root.is_dir() or root.name.startswith("."):
             continue
         fixture = read_fixture(root)
-        result = run_scan([root], Options(jobs=1), catalog)
+        result = run_scan([root], Options(jobs=1, cache=False), catalog)
         cmp = compare(fixture, result.findings)
         lang_of = {e.path: e.language for e in fixture.expected}
         for e in cmp.true_positives:

@@ -148,6 +148,7 @@ class Calls(Idioms):
                  key: bool = False) -> Val: ...
         def span(self, pos: ir.Pos) -> Any: ...
         def context_of(self, obj: ir.Expr | None) -> str: ...
+        def write_global(self, path: str, name: str, delta: Val) -> None: ...
 
         def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
                          ) -> Val: ...
@@ -449,6 +450,8 @@ class Calls(Idioms):
                         self.prog.record(key, acc, lab.through(step), role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
+        for (path, name), delta in sorted(summary.writes.items()):
+            self.write_global(path, name, self.instantiate(delta, actual, step))
         return self.instantiate(summary.ret, actual, step)
 
     def bind_actuals(self, fn: ir.Function, e: ir.Call, recv: Val | None, args: list[Val],

@@ -38,10 +38,14 @@ class Summary:
     ret: Val = EMPTY
     sinks: frozenset[tuple[ParamLabel, SINK_KEY, str]] = frozenset()
     env: dict[str, Val] = field(default_factory=dict)
+    # (module path, global name) -> what of the parameters the function puts into that
+    # module-level container (`buffer.push({...attrs})`): each call writes its arguments
+    writes: dict[tuple[str, str], Val] = field(default_factory=dict)
 
     def key(self) -> tuple[Any, ...]:
         return (self.ret.key(), self.sinks,
-                tuple(sorted((k, v.key()) for k, v in self.env.items())))
+                tuple(sorted((k, v.key()) for k, v in self.env.items())),
+                tuple(sorted((k, v.key()) for k, v in self.writes.items())))
 
 
 def expr_text(e: ir.Expr, depth: int = 0) -> str:

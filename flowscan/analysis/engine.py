@@ -41,6 +41,7 @@ from flowscan.analysis.walk import (
     bottom_up,
     called_names,
     entry_points,
+    module_containers,
     names_read,
 )
 from flowscan.catalog import HTTP_CLIENTS, Catalog
@@ -164,6 +165,12 @@ class Program(PersonEvidence, ClassStore):
                    and (any(n[:1] == "." and n[1:].lower() in self.named_vendors
                             for n in self.used[fid])
                         or self.used[fid] & self.hot_members)]  # a file read for them
+        containers = {path: module_containers(self.modules[path]) for path in paths}
+        read = {(path, name) for fid in chosen  # an event buffer a sending function reads:
+                for path in (self.functions[fid][1].path,)  # the functions that fill it
+                for name in self.used[fid] & containers.get(path, set())}
+        chosen += [fid for fid, (_, m) in fresh.items() if fid not in chosen
+                   and any((m.path, name) in read for name in self.used[fid])]
         self.push_functions(chosen)
 
     def push_functions(self, fids: Iterable[str]) -> None:
@@ -333,7 +340,8 @@ class Program(PersonEvidence, ClassStore):
                if lab.index < FOREIGN}
         self.hand_out(fid, frame.param_sinks - own)
         new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
-                      frozenset(own | self.closure_sinks.get(fid, set())), env)
+                      frozenset(own | self.closure_sinks.get(fid, set())), env,
+                      {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.writes.items()})
         # the last run's summary, not a join with earlier ones: an early run that met a
         # parameter before its callers bound its class (`member.to_braze_attributes()`
         # unresolved) passed the whole object to the sink; once bound, it does not, and
@@ -361,7 +369,8 @@ class Program(PersonEvidence, ClassStore):
                 found.add(sink)
                 old = self.summaries.get(owner)
                 if old is not None:
-                    self.summaries[owner] = Summary(old.ret, old.sinks | {sink}, old.env)
+                    self.summaries[owner] = Summary(old.ret, old.sinks | {sink}, old.env,
+                                                    old.writes)
                     self.changed(owner)
 
     # ------------------------------------------------------------ shared stores

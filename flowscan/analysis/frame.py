@@ -23,6 +23,7 @@ from flowscan.analysis.values import (
     flatten,
     join,
     join_all,
+    params_only,
     taint_only,
 )
 from flowscan.analysis.walk import STRONG_MARK, object_key
@@ -100,6 +101,7 @@ class Frame(Calls):
         self.recv_memo: dict[int, tuple[ir.Expr, Val]] = {}
         self.ret: Val = EMPTY
         self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
+        self.writes: dict[tuple[str, str], Val] = {}  # Summary.writes
         self.lang = prog.catalog.lang(module.language)
         self.imports = {imp.local: imp for imp in module.imports if imp.local}
         cls = prog.classes.get(fn.cls) if fn is not None and fn.cls else None
@@ -204,7 +206,7 @@ class Frame(Calls):
             self.env[target.id] = join(old, value) if weak and old is not None else value
         elif isinstance(target, ir.Attr) and isinstance(target.obj, ir.Name) \
                 and target.obj.id == ir.MODULE_SCOPE:  # `global client; client = X()`
-            self.prog.set_global(self.module.path, target.name, value)
+            self.write_global(self.module.path, target.name, value)
         elif isinstance(target, ir.Attr | ir.Index):
             key = target.name if isinstance(target, ir.Attr) else (
                 target.key.value if isinstance(target.key, ir.Str) else None)
@@ -246,8 +248,17 @@ class Frame(Calls):
         if self.fn is None or name in self.env \
                 or self.prog.module_global(self.module.path, name, self.unit) is None:
             return False
-        self.prog.set_global(self.module.path, name, delta)
+        self.write_global(self.module.path, name, delta)
         return True
+
+    def write_global(self, path: str, name: str, delta: Val) -> None:
+        """The data sources go into the store now; what came from the parameters goes
+        in at each call, with the caller's arguments (calls.py: apply)."""
+        self.prog.set_global(path, name, delta)
+        mine = params_only(delta, FOREIGN)
+        if self.fn is not None and not mine.is_empty():
+            old = self.writes.get((path, name))
+            self.writes[(path, name)] = mine if old is None else join(old, mine)
 
     def root_local(self, e: ir.Expr) -> str | None:
         """The local variable an access path starts from, if it is a plain local."""

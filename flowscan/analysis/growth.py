@@ -78,7 +78,9 @@ class Hotness:
         if found is None:
             self._fns[fid] = False  # recursion: not hot by itself
             s = self.prog.summaries.get(fid)  # (its env matters to its closures only)
-            found = s is not None and (bool(s.sinks) or self.value(s.ret))
+            # (a function that puts its parameters into a module-level container, such
+            # as an event buffer a flush() sends, is hot too: its callers fill it)
+            found = s is not None and (bool(s.sinks) or bool(s.writes) or self.value(s.ret))
             self._fns[fid] = found
         return found
 

@@ -236,6 +236,20 @@ def shareable(v: Val, keep: frozenset[str], depth: int = 0) -> Val:
                v.closed)
 
 
+def params_only(v: Val, below: int, depth: int = 0) -> Val:
+    """The part of a value that came from the parameters numbered below `below`, at
+    every depth: what a call's arguments put where the function put its parameters."""
+    fields = None
+    if v.fields and depth < MAX_FIELDS_DEPTH:
+        fields = {k: f for k, f in ((k, params_only(f, below, depth + 1))
+                                    for k, f in v.fields.items()) if not f.is_empty()}
+    labels = frozenset(lab for lab in v.labels
+                       if isinstance(lab, ParamLabel) and lab.index < below)
+    if not labels and not fields:
+        return EMPTY
+    return Val(labels, fields or None)
+
+
 def without_params(v: Val, depth: int = 0) -> Val:
     """A value as a shared store keeps it: data sources only, at every depth
     (`self.headers = {"Authorization": options["token"]}` holds no caller's token)."""

@@ -176,6 +176,26 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
                   or names_vendor_url(used[fid], vendor_host))
 
 
+CONTAINER_CALLS = {"list", "dict", "set", "deque", "defaultdict", "OrderedDict", "Map", "Set",
+                   "Array"}
+
+
+def module_containers(module: ir.Module) -> set[str]:
+    """Names the module body binds to an empty or literal container (`const buffer =
+    []`, `_pending = deque()`): functions that fill one feed those that read it."""
+    out: set[str] = set()
+    for st in module.body:
+        if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name):
+            v = st.value
+            if isinstance(v, ir.Typed):
+                v = v.value
+            if isinstance(v, ir.Seq | ir.Obj) or (
+                    isinstance(v, ir.Call) and isinstance(v.func, ir.Name)
+                    and v.func.id in CONTAINER_CALLS):
+                out.add(st.target.id)
+    return out
+
+
 def names_vendor_url(names: set[str], vendor_host: Callable[[str], bool]) -> bool:
     """Whether called_names saw a URL ("://host") on a vendor's host."""
     return any(n.startswith("://") and vendor_host(n[3:]) for n in names)
