@@ -145,6 +145,8 @@ class Taxonomy:
         "_literals",
         "_sanitiser_re",
         "_sanitiser_dotted_re",
+        "_secret_flows",
+        "_person_secrets",
         "_classify_cached",
         "_head_cached",
         "_literal_cached",
@@ -188,6 +190,12 @@ class Taxonomy:
             for word in data.get(key) or ():
                 self._words[normalise(word)] = kind
         self._max_words = max((w.count("_") + 1 for w in self._words), default=1)
+
+        self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
+        secrets = list(data.get("person_secrets") or ())
+        for i, src in enumerate(secrets):
+            _compile(src, f"person_secrets[{i}]")
+        self._person_secrets = _alternation(secrets) if secrets else None
 
         self._literals: list[tuple[str, re.Pattern[str]]] = []
         for cat, value in (data.get("literals") or {}).items():
@@ -390,6 +398,18 @@ class Taxonomy:
             if m is not None and _checksum_ok(m.group(0)):
                 return cat
         return None
+
+    def is_person_secret(self, key: str) -> bool:
+        """A credentials key that names a person's own secret (reset_token, door_pin),
+        not the configuration a caller passes (api_key)."""
+        rx = self._person_secrets
+        return rx is not None and rx.fullmatch(normalise(key)) is not None
+
+    def in_secret_flow(self, function: str) -> bool:
+        """`send_magic_link`, `issue_door_pin`: a function whose name says it hands a
+        person a secret (its bare `token` or `pin` is that secret)."""
+        name = f"_{normalise(function)}_"
+        return any(f"_{w}_" in name for w in self._secret_flows)
 
     def is_sanitiser(self, callee: str) -> bool:
         """Does calling ``callee`` (dotted, e.g. ``hashlib.sha256``) clean its argument?"""

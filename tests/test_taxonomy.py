@@ -300,6 +300,26 @@ def test_is_sanitiser(taxonomy: Taxonomy, callee: str, expected: bool) -> None:
 # -- construction --------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("key", "expected"), [
+    ("resetToken", True), ("magic_link_token", True), ("otp", True), ("door_pin", True),
+    ("unlockCode", True), ("password", True), ("pin", True),
+    ("api_key", False), ("secret", False), ("authorization", False), ("locker_code", False),
+])
+def test_person_secrets_are_not_configuration(taxonomy: Taxonomy, key: str, expected: bool
+                                              ) -> None:
+    assert taxonomy.is_person_secret(key) is expected
+
+
+@pytest.mark.parametrize(("function", "expected"), [
+    ("send_magic_link", True), ("sendPasswordReset", True), ("issue_door_pin", True),
+    ("verifyPhone", True), ("send_status_ping", False), ("spinner", False),
+    ("resetForm", True), ("track_login", True), ("pinned_posts", False),
+])
+def test_secret_flows_read_whole_words(taxonomy: Taxonomy, function: str, expected: bool
+                                       ) -> None:
+    assert taxonomy.in_secret_flow(function) is expected
+
+
 def test_from_dict_equals_load(raw: dict[str, Any], taxonomy: Taxonomy) -> None:
     built = Taxonomy.from_dict(raw)
     assert built.categories == taxonomy.categories

@@ -285,6 +285,10 @@ class Frame(Calls):
         if name.isupper() and len(name) > 1:  # ADMIN_ID, MIXPANEL_TOKEN: constants
             return None
         c = self.prog.tax.classify(name, None)
+        if c is None and self.fn is not None and self.prog.tax.in_secret_flow(self.fn.name):
+            c = self.prog.tax.classify(name, "user")  # a token in send_magic_link()
+            if c is not None and c.category != "credentials":
+                c = None
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
@@ -367,7 +371,11 @@ class Frame(Calls):
             labels = frozenset().union(*(flatten(v) for v in vals)) if vals else frozenset()
             text = "".join(v.text or "" for v in vals) if all(
                 v.text is not None for v in vals[:1]) else None
-            return Val(labels, text=text, clean=not labels)
+            # f"{secrets.randbelow(10**6):06d}": only what a library call made, so the
+            # variable it goes into is named by its own name (pin), like the call itself
+            refs = frozenset() if labels else frozenset(
+                r for v in vals if only_derived_params(v) for r in v.refs if not r[0])
+            return Val(labels, refs=refs, text=text, clean=not labels and not refs)
         if isinstance(e, ir.Op):
             vals = [self.expr(p) for p in e.parts]
             out = join_all(vals) if vals else EMPTY
@@ -564,7 +572,8 @@ class Frame(Calls):
                 and self.prog.tax.classify(key, holder) is None:
             return v  # {birthday: pet.birthday}: what it was read from says whose
         c = self.prog.tax.classify(key, context)
-        if c is None or c.category == "credentials":  # {"api_key": ...}: the vendor's own
+        if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
+                         and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}
             return v
         pos = getattr(value, "pos", (0, 0, 0, 0))
         return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))

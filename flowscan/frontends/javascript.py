@@ -175,6 +175,11 @@ class JsLowering(TypesAndJsx, Lowering):
         if spec is not None:
             self.require_binding(name, spec)
             return
+        if name.type == "identifier" and value.type in FUNCTIONS:  # `const f = () => ...`
+            own = value.child_by_field_name("name")  # is named f, as JavaScript names it
+            ref = self.function(value, None if own is not None else self.text(name))
+            out.append(ir.Assign(self.target(name), ref, weak))
+            return
         out.append(ir.Assign(self.target(name), self.expr(value), weak))
 
     def expr_stmt(self, node: Any, weak: bool, out: list[ir.Stmt]) -> None:
