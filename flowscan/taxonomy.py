@@ -377,6 +377,12 @@ class Taxonomy:
         """Whether an object name says it is a person (user, customer, session_user)."""
         return self._decide([t for t in normalise(context).split("_") if t]) is True
 
+    def is_person_part(self, context: str) -> bool:
+        """Whether an object name is only a part of someone (billing_address, location):
+        whose it is, its owner to the left says (org.billing_address)."""
+        kinds = [self._word_kind(t) for t in normalise(context).split("_") if t]
+        return _PART in kinds and all(k in (_PART, _TRANSPARENT) for k in kinds)
+
     def is_non_person(self, context: str) -> bool:
         """Whether an object name says it is not a person (product, order, company)."""
         tokens = [t for t in normalise(context).split("_") if t]

@@ -416,6 +416,10 @@ class Frame(Calls):
         name = last_name(obj)
         if name in ("self", "this", "cls"):
             return self.class_name
+        if isinstance(obj, ir.Attr) and self.prog.tax.is_person_part(name):
+            owner = self.context_of(obj.obj)  # org.billingAddress.city: the org's
+            if owner:
+                return f"{owner}.{name}"
         return name
 
     def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
@@ -500,7 +504,8 @@ class Frame(Calls):
         if classifiable:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
-            for cid in sorted(v.insts) if c is None else ():  # an instance of class Customer
+            owned = "." in ctx and self.prog.tax.is_non_person(ctx)  # org.billingAddress
+            for cid in sorted(v.insts) if c is None and not owned else ():  # a Customer
                 entry = self.prog.classes.get(cid)
                 if entry is not None:
                     c = self.prog.tax.classify(name, entry[0].name)
