@@ -147,6 +147,7 @@ class Taxonomy:
         "_sanitiser_dotted_re",
         "_secret_flows",
         "_person_secrets",
+        "_representations",
         "_classify_cached",
         "_head_cached",
         "_literal_cached",
@@ -191,6 +192,8 @@ class Taxonomy:
                 self._words[normalise(word)] = kind
         self._max_words = max((w.count("_") + 1 for w in self._words), default=1)
 
+        self._representations = frozenset(
+            normalise(w) for w in data.get("representation_suffixes") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
         secrets = list(data.get("person_secrets") or ())
         for i, src in enumerate(secrets):
@@ -268,6 +271,14 @@ class Taxonomy:
         name = normalise(field)
         if not name:
             return None
+        found = self._classify_name(field, name, context)
+        head, _, last = name.rpartition("_")
+        if found is None and head and last in self._representations:
+            found = self._classify_name(field, head, context)  # birthday_iso, dob_str
+        return found
+
+    def _classify_name(self, field: str, name: str, context: str | None
+                       ) -> Classification | None:
         ctx_tokens = normalise(context).split("_") if context else []
         ctx_tokens = [t for t in ctx_tokens if t]
         tokens = ctx_tokens + name.split("_")

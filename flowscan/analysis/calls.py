@@ -357,6 +357,9 @@ class Calls(Idioms):
                 for given, v in zip(e.args, args, strict=True):
                     if isinstance(given, ir.Obj):
                         passed.extend(entries_named(given, v, (name,)))
+            passed = [inner for x, xv in passed for inner in (  # {Image: {Bytes: photo}}
+                [(y, (xv.fields or {}).get(k, EMPTY)) for k, y in x.entries if isinstance(k, str)]
+                if isinstance(x, ir.Obj) else [(x, xv)])]
             out.extend((self.identifies(x, xv, named=True, category=category), "identifier")
                        for x, xv in passed)
         return out
