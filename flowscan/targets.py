@@ -23,6 +23,8 @@ from pathlib import Path
 from flowscan.frontends import EXTENSIONS
 from flowscan.sfc import SFC_EXTENSIONS
 
+BUNDLER_CONFIG = re.compile(r"(svelte|vite)\.config\.(js|mjs|cjs|ts|mts)")
+
 DEFAULT_MAX_BYTES = 2_000_000
 SKIP_DIRS = {"node_modules", "dist", "build", "vendor", "vendors", "third_party",
              "bower_components", ".git", ".hg", ".svn", "__pycache__", ".venv", "venv",
@@ -142,7 +144,8 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         if wanted is not None and not any(rel == w or rel.startswith(w + "/") for w in wanted):
             continue
         name = rel.rsplit("/", 1)[-1]
-        if name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json")):
+        if name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json")) \
+                or BUNDLER_CONFIG.fullmatch(name):  # path aliases (analysis/resolve.py)
             with contextlib.suppress(OSError):
                 targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
         ext = name[name.rfind("."):].lower() if "." in name else ""

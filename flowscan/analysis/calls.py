@@ -307,7 +307,11 @@ class Calls(Idioms):
             reached = [(v, "unknown") for v in [*args, *(v for _, v in kwargs)]]
         else:
             kw = dict(kwargs)
-            spread = kw.get("**")
+            spreads = [v for k, v in kwargs if k == "**"]  # f(**base, **extra)
+            spread = None if not spreads else spreads[0] if len(spreads) == 1 else Val(
+                frozenset().union(*(v.labels for v in spreads)),
+                {k: f for v in spreads for k, f in (v.fields or {}).items()}
+                if all(v.fields is not None for v in spreads) else None)
             named = {role.kw for role in sink.args if role.kw}
             for role in sink.args:
                 if role.kw == "**":  # every keyword argument the rule does not name,

@@ -73,6 +73,8 @@ class Idioms:
         def lookup(self, name: str, pos: ir.Pos) -> Val: ...
         def context_of(self, obj: ir.Expr | None) -> str: ...
         def item(self, v: Val, index: str | None) -> Val: ...
+        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
+                         ) -> Val: ...
         def receiver_value(self, obj: ir.Expr) -> Val: ...
         def mutate_global(self, name: str, delta: Val) -> bool: ...
         def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
@@ -106,6 +108,13 @@ class Idioms:
         if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
                 and "://" in args[1].text:  # os.environ.get("BRAZE_URL", "https://...")
             return Val(text=args[1].text)
+        if name == "dict" and isinstance(e.func, ir.Name) and "dict" not in self.env \
+                and kwargs and all(k != "**" for k, _ in kwargs) and len(args) <= 1:
+            base = dict(args[0].fields or {}) if args else {}  # dict(user_id=..., event=...)
+            fields = {**base, **{k: self.named_by_key(k, v, x) for (k, x), (_, v)  # a record
+                                 in zip(e.kwargs, kwargs, strict=False)}}
+            return Val(args[0].labels if args and args[0].fields is None else frozenset(),
+                       fields)
         getter = self.getter_source(e, name) if not args and not kwargs else None
         if getter is not None:
             return Val(frozenset({getter}))

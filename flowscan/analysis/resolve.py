@@ -37,7 +37,8 @@ class Resolver:
                 for i in range(len(parts)):
                     r.py_suffix.setdefault(".".join(parts[i:]), []).append(p)
         for cfg_path, text in sorted(tsconfigs.items()):
-            r.aliases.extend(_tsconfig_aliases(cfg_path, text))
+            r.aliases.extend(_tsconfig_aliases(cfg_path, text) if cfg_path.endswith(".json")
+                             else _bundler_aliases(cfg_path, text))
         return r
 
     # ------------------------------------------------------------ python
@@ -139,6 +140,29 @@ def _strip_json_comments(text: str) -> str:
     text = re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text,
                   flags=re.S)
     return re.sub(r",(\s*[}\]])", r"\1", text)
+
+
+ALIAS_BLOCK = re.compile(r"\balias\s*:\s*\{(.*?)\}", re.S)
+ALIAS_ENTRY = re.compile(r"""(?:['"]([^'"]+)['"]|([$@~\w][\w$@~-]*))\s*:\s*([^,\n]+)""")
+QUOTED = re.compile(r"""['"`]([^'"`]+)['"`]""")
+
+
+def _bundler_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
+    """`kit.alias` of svelte.config.js and `resolve.alias` of vite.config.ts, read as
+    text (never run): `$integrations: 'src/lib/server/integrations'`, `'@':
+    path.resolve(__dirname, './src')` (the last string literal is the target)."""
+    base = posixpath.dirname(cfg_path)
+    out = []
+    for block in ALIAS_BLOCK.findall(text):
+        for quoted, bare, value in ALIAS_ENTRY.findall(block):
+            key = quoted or bare
+            targets = QUOTED.findall(value)
+            if not key or not targets or key in ("find", "replacement"):
+                continue
+            target = posixpath.normpath(targets[-1]).lstrip("/")
+            out.append((base, key, [target]))
+            out.append((base, key.rstrip("/") + "/*", [target + "/*"]))
+    return out
 
 
 def _tsconfig_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
