@@ -15,7 +15,7 @@ from flowscan.analysis.common import (
     last_name,
     strip_credentials,
 )
-from flowscan.analysis.http import http_call, vendor_for_url
+from flowscan.analysis.http import http_call, is_request, vendor_for_url
 from flowscan.analysis.idioms import NO_PROPAGATION, Idioms
 from flowscan.analysis.values import (
     BASE_MARK,
@@ -261,6 +261,12 @@ class Calls(Idioms):
             else None
         if given and vendor_for_url(self.prog, given):  # a client bound to a vendor's API:
             out = join(out, Val(refs=frozenset({("", BASE_MARK + given)})))  # kept by joins
+        if any(map(is_request, paths)) and any(  # a response never holds the key that
+                isinstance(lab, Source) and lab.category == "credentials"  # fetched it
+                for lab in out.labels):
+            out = Val(frozenset(lab for lab in out.labels if not (
+                isinstance(lab, Source) and lab.category == "credentials")),
+                out.fields, out.refs, text=out.text)
         return out
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],

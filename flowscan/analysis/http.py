@@ -24,6 +24,16 @@ GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process
                            "environ", "cfg", "conf", "options", "opts", "app", "current"})
 
 
+def is_request(path: str) -> bool:
+    """`requests.get`, `fetch`, `httpx.AsyncClient().post`: an HTTP request, whose
+    response holds what the server sends back, never the request's keys."""
+    head, _, method = path.rpartition(".")
+    library = path.split(".", 1)[0].removesuffix("()")
+    if library == "urllib" and "request" in path:
+        library = "urllib.request"
+    return library in HTTP_CLIENTS and (not head or method in HTTP_METHODS)
+
+
 def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val],
               kwargs: list[tuple[str, Val]], base: str | None = None,
               any_client: bool = False) -> Val | None:
