@@ -219,14 +219,25 @@ def _whole_word(source: bytes, word: bytes) -> bool:
     return False
 
 
+# what web frameworks hang per-request or per-app clients on (req.bugsnag, ctx.bugsnag,
+# fastify.posthog, event.locals.posthog): other holders named so are libraries' own code
+HOLDERS = frozenset({b"req", b"request", b"ctx", b"context", b"app", b"fastify", b"server",
+                     b"res", b"reply", b"locals", b"c", b"instance", b"nuxtApp"})
+
+
 def _member(source: bytes, word: bytes) -> bool:
-    """`word` (`.bugsnag`) ends where a [\\w$] run ends, after an identifier."""
+    """`word` (`.bugsnag`) read off a framework holder (HOLDERS), ending where a
+    [\\w$] run ends."""
     n = len(word)
     i = source.find(word)
     while i >= 0:
         if i > 0 and source[i - 1] in _KEEP and (
                 i + n >= len(source) or source[i + n] not in _KEEP):
-            return True
+            start = i
+            while start > 0 and source[start - 1] in _KEEP:
+                start -= 1
+            if source[start:i] in HOLDERS:
+                return True
         i = source.find(word, i + 1)
     return False
 
