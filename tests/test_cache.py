@@ -165,6 +165,8 @@ def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
     ("middleware.js", "export const who = (req) => req.bugsnag.setUser(req.user.id);", True),
     ("optional.js", "export const who = (req) => req.bugsnag?.setUser(req.user.id);", True),
     ("prefix.js", "export const n = (req) => req.bugsnagCount + 1;", False),
+    ("holder.js", "export const host = (cfg) => cfg.bugsnag.endpoint;", False),
+    ("koa.js", "export const who = (ctx) => ctx.bugsnag.setUser(ctx.state.user.id);", True),
     ("module.py", "def who(request):\n    return request.bugsnag\n", False),
 ])
 def test_a_vendor_global_counts_only_where_the_file_reads_it_unbound(
