@@ -14,6 +14,7 @@ from flowscan.analysis.common import (
     is_configuration,
     last_name,
     strip_credentials,
+    without_credentials,
 )
 from flowscan.analysis.http import http_call, is_request, vendor_for_url
 from flowscan.analysis.idioms import NO_PROPAGATION, Idioms
@@ -261,12 +262,8 @@ class Calls(Idioms):
             else None
         if given and vendor_for_url(self.prog, given):  # a client bound to a vendor's API:
             out = join(out, Val(refs=frozenset({("", BASE_MARK + given)})))  # kept by joins
-        if any(map(is_request, paths)) and any(  # a response never holds the key that
-                isinstance(lab, Source) and lab.category == "credentials"  # fetched it
-                for lab in out.labels):
-            out = Val(frozenset(lab for lab in out.labels if not (
-                isinstance(lab, Source) and lab.category == "credentials")),
-                out.fields, out.refs, text=out.text)
+        if any(map(is_request, paths)):  # a response never holds the key that fetched it
+            out = Val(without_credentials(out.labels), out.fields, out.refs, text=out.text)
         return out
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],

@@ -4,6 +4,7 @@ summaries, and how an expression is named in reports."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,8 +124,12 @@ def is_project_key(field: str) -> bool:
                                                   "_app_secret"))
 
 
+def without_credentials(labels: Iterable[Any]) -> frozenset[Any]:
+    return frozenset(lab for lab in labels
+                     if not (isinstance(lab, Source) and lab.category == "credentials"))
+
+
 def strip_credentials(v: Val) -> Val:
     labels = flatten(v)
-    kept = frozenset(lab for lab in labels
-                     if not (isinstance(lab, Source) and lab.category == "credentials"))
+    kept = without_credentials(labels)
     return v if kept == labels else Val(kept)

@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
-from flowscan.analysis.common import expr_text, is_project_key, last_name
+from flowscan.analysis.common import (
+    expr_text,
+    is_project_key,
+    last_name,
+    without_credentials,
+)
 from flowscan.analysis.http import http_call, is_request
 from flowscan.analysis.values import (
     CLEAN,
@@ -208,8 +213,7 @@ class Idioms:
         if funcs:
             return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
         if is_request(expr_text(e.func)):  # fetch(signedUrl): the response holds what
-            labels = {lab for lab in labels if not (  # the server sent, not the key that
-                isinstance(lab, Source) and lab.category == "credentials")}  # fetched it
+            labels = set(without_credentials(labels))  # the server sent, not the key
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
