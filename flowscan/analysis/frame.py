@@ -438,7 +438,10 @@ class Frame(Calls):
                     hit = join(hit, Val(frozenset({Source(
                         c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
                         c.context or "")})))
-            return hit
+            # `customer.address ?? {postcode: ''}`: an empty literal is only a fallback,
+            # the record's class says what the field is (below)
+            if not (v.insts and (hit.is_empty() or (hit.text == "" and not hit.labels))):
+                return hit
         vendor = self.prog.named_vendors.get(name.lower()) if pos is not None else None
         if vendor is not None and not (v.insts or v.classes or v.mods or v.funcs or any(
                 vnd for vnd, _ in v.refs)) and not is_configuration(obj):
