@@ -153,6 +153,7 @@ class DObj:
 
     entries: tuple[tuple[str, Target], ...] = ()
     rest: Target | None = None
+    defaults: tuple[tuple[str, Expr], ...] = ()  # `{ client = analytics }`: when absent
 
 
 @dataclass(slots=True)
@@ -235,6 +236,7 @@ class Function:
     bound: bool = False  # first param receives the instance (Python self, JS this)
     parent: str | None = None  # enclosing function id, for closures
     getter: bool = False  # @property / `get x()`: reading the attribute calls it
+    receives_class: bool = False  # @classmethod: the first param is the class itself
 
 
 @dataclass(slots=True)

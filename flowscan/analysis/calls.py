@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 USER_ID_KEYS = ("id", "user_id", "userId", "uid")
 
 
+CONTACT = frozenset({"name", "email", "phone", "address"})  # a person's or a business's
+
+
 def zip_kwargs(e: ir.Call, kwargs: list[tuple[str, Val]]) -> list[tuple[str, ir.Expr, Val]]:
     """Each keyword argument with its expression and the value it was evaluated to."""
     return [(k, x, v) for (k, x), (_, v) in zip(e.kwargs, kwargs, strict=False)]
@@ -208,6 +211,9 @@ class Calls(Idioms):
             if ctor is not None:
                 for fid, _ in sorted(ctor.funcs, key=lambda f: f[0]):
                     self.apply(e, fid, inst, args, kwargs)
+            elif (args or kwargs) and self.module.language == "python":  # a dataclass,
+                # NamedTuple or model: its fields are what it was made with
+                inst = Val(insts=inst.insts, fields=self.record_fields(cid, e, args, kwargs))
             base = self.prog.class_bases.get(cid)
             if base is not None and base.refs:
                 inst = join(inst, Val(refs=frozenset((v, f"{p}()") for v, p in base.refs)))
@@ -215,6 +221,19 @@ class Calls(Idioms):
         if not resolved:
             result = join(result, self.unknown_call(e, func, args, kwargs))
         return result
+
+    def record_fields(self, cid: str, e: ir.Call, args: list[Val],
+                      kwargs: list[tuple[str, Val]]) -> dict[str, Val]:
+        """`BrazeAttributes(external_id=g.id, email=g.email)` of a class without a
+        constructor of its own: keywords name the fields, positions follow the declared
+        field order."""
+        declared = self.prog.classes[cid][0].fields if cid in self.prog.classes else ()
+        fields = {declared[i]: v for i, v in enumerate(args[: len(declared)])
+                  if i < len(e.args) and not isinstance(e.args[i], ir.Spread)}
+        for k, x, v in zip_kwargs(e, kwargs):
+            if k != "**":
+                fields[k] = self.named_by_key(k, v, x)
+        return fields
 
     def bound_task(self, decorator: ir.Call, task: Val) -> None:
         """`@app.task(bind=True, base=NotifyingTask)`: the task's `self` is an instance
@@ -391,6 +410,8 @@ class Calls(Idioms):
         name = last_name(given)
         if self.prog.tax.is_sanitiser(name) or (name.isupper() and len(name) > 1):
             return EMPTY  # setUser({id: hashed}), to=OPS_PHONE
+        if category in CONTACT and self.prog.tax.is_non_person(name):
+            return EMPTY  # name=client.company_name: the company's
         said = self.prog.tax.classify(name, None)
         if said is not None and said.category != category:
             return EMPTY  # setDeviceId(deviceId): the name says what it is

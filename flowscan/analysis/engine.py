@@ -43,6 +43,7 @@ from flowscan.analysis.walk import (
     entry_points,
     module_containers,
     names_read,
+    param_defaults,
 )
 from flowscan.catalog import HTTP_CLIENTS, Catalog
 
@@ -156,9 +157,9 @@ class Program(PersonEvidence, ClassStore):
             self.push(f"module:{path}")
         fresh = {fid: entry for fid, entry in self.functions.items()
                  if entry[1].path in paths}
-        for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts
-            self.used[fid] = called_names(fn.body) | {
-                p.annotation.split(".", 1)[0] for p in fn.params if p.annotation}
+        for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts,
+            self.used[fid] = called_names(fn.body + param_defaults(fn)) | {  # and so do
+                p.annotation.split(".", 1)[0] for p in fn.params if p.annotation}  # defaults
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
         chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)

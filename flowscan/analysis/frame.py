@@ -117,8 +117,9 @@ class Frame(Calls):
         binds = self.prog.param_binds.get(fn.fid, {})
         for i, p in enumerate(fn.params):
             v = Val(frozenset({ParamLabel(i)}))
-            if i == 0 and fn.bound and fn.cls:
-                v = join(v, Val(insts=frozenset({fn.cls})))
+            if i == 0 and fn.bound and fn.cls:  # self, this; cls of a @classmethod
+                v = join(v, Val(classes=frozenset({fn.cls})) if fn.receives_class
+                         else Val(insts=frozenset({fn.cls})))
             if i in binds:
                 v = join(v, binds[i])
             if p.default is not None:  # def __init__(self, client=analytics): the default
@@ -229,9 +230,13 @@ class Frame(Calls):
                     if key is not None:
                         self.prog.set_class_attr(cid, key, value)
         elif isinstance(target, ir.DObj):
+            defaults = dict(target.defaults)
             for key, t in target.entries:
                 pos = t.pos if isinstance(t, ir.Name) and t.pos[0] else None
-                self.assign(t, self.attr(value, key, src, pos), weak)
+                part = self.attr(value, key, src, pos)
+                if key in defaults:  # `{ stripeClient = stripe } = {}`: what a caller leaves out
+                    part = join(part, self.expr(defaults[key]))
+                self.assign(t, part, weak)
             if target.rest is not None:
                 rest_fields = {k: v for k, v in (value.fields or {}).items()
                                if k not in {k for k, _ in target.entries}}
@@ -424,6 +429,7 @@ class Frame(Calls):
 
     def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
              key: bool = False) -> Val:
+        fallback = EMPTY
         if v.fields is not None and name in v.fields:
             hit = v.fields[name]
             if any(vendor for vendor, _ in v.refs):  # `ok ? new PostHog() : {capture() {}}`
@@ -438,10 +444,15 @@ class Frame(Calls):
                     hit = join(hit, Val(frozenset({Source(
                         c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
                         c.context or "")})))
-            # `customer.address ?? {postcode: ''}`: an empty literal is only a fallback,
-            # the record's class says what the field is (below)
-            if not (v.insts and (hit.is_empty() or (hit.text == "" and not hit.labels))):
+            # a project record's field that holds no data source itself (`customer.address
+            # ?? {postcode: ''}`, `Applicant(id=str(uuid4()))`, an email read off a
+            # vendor's response): the record's class says what it is, as below
+            if not (v.insts and not hit.labels and not hit.funcs and not hit.classes
+                    and not hit.insts and not hit.fields
+                    and (not any(vendor and client_like(path) for vendor, path in hit.refs)
+                         or self.prog.tax.classify(name) is not None)):  # (no client: email)
                 return hit
+            fallback = hit
         vendor = self.prog.named_vendors.get(name.lower()) if pos is not None else None
         if vendor is not None and not (v.insts or v.classes or v.mods or v.funcs or any(
                 vnd for vnd, _ in v.refs)) and not is_configuration(obj):
@@ -532,7 +543,7 @@ class Frame(Calls):
                         isinstance(lab, Source) and lab.field == holder)), out.fields,
                         out.refs, out.funcs, out.classes, out.insts, out.mods, out.text)
                 out = join(out, Val(frozenset({src})))
-        return out
+        return join(out, fallback)
 
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on

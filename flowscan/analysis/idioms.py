@@ -54,7 +54,9 @@ COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_
 ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
              "findIndex", "sort", "toSorted"}  # array methods that call back per element
 SAME_CONTENTS = {  # calls (a builtin, or a method of a JS global) that return what their
-    None: {"list", "tuple", "set", "frozenset", "sorted", "reversed"},  # first argument
+    None: {"list", "tuple", "set", "frozenset", "sorted", "reversed", "asdict", "astuple",
+           "vars"},                                                     # first argument
+    "dataclasses": {"asdict", "astuple"},
     "Array": {"from"},                                                  # holds
     "Object": {"entries", "values", "fromEntries", "freeze"},
 }

@@ -122,6 +122,15 @@ def called_names(stmts: tuple[ir.Stmt, ...]) -> set[str]:
     return out
 
 
+def param_defaults(fn: ir.Function) -> tuple[ir.Stmt, ...]:
+    """A function's parameter defaults as statements (`constructor({ stripeClient =
+    stripe } = {})`): the names they read are names the function uses."""
+    out: list[ir.Stmt] = [ir.Eval(p.default) for p in fn.params if p.default is not None]
+    out += [ir.Eval(d) for p in fn.params if isinstance(p.pattern, ir.DObj)
+            for _, d in p.pattern.defaults]
+    return tuple(out)
+
+
 def bottom_up(functions: dict[str, tuple[ir.Function, object]],
               used: dict[str, set[str]]) -> list[str]:
     """Function ids with likely callees first, from a call graph approximated by

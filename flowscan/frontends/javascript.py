@@ -224,6 +224,7 @@ class JsLowering(TypesAndJsx, Lowering):
             return ir.Name(self.text(node), pos_of(node))
         if t == "object_pattern":
             entries: list[tuple[str, ir.Target]] = []
+            defaults: list[tuple[str, ir.Expr]] = []
             rest: ir.Target | None = None
             for c in node.named_children:
                 if c.type == "shorthand_property_identifier_pattern":
@@ -232,13 +233,19 @@ class JsLowering(TypesAndJsx, Lowering):
                     key, value = c.child_by_field_name("key"), c.child_by_field_name("value")
                     if key is not None and value is not None:
                         entries.append((self.key_text(key), self.target(value)))
+                        right = value.child_by_field_name("right") \
+                            if value.type == "assignment_pattern" else None
+                        if right is not None:  # `{ a: b = x }`
+                            defaults.append((self.key_text(key), self.expr(right)))
                 elif c.type == "object_assignment_pattern":
-                    left = c.child_by_field_name("left")
+                    left, right = c.child_by_field_name("left"), c.child_by_field_name("right")
                     if left is not None:
                         entries.append((self.text(left), self.target(left)))
+                        if right is not None:  # `{ stripeClient = stripe }`
+                            defaults.append((self.text(left), self.expr(right)))
                 elif c.type == "rest_pattern" and c.named_child_count:
                     rest = self.target(c.named_children[0])
-            return ir.DObj(tuple(entries), rest)
+            return ir.DObj(tuple(entries), rest, tuple(defaults))
         if t == "array_pattern":
             return ir.DSeq(tuple(self.target(c) for c in node.named_children))
         if t in ("assignment_pattern", "rest_pattern"):

@@ -271,8 +271,8 @@ class PythonLowering(Lowering):
         bound = cls is not None and "staticmethod" not in decorators
         getter = cls is not None and bool(decorators & GETTER_DECORATORS)
         self.functions[fid] = placeholder = ir.Function(
-            fid, name, tuple(params), (), pos_of(node), cls, bound, self.func_stack[-1], getter
-        )
+            fid, name, tuple(params), (), pos_of(node), cls, bound, self.func_stack[-1], getter,
+            bound and "classmethod" in decorators)
         self.scope.append(name)
         self.func_stack.append(fid)
         saved_class, self.current_class = self.current_class, None
