@@ -25,6 +25,7 @@ from flowscan.analysis.values import (
     ParamLabel,
     Source,
     Val,
+    data_only,
     flatten,
     join,
 )
@@ -233,7 +234,17 @@ class Calls(Idioms):
         for k, x, v in zip_kwargs(e, kwargs):
             if k != "**":
                 fields[k] = self.named_by_key(k, v, x)
-        return fields
+        # the data and nested records only: a record that carries a client or a manager
+        # object along is not made a way to that vendor (saleor's CheckoutInfo holds the
+        # plugin manager), one that holds another record keeps it (job.customer.postcode)
+        return {k: self.record_value(v) for k, v in fields.items()}
+
+    def record_value(self, v: Val) -> Val:
+        data = data_only(v)
+        records = frozenset(cid for cid in v.insts if cid in self.prog.classes and (
+            self.prog.class_attr(cid, "__init__", self.unit)
+            or self.prog.class_attr(cid, "constructor", self.unit)) is None)
+        return Val(data.labels, data.fields, insts=records) if records else data
 
     def bound_task(self, decorator: ir.Call, task: Val) -> None:
         """`@app.task(bind=True, base=NotifyingTask)`: the task's `self` is an instance

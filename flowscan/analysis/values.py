@@ -175,6 +175,17 @@ def flatten(v: Val, depth: int = 0) -> frozenset[Label]:
     return frozenset(out)
 
 
+def data_only(v: Val, depth: int = 0) -> Val:
+    """A value's data and shape without the objects it holds (clients, managers,
+    functions): what a record keeps of its constructor's arguments."""
+    fields = v.fields
+    if fields and depth < MAX_FIELDS_DEPTH:
+        fields = {k: data_only(f, depth + 1) for k, f in fields.items()}
+    if not v.labels and not fields:
+        return EMPTY if fields is None else Val(fields={})
+    return Val(v.labels, fields)
+
+
 def taint_only(v: Val) -> Val:
     """The data of a value without its identity: what an unknown call passes on."""
     labels = flatten(v)
