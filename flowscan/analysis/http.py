@@ -24,14 +24,16 @@ GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process
                            "environ", "cfg", "conf", "options", "opts", "app", "current"})
 
 
+def _library(path: str) -> str:
+    library = path.split(".", 1)[0].removesuffix("()")
+    return "urllib.request" if library == "urllib" and "request" in path else library
+
+
 def is_request(path: str) -> bool:
     """`requests.get`, `fetch`, `httpx.AsyncClient().post`: an HTTP request, whose
     response holds what the server sends back, never the request's keys."""
     head, _, method = path.rpartition(".")
-    library = path.split(".", 1)[0].removesuffix("()")
-    if library == "urllib" and "request" in path:
-        library = "urllib.request"
-    return library in HTTP_CLIENTS and (not head or method in HTTP_METHODS)
+    return _library(path) in HTTP_CLIENTS and (not head or method in HTTP_METHODS)
 
 
 def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val],
@@ -43,10 +45,7 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
     `any_client`: the receiver is unknown (`ctx["http"].post(URL, ...)`), the
     method name and a vendor URL decide."""
     head, _, method = path.rpartition(".")
-    library = path.split(".", 1)[0].removesuffix("()")
-    if library == "urllib" and "request" in path:
-        library = "urllib.request"
-    if library not in HTTP_CLIENTS and not any_client:
+    if _library(path) not in HTTP_CLIENTS and not any_client:
         return None
     if head and method not in HTTP_METHODS:  # httpx.AsyncClient().post, axios.create().get
         return None
