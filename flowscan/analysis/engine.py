@@ -166,10 +166,10 @@ class Program(PersonEvidence, ClassStore):
                    and (any(n[:1] == "." and n[1:].lower() in self.named_vendors
                             for n in self.used[fid])
                         or self.used[fid] & self.hot_members)]  # a file read for them
+        # an event buffer a sending function reads: the functions that fill it run too
         containers = {path: module_containers(self.modules[path]) for path in paths}
-        read = {(path, name) for fid in chosen  # an event buffer a sending function reads:
-                for path in (self.functions[fid][1].path,)  # the functions that fill it
-                for name in self.used[fid] & containers.get(path, set())}
+        read = {(fresh[fid][1].path, name) for fid in chosen if fid in fresh
+                for name in self.used[fid] & containers[fresh[fid][1].path]}
         chosen += [fid for fid, (_, m) in fresh.items() if fid not in chosen
                    and any((m.path, name) in read for name in self.used[fid])]
         self.push_functions(chosen)
