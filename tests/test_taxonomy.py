@@ -373,3 +373,18 @@ def test_load_rejects_non_mapping(tmp_path: Path) -> None:
     path.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(ValueError, match="mapping"):
         load_taxonomy(path)
+
+
+@pytest.mark.parametrize(("field", "holder", "expected"), [
+    ("recipient_phone", "Delivery", True),     # the recipient's, kept on a delivery
+    ("guest_email", "booking", True),
+    ("patient_name", "Patient", False),        # the holder's own
+    ("owner_name", "vendor", False),           # a stall's owner is who the stall is
+    ("holder_dob", "found_document", False),
+    ("email", "Delivery", False),              # no other person named
+    ("display_name", "Profile", False),
+])
+def test_fields_of_someone_else(taxonomy: Taxonomy, field: str, holder: str, expected: bool
+                                ) -> None:
+    from flowscan.analysis.walk import of_someone_else
+    assert of_someone_else(field, holder, taxonomy) is expected

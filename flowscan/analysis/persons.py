@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowscan import ir
-from flowscan.analysis.walk import PERSON_EVIDENCE, STRONG_EVIDENCE, person_objects
+from flowscan.analysis.walk import (
+    PERSON_EVIDENCE,
+    STRONG_EVIDENCE,
+    of_someone_else,
+    person_objects,
+)
 
 if TYPE_CHECKING:
     from flowscan.taxonomy import Taxonomy
@@ -45,7 +50,8 @@ class PersonEvidence:
                  if (c := self.tax.classify(f, None)) is not None and not c.contextual
                  and c.category in PERSON_EVIDENCE and not (  # (desk_phone: a business's)
                      c.context and c.category in ("email", "phone")
-                     and self.tax.is_non_person(c.context))}
+                     and self.tax.is_non_person(c.context))
+                 and not of_someone_else(f, name, self.tax)}
         if self.tax.is_non_person(name):
             return len(kinds & STRONG_EVIDENCE) >= 2
         return bool(kinds)
@@ -63,6 +69,7 @@ class PersonEvidence:
         nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
                           if any((c := self.tax.classify(f, None)) is not None
                                  and not c.contextual and c.category in STRONG_EVIDENCE
+                                 and not of_someone_else(f, entry[0].name, self.tax)
                                  for f in entry[0].fields)
                           and self.describes_person(entry[0].name, entry[0].fields))
         if nouns != self._person_nouns:

@@ -6,10 +6,23 @@ from collections.abc import Callable, Iterator
 
 from flowscan import ir
 from flowscan.analysis.common import last_name
+from flowscan.taxonomy import normalise as normalise_name
 
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
 STRONG_EVIDENCE = {"name", "date_of_birth", "demographic"}  # a business has none of these
 STRONG_MARK = "!"
+
+
+def of_someone_else(field: str, holder: str, taxonomy: object) -> bool:
+    """`delivery.recipient_phone`, `booking.guest_email`: a field named for another
+    person says the holder keeps that person's data, not that it is one (its `id` is
+    no user id); `patient.patient_name` is the holder's own, and so is a thing's
+    owner's or holder's (a stall's `owner_name`, a passport's `holder_dob`)."""
+    c = taxonomy.classify(field, None)  # type: ignore[attr-defined]
+    if c is None or not c.context or not taxonomy.is_person(c.context):  # type: ignore[attr-defined]
+        return False
+    owner = normalise_name(c.context).split("_")[-1]
+    return owner not in ("owner", "holder") and owner not in normalise_name(holder).split("_")
 
 
 def simple_statements(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
@@ -87,7 +100,8 @@ def person_objects(stmts: tuple[ir.Stmt, ...], taxonomy: object) -> frozenset[st
         if key is None or STRONG_MARK + key in found:
             continue
         c = taxonomy.classify(name, last_name(holder) or None)  # type: ignore[attr-defined]
-        if c is not None and not c.contextual and c.category in PERSON_EVIDENCE:  # (a
+        if c is not None and not c.contextual and c.category in PERSON_EVIDENCE \
+                and not of_someone_else(name, last_name(holder) or key, taxonomy):  # (a
             # pet's birthday is no person's: the holder's name is the context)
             found.add(key)
             if c.category in STRONG_EVIDENCE:  # a first name: a person whatever the
