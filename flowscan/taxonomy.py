@@ -148,6 +148,8 @@ class Taxonomy:
         "_secret_flows",
         "_person_secrets",
         "_representations",
+        "_records",
+        "_measures",
         "_classify_cached",
         "_head_cached",
         "_literal_cached",
@@ -195,6 +197,13 @@ class Taxonomy:
         self._representations = frozenset(
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
+        self._records: dict[tuple[str, ...], str] = {}
+        for cat, words in (data.get("record_contexts") or {}).items():
+            if cat not in categories:
+                raise ValueError(f"record_contexts.{cat}: no such category")
+            for word in words:
+                self._records[tuple(normalise(word).split("_"))] = cat
+        self._measures = frozenset(normalise(w) for w in data.get("record_measures") or ())
         secrets = list(data.get("person_secrets") or ())
         for i, src in enumerate(secrets):
             _compile(src, f"person_secrets[{i}]")
@@ -309,6 +318,21 @@ class Taxonomy:
                 person = True
             if person:
                 return Classification(hit.category, hit.source, True, prefix)
+        return self._record_measure(tokens, vetoed)
+
+    def _record_measure(self, tokens: list[str], vetoed: Callable[[str], bool]
+                        ) -> Classification | None:
+        """`test.grade` on a HearingTest, `treatment_cycle_outcome`: what a record of one
+        kind measured is that kind of data, though `grade` alone is anyone's."""
+        if not self._records or len(tokens) < 2 or "_".join(tokens[-1:]) not in self._measures:
+            return None
+        before = tokens[:-1]
+        for (record, cat) in self._records.items():
+            n = len(record)
+            for i in range(len(before) - n + 1):
+                if tuple(before[i:i + n]) == record and not vetoed(cat):
+                    return Classification(cat, "_".join(record) + " record", True,
+                                          "_".join(before) or None)
         return None
 
     def _head_hits(self, head: str) -> tuple[_Pattern | None, _Pattern | None]:

@@ -360,6 +360,12 @@ def test_minimal_document() -> None:
     assert tax.classify("address") is None
     assert tax.classify_literal("a@b.io") == "email"
     assert tax.is_sanitiser("utils.hash_value")
+    bad = {**data, "record_contexts": {"health": ["hearing_test"]}, "record_measures": ["grade"]}
+    with pytest.raises(ValueError, match="record_contexts.health"):
+        Taxonomy.from_dict(bad)
+    tax = Taxonomy.from_dict({**bad, "record_contexts": {"email": ["mailing"]}})
+    assert tax.classify("grade", "Mailing") == Classification("email", "mailing record", True,
+                                                                 "mailing")
 
 
 def test_pickles_for_worker_processes(taxonomy: Taxonomy) -> None:

@@ -47,6 +47,7 @@ QUERY_METHODS = {
     "findOneByOrFail", "findBy", "findOrFail", "get_object_or_404", "scalar_one",
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
 }  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
+ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
@@ -109,7 +110,9 @@ class Idioms:
             init = args[0] if args else EMPTY           # are placeholders, as in form_state)
             state = Val(init.labels, insts=declared.classes | init.insts)
             return Val(fields={"0": state, "1": EMPTY})
-        if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)):
+        if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)) or (
+                name in ORM_GETTERS and isinstance(e.func, ir.Attr) and len(args) >= 2
+                and args[0].classes):  # session.get(TreatmentCycle, cycle_id)
             # get_object_or_404(Prescription, pk=...): a record of the model it names
             return Val(insts=frozenset().union(*(a.classes for a in args)))
         if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
