@@ -252,6 +252,9 @@ class Idioms:
         fields = dict(v.fields)
         literal = {key: value for key, value in init.entries
                    if isinstance(key, str) and isinstance(value, ir.Str | ir.Lit)}
+        for key, value in init.entries:  # emergencyContact: {name: '', phone: ''}
+            if isinstance(key, str) and isinstance(value, ir.Obj) and key in fields:
+                fields[key] = self.form_state(value, fields[key], pos)
         for key, value in list(fields.items()):  # `...EMPTY_FORM` spreads placeholders too
             if (key in literal or (value.clean and not (value.labels or value.fields
                                                          or value.refs))) \
