@@ -221,6 +221,11 @@ class Calls(Idioms):
             result = join(result, inst)
         if not resolved:
             result = join(result, self.unknown_call(e, func, args, kwargs))
+        if e.types and not result.insts:  # request<Trainer>(...), get<User[]>(...): what
+            for name in e.types:           # the type argument says the answer is
+                declared = self.lookup(name, e.pos).classes
+                if declared:
+                    result = join(result, Val(insts=declared))
         return result
 
     def record_fields(self, cid: str, e: ir.Call, args: list[Val],

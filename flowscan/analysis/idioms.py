@@ -170,6 +170,13 @@ class Idioms:
         if recv is not None and recv_expr is not None and name in ITERATORS \
                 and any(a.funcs for a in args):
             return self.iterate(e, name, recv, recv_expr, args)
+        if name == "then" and recv is not None and recv_expr is not None and args \
+                and args[0].funcs and self.module.language != "python":
+            out = EMPTY  # api.trainer(slug).then(t => ...): the callback gets the answer
+            for fid, _ in sorted(args[0].funcs, key=lambda f: f[0]):
+                call = ir.Call(e.args[0], (recv_expr,), (), e.pos)
+                out = join(out, self.apply(call, fid, None, [recv], []))
+            return out
         if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
                 and args:
             merged = args[0]
