@@ -237,6 +237,7 @@ class Function:
     parent: str | None = None  # enclosing function id, for closures
     getter: bool = False  # @property / `get x()`: reading the attribute calls it
     receives_class: bool = False  # @classmethod: the first param is the class itself
+    returns: str | None = None  # the declared return type's name (`-> CpapSummary`)
 
 
 @dataclass(slots=True)

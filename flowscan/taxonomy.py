@@ -150,6 +150,7 @@ class Taxonomy:
         "_representations",
         "_records",
         "_measures",
+        "_qualifiers",
         "_classify_cached",
         "_head_cached",
         "_literal_cached",
@@ -204,6 +205,7 @@ class Taxonomy:
             for word in words:
                 self._records[tuple(normalise(word).split("_"))] = cat
         self._measures = frozenset(normalise(w) for w in data.get("record_measures") or ())
+        self._qualifiers = frozenset(normalise(w) for w in data.get("record_qualifiers") or ())
         secrets = list(data.get("person_secrets") or ())
         for i, src in enumerate(secrets):
             _compile(src, f"person_secrets[{i}]")
@@ -318,17 +320,22 @@ class Taxonomy:
                 person = True
             if person:
                 return Classification(hit.category, hit.source, True, prefix)
-        return self._record_measure(tokens, vetoed)
+        return self._record_measure(tokens, len(ctx_tokens), vetoed)
 
-    def _record_measure(self, tokens: list[str], vetoed: Callable[[str], bool]
+    def _record_measure(self, tokens: list[str], n_ctx: int, vetoed: Callable[[str], bool]
                         ) -> Classification | None:
         """`test.grade` on a HearingTest, `treatment_cycle_outcome`: what a record of one
-        kind measured is that kind of data, though `grade` alone is anyone's."""
-        if not self._records or len(tokens) < 2 or "_".join(tokens[-1:]) not in self._measures:
+        kind measured is that kind of data, though `grade` alone is anyone's. A field
+        that names something else first is not (a prescription's `pharmacy_name`)."""
+        if not self._records or len(tokens) < 2 or tokens[-1] not in self._measures:
             return None
         before = tokens[:-1]
+        own = tokens[n_ctx:-1]  # the field's words before the measure: right_thresholds
         for (record, cat) in self._records.items():
             n = len(record)
+            if any(t not in record and t not in self._qualifiers and t not in self._measures
+                   for t in own):  # (usage_hours, score_band: measures of measures)
+                continue
             for i in range(len(before) - n + 1):
                 if tuple(before[i:i + n]) == record and not vetoed(cat):
                     return Classification(cat, "_".join(record) + " record", True,

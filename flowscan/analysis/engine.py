@@ -334,6 +334,7 @@ class Program(PersonEvidence, ClassStore):
         frame = Frame(self, module, fn, fid)
         frame.bind_params()
         frame.block(fn.body)
+        frame.declared_return()
         captured = self.captured_names(fid)
         env = {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.env.items()
                if k in captured and not v.is_empty()}

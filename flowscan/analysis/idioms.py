@@ -53,7 +53,8 @@ MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert",
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
            "values", "entries", "clone", "structuredClone"}
 ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
-             "findIndex", "sort", "toSorted"}  # array methods that call back per element
+             "findIndex", "sort", "toSorted", "reduce", "reduceRight"}  # array methods
+# that call back per element (reduce's callback gets an element as its second argument)
 SAME_CONTENTS = {  # calls (a builtin, or a method of a JS global) that return what their
     None: {"list", "tuple", "set", "frozenset", "sorted", "reversed", "asdict", "astuple",
            "vars"},                                                     # first argument
@@ -240,8 +241,14 @@ class Idioms:
         out = EMPTY
         for i, a in enumerate(args):
             for fid, _ in sorted(a.funcs, key=lambda f: f[0]):
-                call = ir.Call(e.args[i], (recv_expr,), (), e.pos)
-                out = join(out, self.apply(call, fid, None, [element], []))
+                reduce = name.startswith("reduce")
+                call = ir.Call(e.args[i], (recv_expr, recv_expr) if reduce else (recv_expr,),
+                               (), e.pos)
+                actual = [args[1] if len(args) > 1 else EMPTY, element] if reduce \
+                    else [element]
+                out = join(out, self.apply(call, fid, None, actual, []))
+        if name.startswith("reduce") and len(args) > 1:
+            out = join(out, args[1])  # the initial value, when nothing is added to it
         if name in ("filter", "sort", "toSorted"):
             return recv
         if name in ("find", "findLast"):

@@ -420,7 +420,8 @@ class JsLowering(TypesAndJsx, Lowering):
         if bound:
             params.insert(0, ir.Param("this"))
         fn = ir.Function(fid, name, tuple(params), (), pos_of(node), cls, bound,
-                         self.func_stack[-1])
+                         self.func_stack[-1],
+                         returns=annotation_name(self, node.child_by_field_name("return_type")))
         self.functions[fid] = fn
         self.scope.append(name)
         self.func_stack.append(fid)

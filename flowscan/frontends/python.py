@@ -272,7 +272,8 @@ class PythonLowering(Lowering):
         getter = cls is not None and bool(decorators & GETTER_DECORATORS)
         self.functions[fid] = placeholder = ir.Function(
             fid, name, tuple(params), (), pos_of(node), cls, bound, self.func_stack[-1], getter,
-            bound and "classmethod" in decorators)
+            bound and "classmethod" in decorators,
+            annotation_name(self, node.child_by_field_name("return_type")))
         self.scope.append(name)
         self.func_stack.append(fid)
         saved_class, self.current_class = self.current_class, None
