@@ -178,10 +178,11 @@ class Hints:
         tokens = set(source.translate(TOKENS).split())  # once, for every check
         if self.names_configured_vendor(imports, source, tokens):
             return True
-        if language == "javascript" and any(  # req.bugsnag, fastify.posthog: a client a
+        if language == "javascript" and (any(  # req.bugsnag, fastify.posthog: a client a
                 _member(source, b"." + tok)  # middleware or plugin hangs on (frame.py: attr)
-                for tok in tokens.intersection(self.named_bytes)):
-            return True
+                for tok in tokens.intersection(self.named_bytes))
+                or any(b"$" + tok in tokens for tok in self.named_bytes)):  # a Nuxt/Vue
+            return True  # plugin's provided `$mixpanel` (useNuxtApp(), this.$mixpanel)
         found = self.names_vendor(source, language, tokens)
         if names is None or any(b"." in w for w in found):  # an API host
             return bool(found)

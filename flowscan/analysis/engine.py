@@ -163,8 +163,8 @@ class Program(PersonEvidence, ClassStore):
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
         chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)
-                   and (any(n[:1] == "." and n[1:].lower() in self.named_vendors
-                            for n in self.used[fid])
+                   and (any(n[:1] in ".$" and n[1:].lower() in self.named_vendors
+                            for n in self.used[fid])  # (Nuxt's provided `$mixpanel`)
                         or self.used[fid] & self.hot_members)]  # a file read for them
         # an event buffer a sending function reads: the functions that fill it run too
         containers = {path: module_containers(self.modules[path]) for path in paths}

@@ -471,7 +471,8 @@ class Frame(Calls):
                          or self.prog.tax.classify(name) is not None)):  # (no client: email)
                 return hit
             fallback = hit
-        vendor = self.prog.named_vendors.get(name.lower()) if pos is not None else None
+        vendor = self.prog.named_vendors.get(name.lower().removeprefix("$")) \
+            if pos is not None else None  # (`$mixpanel`: what a Nuxt or Vue plugin provides)
         if vendor is not None and not (v.insts or v.classes or v.mods or v.funcs or any(
                 vnd for vnd, _ in v.refs)) and not is_configuration(obj):
             # req.bugsnag (a middleware's per-request client), ctx["braze"], app.posthog

@@ -63,6 +63,7 @@ SAME_CONTENTS = {  # calls (a builtin, or a method of a JS global) that return w
     "Object": {"entries", "values", "fromEntries", "freeze"},
 }
 VALUE_HOOKS = {"useMemo"}  # the value the factory returns, not the factory
+REF_HOOKS = {"computed"}  # Vue: a ref whose `.value` is what the getter returns
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
@@ -101,6 +102,10 @@ class Idioms:
             return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
             # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
             # are not kept; project functions go through `funcs` below)
+        if name == "useState" and e.args and isinstance(e.args[0], ir.Str) \
+                and self.module.language != "python":  # Nuxt: useState<T>('key', init) is a
+            declared = frozenset().union(*(self.lookup(t, e.pos).classes for t in e.types))
+            return Val(fields={"value": Val(insts=declared)})  # ref shared by its key
         if name in STATE_HOOKS and e.args and (isinstance(e.args[0], ir.Obj) or (
                 args and args[0].fields and not e.types)):  # useState(EMPTY_FORM) too
             init = e.args[0] if isinstance(e.args[0], ir.Obj) else ir.Obj(())
@@ -212,11 +217,12 @@ class Idioms:
             parts.append(recv)
         if recv is not None and recv.text and name in TEXT_METHODS:  # URL.format(number=n)
             return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
-        if name in VALUE_HOOKS and args and args[0].funcs:  # useMemo(() => ({ track }))
-            out = EMPTY                                      # is what the factory returns
+        if (name in VALUE_HOOKS or name in REF_HOOKS) and args and args[0].funcs \
+                and self.module.language != "python":  # useMemo(() => ({ track })) is
+            out = EMPTY                                 # what the factory returns
             for fid, _ in sorted(args[0].funcs, key=lambda f: f[0]):
                 out = join(out, self.apply(ir.Call(e.args[0], (), (), e.pos), fid, None, [], []))
-            return out
+            return Val(fields={"value": out}) if name in REF_HOOKS else out
         labels: set[Any] = set()
         funcs: set[Any] = set()
         for p in parts:
