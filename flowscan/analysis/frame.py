@@ -252,11 +252,14 @@ class Frame(Calls):
                     part = join(part, self.expr(defaults[key]))
                 self.assign(t, part, weak)
             if target.rest is not None:
-                rest_fields = {k: v for k, v in (value.fields or {}).items()
-                               if k not in {k for k, _ in target.entries}}
+                known = value.fields
+                if value.insts:  # `{ passwordHash, ...publicProfile } = guardian`: the
+                    known = {**self.model_fields(value, None), **(known or {})}  # rest
+                rest_fields = {k: v for k, v in (known or {}).items()  # of its model's
+                               if k not in {k for k, _ in target.entries}}  # fields
                 self.assign(target.rest, Val(  # an opaque record's rest is opaque too
-                    value.labels, rest_fields if value.fields is not None else None,
-                    insts=value.insts), weak)
+                    value.labels, rest_fields if known is not None else None,
+                    insts=value.insts if known is None else frozenset()), weak)
         elif isinstance(target, ir.DSeq):
             for i, t in enumerate(target.items):
                 self.assign(t, self.item(value, str(i)), weak)

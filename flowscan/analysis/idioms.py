@@ -186,9 +186,10 @@ class Idioms:
         if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
                 and args:
             merged = args[0]
-            for a in args[1:]:
+            for a in args[1:]:  # (the target stays an instance of its model)
                 merged = Val(merged.labels | a.labels, {**(merged.fields or {}),
-                                                         **(a.fields or {})})
+                                                         **(a.fields or {})},
+                             insts=args[0].insts)
             target = e.args[0]
             if isinstance(target, ir.Name) and target.id in self.env:
                 self.env[target.id] = merged
