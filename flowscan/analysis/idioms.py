@@ -33,7 +33,8 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
     "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "count",
     "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
     "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
-    "range", "any", "all", "sum", "isNaN", "match", "search", "fullmatch", "keys",
+    "range", "any", "all", "sum", "mean", "fmean", "median", "stdev", "pstdev", "variance",
+    "average", "isNaN", "match", "search", "fullmatch", "keys",
     "countDocuments", "estimatedDocumentCount", "count_documents", "countBy", "exist",
     # fresh random or clock values: `anonymousId: randomUUID()` names no one
     "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
