@@ -45,10 +45,12 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
 QUERY_METHODS = {
     "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "findOne", "findMany",
     "findFirst", "findUnique", "findAll", "findById", "findByPk", "findOneBy",
-    "findOneByOrFail", "findBy", "findOrFail", "get_object_or_404", "scalar_one",
+    "findOneByOrFail", "findOneOrFail", "findBy", "findOrFail", "findOneAndUpdate",
+    "findByIdAndUpdate", "get_object_or_404", "scalar_one",
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
 }  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
+REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
@@ -120,8 +122,16 @@ class Idioms:
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)) or (
                 name in ORM_GETTERS and isinstance(e.func, ir.Attr) and len(args) >= 2
                 and args[0].classes):  # session.get(TreatmentCycle, cycle_id)
-            # get_object_or_404(Prescription, pk=...): a record of the model it names
-            return Val(insts=frozenset().union(*(a.classes for a in args)))
+            # get_object_or_404(Prescription, pk=...): a record of the model it names;
+            # Translator.findById(id) (Mongoose, Sequelize), repo.findOneOrFail() of a
+            # TypeORM repository: a record of the receiver's model
+            models = frozenset().union(*(a.classes for a in args))
+            owner = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
+            if owner is not None and not owner.fields:
+                models |= owner.classes | owner.insts
+            return Val(insts=models)
+        if name in REPOSITORIES and args and args[0].classes:  # getRepository(Guardian):
+            return Val(insts=args[0].classes)  # stands for its model (find* answers one)
         if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
                 and "://" in args[1].text:  # os.environ.get("BRAZE_URL", "https://...")
             return Val(text=args[1].text)
