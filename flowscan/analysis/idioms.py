@@ -53,8 +53,8 @@ ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
-COPIERS = {"copy", "dict", "deepcopy", "toJSON", "to_dict", "model_dump", "dict_", "items",
-           "values", "entries", "clone", "structuredClone"}
+COPIERS = {"copy", "dict", "deepcopy", "toJSON", "toObject", "to_dict", "model_dump", "dict_",
+           "items", "values", "entries", "clone", "structuredClone"}  # (toObject: Mongoose)
 ITERATORS = {"map", "flatMap", "forEach", "filter", "find", "findLast", "some", "every",
              "findIndex", "sort", "toSorted", "reduce", "reduceRight"}  # array methods
 # that call back per element (reduce's callback gets an element as its second argument)
