@@ -130,6 +130,7 @@ class Hints:
     # URL-ish identifier naming one (SLACK_WEBHOOK_URL, brazeUrl), a file reaches it
     named: frozenset[str] = frozenset()
     named_bytes: frozenset[bytes] = frozenset()
+    provided_bytes: frozenset[bytes] = frozenset()  # `$mixpanel`: a Nuxt/Vue plugin's
     # per language: a token of some word -> (word, all its [\\w$]+ tokens), for the
     # words that contain it (that language's vendor globals, and every API host)
     words: dict[str, dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]]] = field(
@@ -151,7 +152,8 @@ class Hints:
             words[lang] = {k: tuple(v) for k, v in index.items()}
         named = frozenset(catalog.named_vendors())
         return cls(roots=roots, words=words, named=named,
-                   named_bytes=frozenset(n.encode() for n in named))
+                   named_bytes=frozenset(n.encode() for n in named),
+                   provided_bytes=frozenset(b"$" + n.encode() for n in named))
 
     def names_vendor(self, source: bytes, language: str,
                      tokens: set[bytes] | None = None) -> set[bytes]:
@@ -181,8 +183,8 @@ class Hints:
         if language == "javascript" and (any(  # req.bugsnag, fastify.posthog: a client a
                 _member(source, b"." + tok)  # middleware or plugin hangs on (frame.py: attr)
                 for tok in tokens.intersection(self.named_bytes))
-                or any(b"$" + tok in tokens for tok in self.named_bytes)):  # a Nuxt/Vue
-            return True  # plugin's provided `$mixpanel` (useNuxtApp(), this.$mixpanel)
+                or not tokens.isdisjoint(self.provided_bytes)):  # a Nuxt/Vue plugin's
+            return True  # provided `$mixpanel` (useNuxtApp(), this.$mixpanel)
         found = self.names_vendor(source, language, tokens)
         if names is None or any(b"." in w for w in found):  # an API host
             return bool(found)

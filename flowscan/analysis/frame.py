@@ -128,11 +128,8 @@ class Frame(Calls):
                                 classes=default.classes, insts=default.insts,
                                 mods=default.mods))
             if p.annotation:  # body: SignupRequest -> an instance of that model
-                first, *rest = p.annotation.split(".")
-                declared = self.lookup(first, fn.pos)
-                for part in rest:
-                    declared = self.attr(declared, part, None, None)
-                v = join(v, self.instance_of(declared, p.annotation))
+                v = join(v, self.instance_of(self.declared(p.annotation, fn.pos),
+                                             p.annotation))
             if p.kind == "pattern" and p.pattern is not None:
                 self.assign(p.pattern, v, weak=False)
                 continue
@@ -151,12 +148,18 @@ class Frame(Calls):
         fn = self.fn
         if fn is None or fn.returns is None or self.ret.insts:
             return
-        first, *rest = fn.returns.split(".")
-        declared = self.lookup(first, fn.pos)
-        for part in rest:
-            declared = self.attr(declared, part, None, None)
+        declared = self.declared(fn.returns, fn.pos)
         if declared.classes:
             self.ret = join(self.ret, Val(insts=declared.classes))
+
+    def declared(self, annotation: str, pos: ir.Pos) -> Val:
+        """What a type annotation names, resolved where it is written (`Sentry.Scope`,
+        a model imported from another file)."""
+        first, *rest = annotation.split(".")
+        declared = self.lookup(first, pos)
+        for part in rest:
+            declared = self.attr(declared, part, None, None)
+        return declared
 
     def instance_of(self, declared: Val, annotation: str) -> Val:
         """What a value of a declared type is: an instance of the project classes it
