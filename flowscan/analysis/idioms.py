@@ -189,11 +189,8 @@ class Idioms:
             return self.iterate(e, name, recv, recv_expr, args)
         if name == "then" and recv is not None and recv_expr is not None and args \
                 and args[0].funcs and self.module.language != "python":
-            out = EMPTY  # api.trainer(slug).then(t => ...): the callback gets the answer
-            for fid, _ in sorted(args[0].funcs, key=lambda f: f[0]):
-                call = ir.Call(e.args[0], (recv_expr,), (), e.pos)
-                out = join(out, self.apply(call, fid, None, [recv], []))
-            return out
+            # api.trainer(slug).then(t => ...): the callback gets the answer
+            return self.call_back(e, 0, args[0], [(recv, recv_expr)])
         if name == "assign" and isinstance(e.func, ir.Attr) and last_name(e.func.obj) == "Object" \
                 and args:
             merged = args[0]
@@ -231,9 +228,7 @@ class Idioms:
             return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
         if (name in VALUE_HOOKS or name in REF_HOOKS) and args and args[0].funcs \
                 and self.module.language != "python":  # useMemo(() => ({ track })) is
-            out = EMPTY                                 # what the factory returns
-            for fid, _ in sorted(args[0].funcs, key=lambda f: f[0]):
-                out = join(out, self.apply(ir.Call(e.args[0], (), (), e.pos), fid, None, [], []))
+            out = self.call_back(e, 0, args[0], [])     # what the factory returns
             return Val(fields={"value": out}) if name in REF_HOOKS else out
         labels: set[Any] = set()
         funcs: set[Any] = set()
@@ -249,6 +244,16 @@ class Idioms:
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
 
+    def call_back(self, e: ir.Call, i: int, fn: Val, given: list[tuple[Val, ir.Expr]]) -> Val:
+        """Run the project functions argument `i` of `e` may be, as the library calls
+        them back with `given` (each value with the expression it stands for); what
+        they return."""
+        call = ir.Call(e.args[i], tuple(x for _, x in given), (), e.pos)
+        out = EMPTY
+        for fid, _ in sorted(fn.funcs, key=lambda f: f[0]):
+            out = join(out, self.apply(call, fid, None, [v for v, _ in given], []))
+        return out
+
     def iterate(self, e: ir.Call, name: str, recv: Val, recv_expr: ir.Expr, args: list[Val]
                 ) -> Val:
         """`children.map(c => c.firstName)`: the callback runs on an element, and what
@@ -256,16 +261,14 @@ class Idioms:
         element = self.item(recv, None)
         if recv.insts and not element.insts:  # `children: Child[]`: its elements are Childs
             element = join(element, Val(insts=recv.insts))
+        reduce = name.startswith("reduce")
+        given = [(element, recv_expr)]
+        if reduce:  # (accumulator, element)
+            given.insert(0, (args[1] if len(args) > 1 else EMPTY, recv_expr))
         out = EMPTY
         for i, a in enumerate(args):
-            for fid, _ in sorted(a.funcs, key=lambda f: f[0]):
-                reduce = name.startswith("reduce")
-                call = ir.Call(e.args[i], (recv_expr, recv_expr) if reduce else (recv_expr,),
-                               (), e.pos)
-                actual = [args[1] if len(args) > 1 else EMPTY, element] if reduce \
-                    else [element]
-                out = join(out, self.apply(call, fid, None, actual, []))
-        if name.startswith("reduce") and len(args) > 1:
+            out = join(out, self.call_back(e, i, a, given))
+        if reduce and len(args) > 1:
             out = join(out, args[1])  # the initial value, when nothing is added to it
         if name in ("filter", "sort", "toSorted"):
             return recv
