@@ -54,6 +54,7 @@ MAX_CHANGES = 6  # per shared store: past this it is widened (no longer re-runs 
 # empty: a plugin dispatcher's return widens with every plugin method its callers reach,
 # and re-running its 170 callers after each step was a third of saleor's analysis
 FANOUT = 16
+MAX_NESTING = 4  # module bodies run on demand inside the unit that asked, at most so deep
 SHARED_LIBRARIES = frozenset({*HTTP_CLIENTS, "urllib"})
 
 
@@ -112,6 +113,7 @@ class Program(PersonEvidence, ClassStore):
         self.tried: set[str] = set()  # paths asked of the loader
         self.runs = 0  # units run by this process (incremental.py: fewer than all)
         self._probing = False
+        self.nesting = 0  # module bodies run inside a unit that demanded them
         self.initial = sorted(modules)
         self.add(modules, ())
 
@@ -205,20 +207,25 @@ class Program(PersonEvidence, ClassStore):
                     for unit in sorted(self.deps.get(key, ())):
                         self.push(unit)
                 continue
-            unit = self.queue.popleft()
-            self.queued.discard(unit)
-            n = self.visits.get(unit, 0)
-            if n >= MAX_VISITS:
-                continue
-            self.visits[unit] = n + 1
-            self.runs += 1
-            self.running = unit
-            self.contributed.pop(unit, None)
+            self.run_unit(self.queue.popleft())
+
+    def run_unit(self, unit: str) -> None:
+        self.queued.discard(unit)
+        n = self.visits.get(unit, 0)
+        if n >= MAX_VISITS:
+            return
+        self.visits[unit] = n + 1
+        self.runs += 1
+        outer, self.running = self.running, unit
+        self.contributed.pop(unit, None)
+        try:
             if unit.startswith("module:"):
                 if unit[7:] in self.modules:
                     self.run_module(unit[7:])
             elif unit in self.functions:  # gone after an edit (incremental.py)
                 self.run_function(unit)
+        finally:
+            self.running = outer
 
     def grow(self) -> bool:
         """After a fixpoint: analyse what names the newly hot members and modules, and
@@ -571,8 +578,17 @@ class Program(PersonEvidence, ClassStore):
         """A unit not analysed up front (a lazy module's, a helper that is no entry
         point) is asked for: analyse it (once; later changes re-run its readers through
         the usual dependencies)."""
-        if unit not in self.visits and unit not in self.queued and not self._probing:
-            self.push(unit)
+        if unit in self.visits or self._probing:
+            return
+        if unit.startswith("module:") and self.nesting < MAX_NESTING:
+            self.nesting += 1  # as an import would: its globals now, not a re-run later
+            try:
+                self.run_unit(unit)
+            finally:
+                self.nesting -= 1
+        elif unit not in self.queued:
+            self.queued.add(unit)  # next: its caller re-runs once it has a summary
+            self.queue.appendleft(unit)
 
     def record(self, key: SINK_KEY, acc: FindingAcc, source: Source, role: str) -> None:
         """A source reaches a sink, as the unit now running sees it. Each unit's last
