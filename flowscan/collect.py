@@ -237,6 +237,9 @@ class MemoResolver:
     def javascript(self, rel: str, spec: str) -> str | None:
         return self._ask(self._resolver.javascript, rel, spec)
 
+    def auto_imports(self, rel: str) -> tuple[str, ...]:
+        return tuple(self._resolver.auto_imports(rel))
+
     def _ask(self, fn: Callable[[str, str], str | None], rel: str, spec: str) -> str | None:
         key = (rel, spec)
         try:

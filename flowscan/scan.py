@@ -142,6 +142,9 @@ class ProjectLoader:
                         else self.resolver.javascript(rel, spec)
                     if target is not None and target in self.facts and target != rel:
                         self._importers.setdefault(target, set()).add(rel)
+                if not python:  # Nuxt's generated imports (resolve.py: auto_imports)
+                    for target in self.resolver.auto_imports(rel):
+                        self._importers.setdefault(target, set()).add(rel)
         return self._importers.get(path, set())
 
     def mentions(self, path: str, names: Collection[str]) -> bool:

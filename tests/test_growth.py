@@ -144,3 +144,37 @@ def test_a_module_read_before_growth_loads_its_import_is_read_again(
     [finding] = _scan(root, catalog, cache=False).findings
     assert (finding.span.path, finding.span.line) == ("app/llm/router.py", 9)
     assert (finding.vendor, finding.categories) == ("openai", ("name",))
+
+
+NUXT_UTIL = """import * as Sentry from '@sentry/node';
+export function reportFailure(err: unknown, tags: Record<string, string>) {
+  Sentry.captureException(err, { tags });
+}
+"""
+NUXT_ROUTE = """export default defineEventHandler(async (event) => {
+  const body = await readBody(event);
+  reportFailure(new Error('x'), { email: body.email });
+});
+"""
+NUXT_PAGE = """const unrelated = 1;
+export default unrelated;
+"""
+
+
+@pytest.mark.parametrize("config", ["nuxt.config.ts", None])
+def test_nuxt_server_utils_reach_routes_without_an_import(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog, config: str | None) -> None:
+    """Nuxt imports `server/utils` exports for every server route; without a
+    nuxt.config the same name is just an unknown global."""
+    files = {"server/utils/report.ts": NUXT_UTIL, "server/api/signup.post.ts": NUXT_ROUTE,
+             "server/api/other.get.ts": NUXT_PAGE}
+    if config:
+        files[config] = "export default defineNuxtConfig({});\n"
+    root = write_project(tmp_path, monkeypatch, files)
+    result = _scan(root, catalog, cache=False)
+    found = {(f.span.path, f.categories) for f in result.findings}
+    if config:
+        assert found == {("server/utils/report.ts", ("email",))}
+        assert "server/api/other.get.ts" not in result.analysed  # names nothing hot
+    else:
+        assert found == set()

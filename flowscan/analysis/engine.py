@@ -502,6 +502,18 @@ class Program(PersonEvidence, ClassStore):
                         self.module_export(target, "default", unit, seen))
         return self.module_export(target, imp.name, unit, seen)
 
+    def auto_import(self, module: ir.Module, name: str, unit: str) -> Val | None:
+        """An unbound name that a framework imports for the module (Nuxt's composables
+        and server utils, resolve.py: auto_imports): the export of that name."""
+        if module.language == "python":
+            return None
+        for target in self.resolver.auto_imports(module.path):
+            if target not in self.modules:
+                self.depend(f"load:{target}", unit)  # read again once growth loads it
+            elif any(exp.name == name for exp in self.modules[target].exports):
+                return self.module_export(target, name, unit)
+        return None
+
     def vendor_root(self, language: str, vendor: str) -> str | None:
         """The SDK path a bare client of `vendor` stands for in `language`: its global
         (`Bugsnag`), else its first import root."""

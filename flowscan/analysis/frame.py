@@ -28,6 +28,7 @@ from flowscan.analysis.values import (
 )
 from flowscan.analysis.walk import STRONG_MARK, object_key
 from flowscan.model import Span
+from flowscan.taxonomy import Classification, normalise
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -315,8 +316,20 @@ class Frame(Calls):
             if c is not None and c.category != "credentials":
                 c = None
         if c is None:
+            c = self.own_person_id(name)
+        if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
+
+    def own_person_id(self, name: str) -> Classification | None:
+        """`housemateId`, `walker_id`: the id of one of the project's own persons
+        (person_nouns), whatever the taxonomy thinks the word usually means."""
+        n = normalise(name)
+        if not n.endswith("_id") or len(n) < 5:
+            return None
+        if n[:-3].replace("_", "") not in self.prog.person_nouns(self.unit):
+            return None
+        return self.prog.tax.classify("id", "person")
 
     def validated_field(self, field: str, pos: ir.Pos) -> Source | None:
         """`def validate_email(self, value)` on a serializer or form: value is the
@@ -351,6 +364,9 @@ class Frame(Calls):
         hit = self.lang.globals.get(name)
         if hit is not None:
             return Val(refs=frozenset({hit}))
+        auto = self.prog.auto_import(self.module, name, self.unit)
+        if auto is not None:
+            return auto
         return Val(refs=frozenset({("", name)}))
 
     # ------------------------------------------------------------ expressions
@@ -559,6 +575,8 @@ class Frame(Calls):
             if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
                 # full name and a date of birth: in this project a tenant is a person
+            if c is None:
+                c = self.own_person_id(name)
             if c is not None:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")

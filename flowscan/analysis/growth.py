@@ -168,6 +168,8 @@ def dependencies(prog: Program, module: ir.Module) -> set[str]:
             target = prog.resolver.javascript(module.path, exp.module)
             if target is not None:
                 out.add(target)
+    if module.language != "python":
+        out.update(prog.resolver.auto_imports(module.path))
     return out
 
 

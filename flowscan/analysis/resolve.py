@@ -27,6 +27,7 @@ class Resolver:
     aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)
     # (language, importer, specifier) -> file: the analysis asks again on every run
     memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
+    _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:
@@ -80,6 +81,63 @@ class Resolver:
         if not package_path.endswith("__init__.py"):
             return None
         return self._py_exact(python_module_name(package_path) + "." + name)
+
+    # ------------------------------------------------------------ auto-imports
+
+    def auto_imports(self, importer: str) -> tuple[str, ...]:
+        """Files whose exports `importer` may use without importing them: in a Nuxt
+        project, `composables/` and `utils/` for the app, `server/utils/` for server
+        code, `shared/utils/` for both (the framework generates the imports)."""
+        key = ("auto", importer, "")
+        if key not in self.memo:
+            self.memo[key] = "\0".join(self._auto_imports(importer)) or None
+        found = self.memo[key]
+        return tuple(found.split("\0")) if found else ()
+
+    def _auto_imports(self, importer: str) -> list[str]:
+        if not importer.endswith((*JS_EXTS, ".vue")):
+            return []
+        root = self._nuxt_root(importer)
+        if root is None:
+            return []
+        inner = importer[len(root):]
+        server = inner.startswith("server/")
+        dirs = ["server/utils", "shared/utils"] if server else [
+            "composables", "utils", "app/composables", "app/utils", "shared/utils"]
+        out = []
+        for d in dirs:
+            base = root + d + "/"
+            for p in self._by_dir().get(base.rstrip("/"), ()):
+                if p == importer:
+                    continue
+                rest = p[len(base):]  # top-level files, and a subdirectory's index
+                if "/" not in rest or rest.count("/") == 1 and rest.split("/")[1].startswith(
+                        "index."):
+                    out.append(p)
+        return sorted(out)
+
+    def _nuxt_root(self, importer: str) -> str | None:
+        """The nearest enclosing directory with a `nuxt.config`, as a prefix ('' or
+        'app/')."""
+        parts = importer.split("/")[:-1]
+        for n in range(len(parts), -1, -1):
+            base = "/".join(parts[:n])
+            prefix = f"{base}/" if base else ""
+            if any(f"{prefix}nuxt.config{ext}" in self.paths for ext in (".ts", ".js", ".mjs")):
+                return prefix
+        return None
+
+    def _by_dir(self) -> dict[str, list[str]]:
+        """JS/TS files by the auto-import directory they sit in (or one level below)."""
+        if self._dirs is None:
+            self._dirs = {}
+            for p in sorted(self.paths):
+                if p.endswith(JS_EXTS):
+                    parts = p.split("/")
+                    for n in (len(parts) - 1, len(parts) - 2):
+                        if n > 0 and parts[n - 1] in ("composables", "utils"):
+                            self._dirs.setdefault("/".join(parts[:n]), []).append(p)
+        return self._dirs
 
     # ------------------------------------------------------------ javascript
 
