@@ -50,6 +50,7 @@ QUERY_METHODS = {
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
 }  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
+MODEL_FACTORIES = {"create", "build", "findOrCreate", "upsert", "insertOne"}  # Model.create(data)
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
@@ -130,6 +131,10 @@ class Idioms:
             if owner is not None and not owner.fields:
                 models |= owner.classes | owner.insts
             return Val(insts=models)
+        if name in MODEL_FACTORIES and isinstance(e.func, ir.Attr) and args:
+            owner = self.receiver_value(e.func.obj)  # Translator.create(req.body): a
+            if owner.classes and not owner.fields:  # record of that model (Mongoose,
+                return join(Val(insts=owner.classes), args[0])  # Sequelize, ActiveRecord)
         if name in REPOSITORIES and args and args[0].classes:  # getRepository(Guardian):
             return Val(insts=args[0].classes)  # stands for its model (find* answers one)
         if name in ("get", "getenv") and len(args) >= 2 and args[1].text \

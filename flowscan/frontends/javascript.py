@@ -33,6 +33,7 @@ TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaratio
 
 class JsLowering(TypesAndJsx, Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
+        self.root = parsed.tree.root_node
         body: list[ir.Stmt] = []
         for child in parsed.tree.root_node.named_children:
             self.stmt(child, False, body)
@@ -600,6 +601,10 @@ class JsLowering(TypesAndJsx, Lowering):
         func_node = node.child_by_field_name("function") or node.child_by_field_name(
             "constructor")
         args_node = node.child_by_field_name("arguments")
+        model = self.schema_model(func_node, args_node.named_children) \
+            if args_node is not None and node.type == "call_expression" else None
+        if model is not None:
+            return model
         func = self.expr(func_node)
         args: list[ir.Expr] = []
         if args_node is not None:

@@ -1,7 +1,8 @@
 """What the JavaScript lowering knows of TypeScript's types and of JSX (mixed into
 `JsLowering`): interfaces and object types as shapes (classes with fields and no code),
-type aliases that name a value (`ReturnType<typeof f>`), type assertions, and JSX
-elements as calls of their component with its props."""
+type aliases that name a value (`ReturnType<typeof f>`), type assertions, Mongoose
+schemas as the shapes of their models, and JSX elements as calls of their component
+with its props."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flowscan.frontends.base import annotation_name, pos_of
 class TypesAndJsx:
     if TYPE_CHECKING:
         classes: dict[str, ir.Class]
+        root: Any  # the file's syntax tree
 
         def text(self, node: Any) -> str: ...
         def expr(self, node: Any) -> ir.Expr: ...
@@ -83,6 +85,65 @@ class TypesAndJsx:
                                  ir.Call(target, (), (), pos_of(value)) if call else target)
         return None
 
+    def schema_model(self, func: Any, args: list[Any]) -> ir.Expr | None:
+        """`mongoose.model('Translator', translatorSchema)`: a class named Translator
+        with the schema's fields (`ref: 'Client'` gives a field's class), as a model
+        class declared in code would be; its statics (`findById`) answer instances."""
+        if func is None or self.text(func).split(".")[-1] != "model" or len(args) < 2 \
+                or args[0].type != "string":
+            return None
+        name = self.text(args[0]).strip("'\"`")
+        schema = args[1]
+        if schema.type == "identifier":
+            schema = self.module_schemas().get(self.text(schema))
+        fields_node = schema_fields(schema) if schema is not None else None
+        if not name.isidentifier() or fields_node is None:
+            return None
+        fields: list[str] = ["_id"]  # every Mongoose document has one
+        types: dict[str, str] = {}
+        for pair in fields_node.named_children:
+            key = pair.child_by_field_name("key") if pair.type == "pair" else None
+            if key is None:
+                continue
+            fields.append(self.text(key).strip("'\""))
+            value = pair.child_by_field_name("value")
+            while value is not None and value.type == "array" and value.named_child_count:
+                value = value.named_children[0]  # [{ type: ObjectId, ref: 'Job' }]
+            ref = self.schema_ref(value) if value is not None else None
+            if ref:
+                types[fields[-1]] = ref
+        cid = self.new_fid(name, args[0])
+        self.classes[cid] = ir.Class(cid, name, (), {}, tuple(fields), pos_of(args[0]), types)
+        return ir.ClassRef(cid)
+
+    def schema_ref(self, value: Any) -> str | None:
+        if value.type != "object":
+            return None
+        for pair in value.named_children:
+            key = pair.child_by_field_name("key") if pair.type == "pair" else None
+            if key is not None and self.text(key) == "ref":
+                ref = pair.child_by_field_name("value")
+                if ref is not None and ref.type == "string":
+                    return self.text(ref).strip("'\"`")
+        return None
+
+    def module_schemas(self) -> dict[str, Any]:
+        """Module-level `const xSchema = new Schema({...})`, by name (once per file)."""
+        found = getattr(self, "_schemas", None)
+        if found is None:
+            found = self._schemas = {}
+            for stmt in self.root.named_children:
+                if stmt.type == "export_statement":
+                    stmt = stmt.child_by_field_name("declaration") or stmt
+                if stmt.type not in ("lexical_declaration", "variable_declaration"):
+                    continue
+                for decl in stmt.named_children:
+                    name, value = (decl.child_by_field_name("name"),
+                                   decl.child_by_field_name("value"))
+                    if name is not None and value is not None and schema_fields(value):
+                        found[self.text(name)] = value
+        return found
+
     def declared_type(self, member: Any) -> str | None:
         """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named."""
         annotation = next((c for c in member.named_children if c.type == "type_annotation"),
@@ -122,3 +183,17 @@ class TypesAndJsx:
             inner = [c for c in node.named_children if c.type != "comment"]
             return self.expr(inner[0]) if inner else ir.LIT
         return self.expr(node)
+
+
+def schema_fields(node: Any) -> Any | None:
+    """The object literal of `new Schema({...})` / `new mongoose.Schema<T>({...})`."""
+    if node.type != "new_expression":
+        return None
+    ctor = node.child_by_field_name("constructor")
+    args = node.child_by_field_name("arguments")
+    if ctor is None or args is None or not args.named_child_count or not (
+            ctor.type in ("identifier", "member_expression")
+            and ctor.text.split(b".")[-1] == b"Schema"):
+        return None
+    first = args.named_children[0]
+    return first if first.type == "object" else None
