@@ -14,7 +14,6 @@ from flowscan.analysis.common import (
     is_configuration,
     last_name,
     strip_credentials,
-    without_credentials,
 )
 from flowscan.analysis.http import http_call, is_request, vendor_for_url
 from flowscan.analysis.idioms import NO_PROPAGATION, Idioms
@@ -297,8 +296,8 @@ class Calls(Idioms):
             else None
         if given and vendor_for_url(self.prog, given):  # a client bound to a vendor's API:
             out = join(out, Val(refs=frozenset({("", BASE_MARK + given)})))  # kept by joins
-        if any(map(is_request, paths)):  # a response never holds the key that fetched it
-            out = Val(without_credentials(out.labels), out.fields, out.refs, text=out.text)
+        if any(map(is_request, paths)):  # a response holds what the server sent back, not
+            out = Val(frozenset(), out.fields, out.refs, text=out.text)  # what it was sent
         return out
 
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
@@ -438,8 +437,21 @@ class Calls(Idioms):
         context = self.context_of(given.obj) if isinstance(given, ir.Attr | ir.Index) else ""
         if context and (self.prog.tax.is_non_person(context) or is_configuration(given)):
             return EMPTY
+        if isinstance(given, ir.Attr | ir.Index) and self.of_things(given.obj):
+            return EMPTY  # str(instance.pk) of a `Clinic` instance: the clinic's
         return Val(frozenset({Source(category, expr_text(given), self.span(given.pos),
                                      "identifier argument", context)}))
+
+    def of_things(self, obj: ir.Expr) -> bool:
+        """An object known only as instances of classes named for things (`Clinic`,
+        `Order`): not a person's record, whatever the variable is called."""
+        if not isinstance(obj, ir.Name):
+            return False
+        insts = self.lookup(obj.id, obj.pos).insts
+        return bool(insts) and all(
+            (entry := self.prog.classes.get(cid)) is not None
+            and self.prog.tax.is_non_person(entry[0].name) and not self.prog.person_class(cid)
+            for cid in insts)
 
     def report(self, e: ir.Call, vendor: str, path: str, kind: str, confidence: str,
                reached: list[tuple[Val, str]], message: str = "") -> None:

@@ -20,6 +20,7 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "
 HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
                     "body": "properties", "content": "content", "headers": "metadata",
                     "fields": "properties"}
+REQUEST_OPTIONS = frozenset({"body", "headers", "auth"})  # an options object, not the data
 GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process", "os",
                            "environ", "cfg", "conf", "options", "opts", "app", "current"})
 
@@ -66,13 +67,14 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
         return None
     reached: list[tuple[Val, str]] = [(args[at], "metadata")] if args else []
     for v in args[at + 1:]:  # fetch(url, {method, headers, body}): only the body is data
-        if v.fields is not None and ("body" in v.fields or "headers" in v.fields):
+        if v.fields is not None and not REQUEST_OPTIONS.isdisjoint(v.fields):
             reached.extend((f, "properties" if k in ("body", "data", "json") else
-                            "metadata") for k, f in v.fields.items())
-        else:
+                            "metadata") for k, f in v.fields.items() if k != "auth")
+        else:  # (axios's `auth: {username, password}` is the project's login to the API)
             reached.append((v, "properties"))
     for name, v in kwargs:
-        reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
+        if name != "auth":  # requests' auth=(ACCOUNT_SID, token): the same
+            reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
     # a token in a header or the URL is the project's key to the vendor's API
     reached = [(strip_credentials(v) if r == "metadata" else v, r) for v, r in reached
                if r != "metadata" or not v.clean]

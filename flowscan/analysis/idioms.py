@@ -11,7 +11,6 @@ from flowscan.analysis.common import (
     expr_text,
     is_project_key,
     last_name,
-    without_credentials,
 )
 from flowscan.analysis.http import http_call, is_request
 from flowscan.analysis.values import (
@@ -244,7 +243,7 @@ class Idioms:
         if funcs:
             return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
         if is_request(expr_text(e.func)):  # fetch(signedUrl): the response holds what
-            labels = set(without_credentials(labels))  # the server sent, not the key
+            return EMPTY  # the server sent, not the key or the data that fetched it
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
