@@ -111,6 +111,15 @@ class Each:
 
 
 @dataclass(slots=True)
+class Comp:
+    """A comprehension: ``elt`` with each clause's target bound, in the comprehension's
+    own scope, to an element of its iterable (``[k for k, v in d.items()]``)."""
+
+    clauses: tuple[tuple[Target, Expr], ...]
+    elt: Expr
+
+
+@dataclass(slots=True)
 class Op:
     """Any other operator: the result carries whatever its operands carry."""
 
@@ -141,7 +150,7 @@ class ClassRef:
 
 LIT = Lit()
 Expr = (Name | Attr | Index | Spread | Call | Obj | Seq | Str | Lit | Join | Op | Test | FuncRef
-        | ClassRef | Each | Typed)
+        | ClassRef | Each | Typed | Comp)
 
 
 # ---------------------------------------------------------------- targets

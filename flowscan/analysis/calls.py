@@ -194,6 +194,9 @@ class Calls(Idioms):
                 sent = sent or self.lang.sink(path) is not None
             else:
                 library.append(path)
+        if resolved and not args and not kwargs and last_name(e.func).startswith("$"):
+            result = join(result, Val(refs=frozenset(r for r in func.refs if r[0])))  # a
+            # plugin may provide a getter of its client: `$posthog().capture(...)` (Nuxt)
         if sent and result.labels:  # what a sink returns is the vendor's answer, not the
             result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
             # to the same call may look like builders that hold their arguments)

@@ -11,6 +11,7 @@ from typing import Any
 from flowscan import ir
 from flowscan.analysis.values import EMPTY, ParamLabel, Source, Val, flatten
 from flowscan.model import Span
+from flowscan.taxonomy import normalise
 
 SINK_KEY = tuple[str, int, int, str]
 
@@ -118,7 +119,7 @@ PROJECT_KEYS = {"apikey", "api_key", "api_secret", "write_key", "writekey", "sec
 def is_project_key(field: str) -> bool:
     """A key the project holds for a vendor's API (`settings.AMPLITUDE_API_KEY`,
     `api_key`): how it authenticates, not a person's secret."""
-    last = field.rsplit(".", 1)[-1].strip("'\"[]").lower()
+    last = normalise(field.rsplit(".", 1)[-1].strip("'\"[]"))  # amplitudeApiKey too
     return last in PROJECT_KEYS or last.endswith(("_api_key", "_apikey", "_write_key",
                                                   "_secret_key", "_server_key", "_api_secret",
                                                   "_app_secret"))

@@ -161,7 +161,8 @@ class Program(PersonEvidence, ClassStore):
                  if entry[1].path in paths}
         for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts,
             self.used[fid] = called_names(fn.body + param_defaults(fn)) | {  # and so do
-                p.annotation.split(".", 1)[0] for p in fn.params if p.annotation}  # defaults
+                p.annotation.split(".", 1)[0] for p in fn.params if p.annotation} | (  # defaults
+                {fn.returns.split(".", 1)[0]} if fn.returns else set())  # and `): PostHog`
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
         chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)
@@ -485,6 +486,13 @@ class Program(PersonEvidence, ClassStore):
         if target is None and module.language == "python":
             sub = self.python_submodule(module.path, imp, None)
             if sub is not None and sub in self.modules:  # namespace package
+                return Val(mods=frozenset({sub}))
+            if sub is not None:
+                self.depend(f"load:{sub}", unit)
+        if target is not None and target == module.path and module.language == "python" \
+                and imp.name not in (None, "*"):  # `from . import amplitude_client` in a
+            sub = self.resolver.python_submodule(target, imp.name)  # package's __init__
+            if sub is not None and sub in self.modules:
                 return Val(mods=frozenset({sub}))
             if sub is not None:
                 self.depend(f"load:{sub}", unit)

@@ -16,6 +16,7 @@ from flowscan.analysis.common import (
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
+    Label,
     ParamLabel,
     Source,
     Val,
@@ -147,11 +148,14 @@ class Frame(Calls):
         returns is an instance of the declared class, whatever literal it is built as
         (its fields then classify in that class's context)."""
         fn = self.fn
-        if fn is None or fn.returns is None or self.ret.insts:
+        if fn is None or fn.returns is None or self.ret.insts \
+                or any(vendor for vendor, _ in self.ret.refs):
             return
         declared = self.declared(fn.returns, fn.pos)
         if declared.classes:
             self.ret = join(self.ret, Val(insts=declared.classes))
+        elif any(vendor for vendor, _ in declared.refs):  # `): PostHog` of what a plugin
+            self.ret = join(self.ret, self.instance_of(declared, fn.returns))  # injected
 
     def declared(self, annotation: str, pos: ir.Pos) -> Val:
         """What a type annotation names, resolved where it is written (`Sentry.Scope`,
@@ -430,6 +434,19 @@ class Frame(Calls):
             return out
         if isinstance(e, ir.Spread):
             return self.expr(e.value)
+        if isinstance(e, ir.Comp):  # its targets live in its own scope
+            outer, self.env = self.env, dict(self.env)
+            whole: set[Label] = set()
+            try:
+                for target, iterable in e.clauses:
+                    items = self.expr(iterable)
+                    if not items.fields:  # [m.name for m in resident.medications.all()]:
+                        whole |= items.labels  # what an opaque personal collection holds
+                    self.assign(target, self.element(items), False)
+                out = self.expr(e.elt)
+            finally:
+                self.env = outer
+            return join(out, Val(frozenset(whole))) if whole else out
         if isinstance(e, ir.Each):
             return self.element(self.expr(e.value))
         if isinstance(e, ir.Typed):
@@ -513,6 +530,9 @@ class Frame(Calls):
                                 for lab in v.labels  # is no scalar: its fields speak
                                 if not (isinstance(lab, Source) and (
                                     v.insts or lab.field.rsplit(".", 1)[-1] in JARS))))
+        elif v.fields and not v.closed and name not in v.fields:  # params = asdict(sms);
+            out = Val(frozenset(lab.child(name) for lab in v.labels  # params["from_"] = ...:
+                                if isinstance(lab, ParamLabel)))  # the caller's other keys
         if v.refs:
             refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
             out = join(out, Val(refs=refs))
@@ -559,6 +579,9 @@ class Frame(Calls):
         if classifiable:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
+            if c is not None and c.contextual and v.insts and self.prog.tax.is_person_part(
+                    ctx) and not any(self.prog.person_class(cid) for cid in v.insts):
+                c = None  # `home.name` of a FuneralHome: its class says whose, not `home`
             owned = "." in ctx and self.prog.tax.is_non_person(ctx)  # org.billingAddress
             for cid in sorted(v.insts) if c is None and not owned else ():  # a Customer
                 entry = self.prog.classes.get(cid)
@@ -622,7 +645,7 @@ class Frame(Calls):
         `identify.set("age", row_age)`, `span.set_tag("usr.email", who)`."""
         if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
                 or any(vendor for vendor, _ in v.refs) or v.funcs \
-                or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op):
+                or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op | ir.Comp):
             return v
         if any(map(is_configuration, value.parts if isinstance(value, ir.Op) else (value,))):
             # {username: config.checkrKey, phone: process.env.OPS_PHONE || "+1..."}

@@ -49,6 +49,8 @@ QUERY_METHODS = {
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
 }  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
+QUERY_ANSWERS = {"get", "get_or_404", "first", "first_or_404", "one", "one_or_none", "all",
+                 "one_or_404"}  # what Model.query.<filters>.<answer>() gives: the model's
 MODEL_FACTORIES = {"create", "build", "findOrCreate", "upsert", "insertOne"}  # Model.create(data)
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
@@ -130,6 +132,10 @@ class Idioms:
             if owner is not None and not owner.fields:
                 models |= owner.classes | owner.insts
             return Val(insts=models)
+        if name in QUERY_ANSWERS and isinstance(e.func, ir.Attr):
+            models = self.queried_model(e.func.obj)  # FuneralHome.query.get_or_404(id),
+            if models:  # Member.query.filter_by(email=e).first() (Flask-SQLAlchemy)
+                return Val(insts=models)
         if name in MODEL_FACTORIES and isinstance(e.func, ir.Attr) and args:
             owner = self.receiver_value(e.func.obj)  # Translator.create(req.body): a
             if owner.classes and not owner.fields:  # record of that model (Mongoose,
@@ -210,6 +216,12 @@ class Idioms:
             recv_expr.id if isinstance(recv_expr, ir.Name) else "")
         if len(args) == 1 and name in SAME_CONTENTS.get(holder, ()) and name not in self.env:
             return args[0]  # tuple(adapters), Object.fromEntries(Object.entries(patch))
+        if recv is not None and name == "items" and not args and not kwargs \
+                and self.module.language == "python":  # (key, value) pairs: the keys are
+            fields = self.model_fields(recv, e.pos) if recv.insts and not recv.fields \
+                else recv.fields  # the names of the fields, not what they hold
+            values = join_all(list(fields.values())) if fields else Val(recv.labels)
+            return Val(fields={"*": Val(fields={"0": CLEAN, "1": values})})
         if recv is not None and name in COPIERS:
             # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
             named = {k: {i.value for i in (v.items if isinstance(v, ir.Seq) else ())
@@ -247,6 +259,16 @@ class Idioms:
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY
+
+    def queried_model(self, chain: ir.Expr) -> frozenset[str]:
+        """The model classes a Flask-SQLAlchemy query chain starts from: `Model.query`,
+        then any filters (`.filter_by(...)`, `.order_by(...)`)."""
+        while isinstance(chain, ir.Call) and isinstance(chain.func, ir.Attr):
+            chain = chain.func.obj
+        if isinstance(chain, ir.Attr) and chain.name == "query" \
+                and isinstance(chain.obj, ir.Name):
+            return self.lookup(chain.obj.id, chain.obj.pos).classes
+        return frozenset()
 
     def call_back(self, e: ir.Call, i: int, fn: Val, given: list[tuple[Val, ir.Expr]]) -> Val:
         """Run the project functions argument `i` of `e` may be, as the library calls

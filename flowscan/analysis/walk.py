@@ -65,6 +65,10 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
             stack.extend(e.items if isinstance(e, ir.Seq) else e.parts)
         elif isinstance(e, ir.Spread | ir.Each | ir.Typed):
             stack.append(e.value)
+        elif isinstance(e, ir.Comp):
+            stack.append(e.elt)
+            for target, iterable in e.clauses:
+                stack.extend((target, iterable))
         elif isinstance(e, ir.DObj):
             stack.extend(t for _, t in e.entries)
         elif isinstance(e, ir.DSeq):

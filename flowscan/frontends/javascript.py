@@ -15,6 +15,7 @@ from flowscan.frontends.base import (
     pos_of,
     string_value,
 )
+from flowscan.frontends.js_scopes import ModuleAssignments
 from flowscan.frontends.jsx_types import TypesAndJsx
 
 LITERALS = {"number", "true", "false", "null", "undefined", "regex", "this_type"}
@@ -31,9 +32,10 @@ TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaratio
              "empty_statement", "debugger_statement", "import_alias", "internal_module"}
 
 
-class JsLowering(TypesAndJsx, Lowering):
+class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
         self.root = parsed.tree.root_node
+        self.func_nodes: list[Any] = []  # the functions being lowered, innermost last
         body: list[ir.Stmt] = []
         for child in parsed.tree.root_node.named_children:
             self.stmt(child, False, body)
@@ -204,15 +206,15 @@ class JsLowering(TypesAndJsx, Lowering):
                 if prop is not None:
                     self.exports.append(ir.Export(self.text(prop), value))
                     return
-            out.append(ir.Assign(self.target(left), value, weak))
+            out.append(ir.Assign(self.module_target(left) or self.target(left), value, weak))
         elif t == "augmented_assignment_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             op = node.child_by_field_name("operator")
             if left is not None and right is not None:
                 parts = (self.expr(left), self.expr(right))  # `client ??= new PostHog()`:
-                out.append(ir.Assign(self.target(left), ir.Op(parts)  # either value; `+=`
-                                     if op is not None and self.text(op) in ("??=", "||=", "&&=")
-                                     else ir.Join(parts), weak))  # joins text
+                either = op is not None and self.text(op) in ("??=", "||=", "&&=")  # either
+                out.append(ir.Assign(self.module_target(left) or self.target(left),  # value;
+                                     ir.Op(parts) if either else ir.Join(parts), weak))
         elif t == "sequence_expression":
             for child in node.named_children:
                 self.expr_stmt(child, weak, out)
@@ -426,6 +428,7 @@ class JsLowering(TypesAndJsx, Lowering):
         self.functions[fid] = fn
         self.scope.append(name)
         self.func_stack.append(fid)
+        self.func_nodes.append(node)
         body = node.child_by_field_name("body")
         stmts: list[ir.Stmt] = self.parameter_properties(params_node) if bound else []
         if body is not None:
@@ -435,6 +438,7 @@ class JsLowering(TypesAndJsx, Lowering):
             else:
                 stmts.append(ir.Return(self.expr(body)))
         self.func_stack.pop()
+        self.func_nodes.pop()
         self.scope.pop()
         fn.body = tuple(stmts)
         return ir.FuncRef(fid)

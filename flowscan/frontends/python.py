@@ -447,12 +447,18 @@ class PythonLowering(Lowering):
         if t in ("list_comprehension", "set_comprehension", "generator_expression",
                  "dictionary_comprehension"):
             body = node.named_children[0] if node.named_child_count else None
-            parts = [self.expr(body)]
+            clauses: list[tuple[ir.Target, ir.Expr]] = []
+            tests: list[ir.Expr] = []
             for clause in node.named_children[1:]:
                 if clause.type == "for_in_clause":
+                    left = clause.child_by_field_name("left")
                     right = clause.child_by_field_name("right")
-                    parts.append(self.expr(right))
-            return ir.Op(tuple(parts))
+                    clauses.append((self.target(left) if left is not None else ir.Name("_"),
+                                    self.expr(right)))
+                elif clause.type == "if_clause":
+                    tests.extend(self.expr(c) for c in clause.named_children)
+            elt = self.expr(body)
+            return ir.Comp(tuple(clauses), ir.Op((elt, ir.Test(tuple(tests)))) if tests else elt)
         if t == "conditional_expression" and node.named_child_count == 3:  # a if cond else b
             body, cond, other = node.named_children
             return ir.Op((self.expr(body), ir.Test((self.expr(cond),)), self.expr(other)))
