@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+NUXT_CONFIGS = frozenset({"nuxt.config.ts", "nuxt.config.js", "nuxt.config.mjs"})
 
 
 def python_module_name(path: str) -> str:
@@ -28,6 +29,7 @@ class Resolver:
     # (language, importer, specifier) -> file: the analysis asks again on every run
     memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
     _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
+    _nuxt: list[str] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:
@@ -95,7 +97,7 @@ class Resolver:
         return tuple(found.split("\0")) if found else ()
 
     def _auto_imports(self, importer: str) -> list[str]:
-        if not importer.endswith((*JS_EXTS, ".vue")):
+        if not self.nuxt_roots() or not importer.endswith((*JS_EXTS, ".vue")):
             return []
         root = self._nuxt_root(importer)
         if root is None:
@@ -116,16 +118,16 @@ class Resolver:
                     out.append(p)
         return sorted(out)
 
+    def nuxt_roots(self) -> list[str]:
+        """Directories with a `nuxt.config`, as prefixes ('' or 'app/'), deepest first."""
+        if self._nuxt is None:
+            self._nuxt = sorted({p[: p.rfind("/") + 1] for p in self.paths
+                                 if p.rsplit("/", 1)[-1] in NUXT_CONFIGS}, key=len, reverse=True)
+        return self._nuxt
+
     def _nuxt_root(self, importer: str) -> str | None:
-        """The nearest enclosing directory with a `nuxt.config`, as a prefix ('' or
-        'app/')."""
-        parts = importer.split("/")[:-1]
-        for n in range(len(parts), -1, -1):
-            base = "/".join(parts[:n])
-            prefix = f"{base}/" if base else ""
-            if any(f"{prefix}nuxt.config{ext}" in self.paths for ext in (".ts", ".js", ".mjs")):
-                return prefix
-        return None
+        """The nearest enclosing directory with a `nuxt.config`."""
+        return next((root for root in self.nuxt_roots() if importer.startswith(root)), None)
 
     def _by_dir(self) -> dict[str, list[str]]:
         """JS/TS files by the auto-import directory they sit in (or one level below)."""
