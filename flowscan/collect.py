@@ -238,7 +238,7 @@ class MemoResolver:
         return self._ask(self._resolver.javascript, rel, spec)
 
     def auto_imports(self, rel: str) -> tuple[str, ...]:
-        return tuple(self._resolver.auto_imports(rel))
+        return self._resolver.auto_imports(rel)  # (cheap, and per run: not memoised)
 
     def _ask(self, fn: Callable[[str, str], str | None], rel: str, spec: str) -> str | None:
         key = (rel, spec)

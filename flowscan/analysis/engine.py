@@ -483,15 +483,10 @@ class Program(PersonEvidence, ClassStore):
             target = self.resolver.python(module.path, imp.module)
         else:
             target = self.resolver.javascript(module.path, imp.module)
-        if target is None and module.language == "python":
-            sub = self.python_submodule(module.path, imp, None)
-            if sub is not None and sub in self.modules:  # namespace package
-                return Val(mods=frozenset({sub}))
-            if sub is not None:
-                self.depend(f"load:{sub}", unit)
-        if target is not None and target == module.path and module.language == "python" \
-                and imp.name not in (None, "*"):  # `from . import amplitude_client` in a
-            sub = self.resolver.python_submodule(target, imp.name)  # package's __init__
+        if module.language == "python" and target in (None, module.path):
+            # a namespace package, or `from . import amplitude_client` in a package's
+            # __init__ (the package is the importer itself: the name is its submodule)
+            sub = self.python_submodule(module.path, imp, target)
             if sub is not None and sub in self.modules:
                 return Val(mods=frozenset({sub}))
             if sub is not None:

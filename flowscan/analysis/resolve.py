@@ -30,6 +30,7 @@ class Resolver:
     memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
     _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
     _nuxt: list[str] | None = field(default=None, repr=False)
+    _auto: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:
@@ -90,11 +91,10 @@ class Resolver:
         """Files whose exports `importer` may use without importing them: in a Nuxt
         project, `composables/` and `utils/` for the app, `server/utils/` for server
         code, `shared/utils/` for both (the framework generates the imports)."""
-        key = ("auto", importer, "")
-        if key not in self.memo:
-            self.memo[key] = "\0".join(self._auto_imports(importer)) or None
-        found = self.memo[key]
-        return tuple(found.split("\0")) if found else ()
+        found = self._auto.get(importer)
+        if found is None:
+            found = self._auto[importer] = tuple(self._auto_imports(importer))
+        return found
 
     def _auto_imports(self, importer: str) -> list[str]:
         if not self.nuxt_roots() or not importer.endswith((*JS_EXTS, ".vue")):

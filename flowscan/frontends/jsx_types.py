@@ -89,9 +89,9 @@ class TypesAndJsx:
         """`mongoose.model('Translator', translatorSchema)`: a class named Translator
         with the schema's fields (`ref: 'Client'` gives a field's class), as a model
         class declared in code would be; its statics (`findById`) answer instances."""
-        if func is None or self.text(func).split(".")[-1] != "model" or len(args) < 2 \
-                or args[0].type != "string":
-            return None
+        if len(args) < 2 or args[0].type != "string" or func is None \
+                or func.text.rsplit(b".", 1)[-1] != b"model":  # (cheap tests first: every
+            return None                                     # call of a lowered file)
         name = self.text(args[0]).strip("'\"`")
         schema = args[1]
         if schema.type == "identifier":
