@@ -215,11 +215,11 @@ RESPONSE_FIELDS = frozenset({
 
 def client_like(path: str) -> bool:
     """An SDK module, class or object (`posthog`, `stripe.Customer`,
-    `openai.OpenAI().chat.completions`), not data read off a vendor's response
-    (`stripe.StripeObject().id.total`): a few names past the last call at most, none
-    of them a response's field."""
+    `openai.OpenAI().chat.completions`, `HubSpot().crm.contacts.basic_api`), not data
+    read off a vendor's response (`stripe.StripeObject().id.total`): a few names past
+    the last call at most, none of them a response's field."""
     if "()" in path:
-        tail, most = path.rsplit("()", 1)[-1].split(".")[1:], 2
+        tail, most = path.rsplit("()", 1)[-1].split(".")[1:], 3
     else:
         tail, most = path.split(".")[1:], 3  # sentry_sdk.Hub.current.scope
     return len(tail) <= most and not any(part.removesuffix("()") in RESPONSE_FIELDS
