@@ -132,7 +132,7 @@ def fix(ctx: click.Context, paths: tuple[Path, ...], mode: str | None, **kw: Any
 @click.argument("location")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=None, help="The project root to analyse (default: the git top level "
-              "of FILE, else the current directory).")
+              "of FILE, else the nearest directory above it with a project manifest).")
 @click.option("--include-tests", is_flag=True, help="Also scan test code.")
 def explain(location: str, root: Path | None, include_tests: bool) -> None:
     """Explain the finding(s) at FILE:LINE: how each field was classified and its path."""
@@ -162,15 +162,27 @@ def explain(location: str, root: Path | None, include_tests: bool) -> None:
     click.echo(render(hits, vendors, titles), nl=False)
 
 
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt",
+                   "package.json", "tsconfig.json", ".flowscan.yml", ".flowscanignore")
+
+
 def _project_root(path: Path) -> Path:
+    """The git top level of FILE; outside git, the nearest directory above it that looks
+    like a project (a manifest), else FILE's own directory: never the current directory,
+    which may be a home or /tmp full of other code."""
     import subprocess
 
+    here = path.resolve().parent
     try:
-        top = subprocess.run(["git", "-C", str(path.resolve().parent), "rev-parse",
-                              "--show-toplevel"], capture_output=True, text=True, check=True)
+        top = subprocess.run(["git", "-C", str(here), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True)
         return Path(top.stdout.strip())
     except (OSError, subprocess.CalledProcessError):
-        return Path.cwd()
+        pass
+    for d in (here, *here.parents):
+        if any((d / m).exists() for m in PROJECT_MARKERS):
+            return d
+    return here
 
 
 @cli.group()
