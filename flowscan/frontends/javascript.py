@@ -299,6 +299,14 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         source = node.child_by_field_name("source")
         spec = string_value(self, source) if source is not None else None
         if spec is None:
+            for clause in node.named_children:  # TS `import twilio = require('twilio')`:
+                if clause.type == "import_require_clause":  # a CommonJS require
+                    source = clause.child_by_field_name("source")
+                    name = clause.named_children[0] if clause.named_child_count else None
+                    if source is not None and name is not None:
+                        spec = string_value(self, source)
+                        if spec is not None:
+                            self.require_binding(name, spec)
             return
         for clause in node.named_children:
             if clause.type != "import_clause":
