@@ -103,11 +103,15 @@ def is_configuration(obj: ir.Expr | None) -> bool:
     name = last_name(root)
     if root is not obj and not name.islower() and CONFIG_WORDS.search(name):
         return True
+    if isinstance(root, ir.Call) \
+            and CONFIG_GETTER.fullmatch(last_name(root.func)):  # get_settings().X
+        return True
     return _CONFIG_ROOT.match(expr_text(obj)) is not None
 
 
 CONFIG_WORDS = re.compile(r"(?i)(config|settings|environ)(?![a-z])|_ENV$")
 CONFIG_NAMES = {"config", "settings", "conf", "env", "cfg", "options", "opts"}
+CONFIG_GETTER = re.compile(r"(?i)_*(get|load|use|read)_?(app_?|runtime_?)?(settings|config)")
 _CONFIG_ROOT = re.compile("(?:" + "|".join(re.escape(r) for r in CONFIG_ROOTS) + r")(?:\.|$)")
 
 
