@@ -36,6 +36,10 @@ _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
 _PERSON, _PART, _NON_PERSON, _TRANSPARENT = 1, 2, 3, 4
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")  # user1 -> user
 _CACHE_SIZE = 1 << 20
+# `first.name`, `other.email`: one of two things compared; its words do not run on into
+# the field's (first.name is not first_name)
+_ORDINALS = frozenset({"first", "second", "third", "last", "other", "prev", "previous",
+                       "next", "former", "latter"})
 
 
 @lru_cache(maxsize=1 << 18)
@@ -305,7 +309,8 @@ class Taxonomy:
             return vetoes[cat]
 
         reserved = field.lstrip()[:1] == "$"  # Mixpanel-style reserved person property
-        for k in range(len(tokens)):
+        start = len(ctx_tokens) if ctx_tokens and ctx_tokens[-1] in _ORDINALS else 0
+        for k in range(start, len(tokens)):
             head = "_".join(tokens[k:])
             prefix = "_".join(tokens[:k]) or None
             field_hit, contextual_hit = self._head_cached(head)
