@@ -63,6 +63,7 @@ def subscript_key(target: ir.Target) -> str | None:
     return None
 
 
+CONTACT_DATA = ("email", "phone")  # what only a person's record holds beside a name
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
 
@@ -183,7 +184,10 @@ class Frame(Calls):
     def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
         for s in stmts:
             if isinstance(s, ir.Assign):
-                value = self.expr(s.value)
+                if isinstance(s.value, ir.Obj) and isinstance(s.target, ir.Name):
+                    value = self.obj(s.value, s.target.id)  # intake = {faith: ...}: the
+                else:  # variable names whose record it is, as `intake.faith` would
+                    value = self.expr(s.value)
                 key = subscript_key(s.target)
                 if key is not None:  # props["postal_code"] = zip, tags["donor.id"] = id
                     owner = s.target.obj.id if isinstance(s.target.obj, ir.Name) else None
@@ -663,12 +667,17 @@ class Frame(Calls):
         pos = getattr(value, "pos", (0, 0, 0, 0))
         return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
 
-    def obj(self, e: ir.Obj) -> Val:
+    def obj(self, e: ir.Obj, context: str | None = None) -> Val:
+        """A literal object; a nested one's keys are read with the keys above them as
+        their object (`"usr": {"id": agent}` names a user's id, as `usr.id` would)."""
         fields: dict[str, Val] = {}
         labels: set[Any] = set()
         closed = True  # every key known, unless it spreads something not fully known
         for key, value in e.entries:
-            v = self.expr(value)
+            if isinstance(value, ir.Obj) and isinstance(key, str):
+                v = self.obj(value, f"{context}.{key}" if context else key)
+            else:
+                v = self.expr(value)
             if key is None:
                 closed = closed and v.closed
                 if v.fields:
@@ -677,10 +686,18 @@ class Frame(Calls):
                     fields.update(self.model_fields(v, getattr(value, "pos", None)))
                 labels |= v.labels
             elif isinstance(key, str):
-                fields[key] = self.named_by_key(key, v, value)
+                fields[key] = self.named_by_key(key, v, value, context)
             else:
                 self.expr(key)
                 labels |= flatten(v)
+        if not (context and self.prog.tax.is_non_person(context)) and any(
+                isinstance(lab, Source) and lab.category in CONTACT_DATA
+                for f in fields.values() for lab in f.labels):
+            for key, value in e.entries:  # { name, email, phone } out of a form: beside a
+                if isinstance(key, str) and key in fields and isinstance(  # person's email,
+                        value, ir.Name | ir.Call):  # `name` is theirs (a field read has a
+                    fields[key] = self.named_by_key(  # name of its own: race: runner.raceName)
+                        key, fields[key], value, "person")
         return Val(frozenset(labels), fields, closed=closed)
 
     # ------------------------------------------------------------ calls
