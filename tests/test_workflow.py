@@ -331,6 +331,25 @@ def test_rules_explain(capsys) -> None:  # type: ignore[no-untyped-def]
     assert "known rules: FS101" in capsys.readouterr().err
 
 
+def test_explain_outside_git_scans_the_project_not_the_current_directory(
+        tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from flowscan.cli import main
+
+    app = tmp_path / "work" / "app"
+    app.mkdir(parents=True)
+    (app / "requirements.txt").write_text("mixpanel\nsentry-sdk\n")
+    (app / "main.py").write_text(LEAKS)
+    other = tmp_path / "work" / "other"  # beside it, in the current directory: not read
+    other.mkdir()
+    (other / "leaks.py").write_text(LEAKS)
+    monkeypatch.chdir(tmp_path / "work")
+    line = LEAKS.splitlines().index('    mp.track(user.id, "Signed up", {"email": user.email})') + 1
+    assert main(["explain", f"app/main.py:{line}"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"main.py:{line}:")  # relative to app/, the project's root
+    assert "user.email: email" in out
+
+
 # ---------------------------------------------------------------- CI outputs
 
 
