@@ -158,13 +158,16 @@ class Glob:
     a scan whose analysis result comes from the cache never matches one, and there
     are hundreds."""
 
-    __slots__ = ("pattern", "_rx")
+    __slots__ = ("pattern", "prefix", "_rx")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        self._rx: re.Pattern[str] | None = None
+        self.prefix = pattern.split("*", 1)[0]  # what every match starts with: most
+        self._rx: re.Pattern[str] | None = None  # paths are another vendor's, never compiled
 
     def fullmatch(self, path: str) -> re.Match[str] | None:
+        if not path.startswith(self.prefix):
+            return None
         rx = self._rx
         if rx is None:
             rx = self._rx = _pattern_regex(self.pattern)
