@@ -140,6 +140,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
                 wanted.add(rp.relative_to(root).as_posix())
             except ValueError:
                 continue
+    dirs: dict[str, str] = {}  # a directory's verdict, shared by the files in it
     for rel in sorted(set(candidates)):
         if wanted is not None and not any(rel == w or rel.startswith(w + "/") for w in wanted):
             continue
@@ -151,7 +152,8 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         ext = name[name.rfind("."):].lower() if "." in name else ""
         if ext not in EXTENSIONS and ext not in SFC_EXTENSIONS:
             continue
-        reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore, targets.stats)
+        reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore, targets.stats,
+                              dirs)
         if reason:
             targets.skipped.append(Skip(rel, reason))
         else:
@@ -179,22 +181,35 @@ def _inside_git(root: Path) -> bool:
     return any((p / ".git").exists() for p in root.parents)
 
 
-def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,
-                 ignore: object, stats: dict[str, os.stat_result]) -> str:
-    parts = rel.split("/")[:-1]
-    if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
-        return "ignored by .flowscanignore or --exclude"
+def _dir_reason(root: Path, rel_dir: str, include_tests: bool) -> str:
+    parts = rel_dir.split("/") if rel_dir else []
     skip_dir = next((p for i, p in enumerate(parts) if (p in SKIP_DIRS or p.endswith(
         ".egg-info")) and not _project_package(root, parts[: i + 1])), None)
     if skip_dir:
         return f"in {skip_dir}/ (dependencies or build output)"
+    if not include_tests and any(p in TEST_DIRS for p in parts):
+        return "test code (use --include-tests)"
+    return ""
+
+
+def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,
+                 ignore: object, stats: dict[str, os.stat_result],
+                 dirs: dict[str, str]) -> str:
+    if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
+        return "ignored by .flowscanignore or --exclude"
+    rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
+    reason = dirs.get(rel_dir)
+    if reason is None:
+        reason = dirs[rel_dir] = _dir_reason(root, rel_dir, include_tests)
+    if reason.startswith("in "):
+        return reason
     if name.endswith(".d.ts") or name.endswith(".d.mts") or name.endswith(".d.cts"):
         return "type declarations (.d.ts)"
     if MINIFIED.search(name):
         return "minified or bundled"
     if GENERATED.search(name):
         return "generated code (by its name)"
-    if not include_tests and (TEST_FILE.search(name) or any(p in TEST_DIRS for p in parts)):
+    if reason or (not include_tests and TEST_FILE.search(name)):
         return "test code (use --include-tests)"
     path = os.path.join(root, rel)
     try:
