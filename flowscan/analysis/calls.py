@@ -74,15 +74,16 @@ def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]) -> str 
 # calls that call their argument with the rest: name -> index of the callable
 FORWARDERS = {"to_thread": 0, "run_in_executor": 1, "submit": 0, "run_sync": 0,
               "call_soon": 0, "call_soon_threadsafe": 0, "enqueue": 0, "enqueue_call": 0,
-              "add_task": 0}
+              "add_task": 0, "run_in_threadpool": 0}  # (Starlette's, FastAPI's)
+WRAPPERS = {"sync_to_async", "async_to_sync", "database_sync_to_async"}  # asgiref: f2(a)
 TASK_CALLS = {"delay", "s", "si", "signature"}  # Celery: task.delay(a, k=v) runs task(a, k=v)
 
 
 def forwarded_call(e: ir.Call) -> ir.Call | None:
     """`asyncio.to_thread(f, a, k=v)`, `loop.run_in_executor(None, f, a)`,
-    `executor.submit(f, a)`, RQ's `queue.enqueue(f, a)`, Celery's `f.delay(a)` and
-    `f.apply_async((a,), {"k": v})`: the call of `f` they make (a queue's worker makes it
-    later, with the same arguments)."""
+    `executor.submit(f, a)`, `run_in_threadpool(f, a)`, `sync_to_async(f)(a)`, RQ's
+    `queue.enqueue(f, a)`, Celery's `f.delay(a)` and `f.apply_async((a,), {"k": v})`: the
+    call of `f` they make (a queue's worker makes it later, with the same arguments)."""
     if isinstance(e.func, ir.Attr) and isinstance(e.func.obj, ir.Name | ir.Attr):
         if e.func.name in TASK_CALLS:
             return ir.Call(e.func.obj, e.args, e.kwargs, e.pos)
@@ -93,6 +94,8 @@ def forwarded_call(e: ir.Call) -> ir.Call | None:
             return ir.Call(e.func.obj, given.items if isinstance(given, ir.Seq) else (),
                            tuple((k, v) for k, v in named.entries if isinstance(k, str))
                            if isinstance(named, ir.Obj) else (), e.pos)
+    if isinstance(e.func, ir.Call) and e.func.args and last_name(e.func.func) in WRAPPERS:
+        return ir.Call(e.func.args[0], e.args, e.kwargs, e.pos)  # sync_to_async(f)(a)
     at = FORWARDERS.get(last_name(e.func))
     if at is None or len(e.args) <= at or isinstance(e.args[at], ir.Str | ir.Lit):
         return None
