@@ -63,6 +63,7 @@ def subscript_key(target: ir.Target) -> str | None:
     return None
 
 
+FETCH = Val(refs=frozenset({("", "fetch")}))  # the global fetch, as an unbound name is
 CONTACT_DATA = ("email", "phone")  # what only a person's record holds beside a name
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
@@ -135,6 +136,9 @@ class Frame(Calls):
                                              p.annotation))
             if p.kind == "pattern" and p.pattern is not None:
                 self.assign(p.pattern, v, weak=False)
+                fetch = self.env.get("fetch") if self.module.language != "python" else None
+                if fetch is not None and not fetch.refs:  # SvelteKit's `({ fetch }) =>`:
+                    self.env["fetch"] = join(fetch, FETCH)  # the event's fetch is fetch
                 continue
             if p.kind in ("pos", "kwonly") and p.name not in ("self", "this", "cls"):
                 src = self.classify_name(p.name, fn.pos)
@@ -435,6 +439,9 @@ class Frame(Calls):
             if out.text is None and len(urls) == 1:  # env.BRAZE_URL || "https://rest..."
                 out = Val(out.labels, out.fields, out.refs, out.funcs, out.classes,
                           out.insts, out.mods, urls.pop(), out.clean, out.closed)
+            if out.closed and any(v.opaque() for v in vals):  # position?.coords ?? {latitude:
+                out = Val(out.labels, out.fields, out.refs, out.funcs, out.classes,  # 0}: a
+                          out.insts, out.mods, out.text, out.clean, False)  # default only
             return out
         if isinstance(e, ir.Spread):
             return self.expr(e.value)
@@ -499,8 +506,8 @@ class Frame(Calls):
                     and not hit.refs and not hit.funcs and not is_configuration(obj):
                 # a person record's id is a user id however it was made (randomUUID())
                 c = self.prog.tax.classify(name, self.context_of(obj) or None)
-                if c is not None and (c.contextual or c.category == "user_id") \
-                        and c.category != "credentials":
+                if c is not None and (c.contextual or c.category == "user_id" or (
+                        not v.closed and hit.clean)) and c.category != "credentials":
                     hit = join(hit, Val(frozenset({Source(
                         c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
                         c.context or "")})))
