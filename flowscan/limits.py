@@ -89,9 +89,15 @@ def indent_depth(source: bytes) -> int:
     return len({len(i.expandtabs(8)) for i in indents})
 
 
-def nesting(source: bytes, python: bool) -> int:
+def nesting(source: bytes, python: bool, most: int = 0) -> int:
+    """The deeper of bracket and (Python) statement nesting; with `most`, a Python file
+    whose lines are all indented `most` spaces or less, without tabs, cannot nest
+    statements deeper than that, and its indentation is not measured."""
     depth = bracket_depth(source)
-    return max(depth, indent_depth(source)) if python else depth
+    if not python or (most and b"\t" not in source
+                      and b"\n" + b" " * (most + 1) not in source):
+        return depth
+    return max(depth, indent_depth(source))
 
 
 def bracket_depth(source: bytes) -> int:

@@ -95,12 +95,14 @@ def prepare(rel: str, data: bytes) -> tuple[Any, bytes | None, str]:
         fe = FRONTENDS[name]
     if fe.language == "javascript" and looks_minified(source):
         return fe, None, "minified (very long lines)"
-    marker = GENERATED.search(source[:1024])
+    head = source[:1024]
+    marker = GENERATED.search(head) if b"enerated" in head or b"DO NOT EDIT" in head \
+        else None  # (every marker has one of them: most files skip the regex)
     if marker is not None:
         return fe, None, f"generated code ({marker.group(0).decode()!r} in its header)"
     most = limits.current().max_nesting
     if most:
-        depth = limits.nesting(source, fe.language == "python")
+        depth = limits.nesting(source, fe.language == "python", most)
         if depth > most:
             return fe, None, f"too deeply nested ({depth} levels > {most})"
     return fe, source, ""

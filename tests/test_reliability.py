@@ -179,6 +179,11 @@ def test_bracket_and_indent_depth() -> None:
     src = b"".join(b" " * (4 * i) + b"if x:\n" for i in range(30))
     assert limits.indent_depth(src) == 29
     assert limits.nesting(src, python=False) == 0
+    # with a limit: indentation within it is not measured, deeper or tabbed code is
+    assert limits.nesting(src, python=True, most=200) == 0
+    assert limits.nesting(src, python=True, most=20) == 29
+    tabbed = b"".join(b"\t" * i + b"if x:\n" for i in range(30))
+    assert limits.nesting(tabbed, python=True, most=200) == 29
 
 
 def test_sfc_keeps_lines_and_columns() -> None:
