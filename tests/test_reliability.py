@@ -259,3 +259,22 @@ def test_long_operator_chains_are_lowered_flat(tmp_path) -> None:
                                    + " +\n a" * 20000 + ";\n")
     result = run_scan([tmp_path], Options(jobs=1, cache_dir=tmp_path / ".cache"))
     assert {f.path: f.status for f in result.files} == {"a.py": "scanned", "b.ts": "scanned"}
+
+
+def test_imports_query_over_import_lines_sees_whole_statements() -> None:
+    from flowscan.frontends import frontend_for
+
+    py = (b"import os\nx = 1\n" + b"y = 2\n" * 1000 + b"from pkg.mod import (\n"
+          + b"".join(b"    name%d,\n" % i for i in range(300)) + b")\n"
+          + b"def f():\n    from .lazy import thing  # imported late\n    return thing\n")
+    fe = frontend_for("a.py")
+    assert fe is not None
+    got = fe.imports(limits.parse_within(fe, py, "a.py"))
+    assert {"os", "pkg.mod", "pkg.mod.name0", "pkg.mod.name299", ".lazy", ".lazy.thing"} <= set(got)
+    ts = (b"export {\n" + b"".join(b"  n%d,\n" % i for i in range(400)) + b"} from './far';\n"
+          + b"const a = require('./cjs');\nimport twilio = require('twilio');\n"
+          + b"async function g() { return import('./dynamic'); }\n")
+    fe = frontend_for("a.ts")
+    assert fe is not None
+    assert fe.imports(limits.parse_within(fe, ts, "a.ts")) == (
+        "./cjs", "./dynamic", "./far", "twilio")
