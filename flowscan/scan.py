@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscan import limits, suppress
-from flowscan.analysis.growth import candidates
+from flowscan.analysis.growth import package_of
 from flowscan.catalog import Catalog, load_catalog
 from flowscan.collect import Collector, cache_for
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
@@ -135,17 +135,23 @@ class ProjectLoader:
     def importers(self, path: str) -> set[str]:
         if self._importers is None:  # a warm run whose result stands never needs it
             self._importers = {}
-            for rel, f in self.facts.items():
-                python = rel.endswith((".py", ".pyi"))
-                for spec in f.imports:
-                    target = self.resolver.python(rel, spec) if python \
-                        else self.resolver.javascript(rel, spec)
-                    if target is not None and target in self.facts and target != rel:
-                        self._importers.setdefault(target, set()).add(rel)
-                if not python:  # Nuxt's generated imports (resolve.py: auto_imports)
-                    for target in self.resolver.auto_imports(rel):
-                        self._importers.setdefault(target, set()).add(rel)
+            for rel in self.facts:
+                for target in self.imported(rel):
+                    self._importers.setdefault(target, set()).add(rel)
         return self._importers.get(path, set())
+
+    def imported(self, rel: str) -> set[str]:
+        """The project files `rel` imports (and, in a Nuxt app, those it is given)."""
+        python = rel.endswith((".py", ".pyi"))
+        out: set[str] = set()
+        for spec in self.facts[rel].imports:
+            target = self.resolver.python(rel, spec) if python \
+                else self.resolver.javascript(rel, spec)
+            if target is not None and target in self.facts and target != rel:
+                out.add(target)
+        if not python:  # Nuxt's generated imports (resolve.py: auto_imports)
+            out.update(t for t in self.resolver.auto_imports(rel) if t != rel)
+        return out
 
     def mentions(self, path: str, names: Collection[str]) -> bool:
         try:
@@ -173,11 +179,13 @@ class ProjectLoader:
         if any(rel in stored.direct and not self.facts[rel].direct for rel in edited):
             return None, None  # a file stopped touching a vendor: what it started is moot
         added = {rel for rel in changed - analysed if self.facts[rel].direct}
-        for path, names in stored.hot.items():
-            for rel in candidates(self, path):
-                if rel in changed - analysed - added and (
+        for rel in sorted(changed - analysed - added):  # what each edited file imports,
+            targets = self.imported(rel)  # not the whole tree's importers (growth.py:
+            for path, names in stored.hot.items():  # candidates, read from this side)
+                if (path in targets or package_of(path) in targets) and (
                         "default" in names or self.mentions(rel, names)):
                     added.add(rel)
+                    break
         return edited, added
 
 

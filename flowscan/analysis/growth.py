@@ -177,6 +177,13 @@ def candidates(loader: Loader, path: str) -> Iterable[str]:
     """Files that may import from `path`: Python's `from pkg import mod` resolves to
     the package's `__init__`, so importers of the package count for its modules."""
     yield from loader.importers(path)
-    if path.endswith(".py") and not path.endswith("__init__.py"):
-        package = path.rsplit("/", 1)[0] + "/__init__.py" if "/" in path else "__init__.py"
+    package = package_of(path)
+    if package is not None:
         yield from loader.importers(package)
+
+
+def package_of(path: str) -> str | None:
+    """The `__init__.py` of a Python module's package (None for other files)."""
+    if path.endswith(".py") and not path.endswith("__init__.py"):
+        return path.rsplit("/", 1)[0] + "/__init__.py" if "/" in path else "__init__.py"
+    return None
