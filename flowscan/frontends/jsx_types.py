@@ -42,12 +42,67 @@ class TypesAndJsx:
         person's record, as a DTO class would be."""
         name_node = node.child_by_field_name("name")
         body = node.child_by_field_name("body") or node.child_by_field_name("value")
-        if name_node is None or body is None or body.type not in ("interface_body",
-                                                                   "object_type"):
+        if name_node is None or body is None:
             return None
-        return self.shape_of(body, self.text(name_node), node)
+        if body.type in ("interface_body", "object_type"):
+            return self.shape_of(body, self.text(name_node), node)
+        if body.type not in ("intersection_type", "generic_type"):
+            return None
+        fields: list[str] = []  # `Pick<Applicant, 'email' | 'firstName'> & {start: string}`
+        types: dict[str, str] = {}
+        bases: list[ir.Expr] = []
+        self.composed(body, fields, types, bases)
+        if not fields and not bases:
+            return None
+        cid = self.new_fid(self.text(name_node), node)
+        self.classes[cid] = ir.Class(cid, self.text(name_node), tuple(bases), {},
+                                     tuple(fields), pos_of(node), types)
+        return self.classes[cid]
+
+    def composed(self, t: Any, fields: list[str], types: dict[str, str],
+                 bases: list[ir.Expr]) -> None:
+        """The fields of a composed type: intersections, object types, the named types
+        they include (as bases), `Pick<T, 'a' | 'b'>` (those keys), `Partial<T>`,
+        `Required<T>` and `Readonly<T>` (T's). `Omit<T, ...>` is left out: it names
+        what is not there, and a base would bring it back."""
+        if t.type == "intersection_type":
+            for c in t.named_children:
+                self.composed(c, fields, types, bases)
+        elif t.type == "object_type":
+            own, own_types = self.object_fields(t)
+            fields.extend(own)
+            types.update(own_types)
+        elif t.type in ("type_identifier", "nested_type_identifier"):
+            name = annotation_name(self, t)
+            if name:
+                bases.append(ir.Name(name, pos_of(t)))
+        elif t.type == "generic_type":
+            name = t.child_by_field_name("name")
+            args = t.child_by_field_name("type_arguments")
+            wrapper = self.text(name) if name is not None else ""
+            given = args.named_children if args is not None else []
+            if wrapper in ("Partial", "Required", "Readonly") and given:
+                self.composed(given[0], fields, types, bases)
+            elif wrapper == "Pick" and len(given) == 2:
+                keys, stack = [], [given[1]]
+                while stack:  # 'a' | 'b' | 'c' nests to the left
+                    k = stack.pop()
+                    if k.type == "literal_type":
+                        keys.append(self.text(k).strip("'\"`"))
+                    elif k.type == "union_type":
+                        stack.extend(reversed(k.named_children))
+                fields.extend(keys)
 
     def shape_of(self, body: Any, name: str, node: Any) -> ir.Class:
+        fields, types = self.object_fields(body)
+        bases = tuple(ir.Name(base, pos_of(t)) for c in node.named_children  # extends A, B
+                      if c.type == "extends_type_clause" for t in c.named_children
+                      if (base := annotation_name(self, t)))
+        cid = self.new_fid(name, node)
+        self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
+        return self.classes[cid]
+
+    def object_fields(self, body: Any) -> tuple[list[str], dict[str, str]]:
         fields: list[str] = []
         types: dict[str, str] = {}
         for m in body.named_children:
@@ -57,12 +112,7 @@ class TypesAndJsx:
                 declared = self.declared_type(m)
                 if declared:
                     types[fields[-1]] = declared
-        bases = tuple(ir.Name(base, pos_of(t)) for c in node.named_children  # extends A, B
-                      if c.type == "extends_type_clause" for t in c.named_children
-                      if (base := annotation_name(self, t)))
-        cid = self.new_fid(name, node)
-        self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
-        return self.classes[cid]
+        return fields, types
 
     def type_alias(self, node: Any) -> ir.Assign | None:
         """`type Amp = ReturnType<typeof createInstance>` (what the call returns),
