@@ -129,10 +129,12 @@ class Sink:
 @dataclass(frozen=True, slots=True)
 class Callback:
     call: str
-    arg: int
+    arg: int  # -1: passed only as keyword `kw`
     param: int
     binds: str
     key: str | None = None  # the callback is this key of the object argument
+    kw: str | None = None  # or this keyword argument (Python)
+    sends: bool = False  # what it returns goes to the vendor (Sentry's before_send)
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -320,7 +322,8 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
             else:
                 idx.exact[s["call"]] = sink
         for c in spec.get("callbacks") or ():
-            cb = Callback(c["call"], c["arg"], c["param"], c["binds"], c.get("key"))
+            cb = Callback(c["call"], c.get("arg", -1), c["param"], c["binds"], c.get("key"),
+                          c.get("kw"), bool(c.get("sends")))
             idx.callbacks.setdefault(c["call"], []).append(cb)
         for r in spec.get("returns") or ():
             idx.returns.append((Glob(r["call"]), r["binds"]))

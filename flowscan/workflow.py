@@ -296,8 +296,12 @@ def vendor_text(catalog: Any, vid: str) -> str:
         for r in spec.get("returns") or ():
             lines.append(f"  returns {r['call']} -> {r['binds']}")
         for c in spec.get("callbacks") or ():
-            lines.append(f"  callback {c['call']} arg #{c['arg']} param #{c['param']} "
-                         f"-> {c['binds']}")
+            where = " ".join(w for w in (
+                f"arg #{c['arg']}" if "arg" in c else "", f"key {c['key']}" if "key" in c else "",
+                f"kw {c['kw']}" if "kw" in c else "") if w)
+            sends = ", what it returns is sent" if c.get("sends") else ""
+            lines.append(f"  callback {c['call']} {where} param #{c['param']} "
+                         f"-> {c['binds']}{sends}")
         for leak in spec.get("config_leaks") or ():
             opt = leak.get("kw") or leak.get("key") or "(any call)"
             val = f" = {leak['equals']!r}" if "equals" in leak else ""

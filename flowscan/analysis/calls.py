@@ -28,7 +28,7 @@ from flowscan.analysis.values import (
     flatten,
     join,
 )
-from flowscan.catalog import Sink
+from flowscan.catalog import ArgRole, Sink
 from flowscan.model import Step
 
 if TYPE_CHECKING:
@@ -321,11 +321,17 @@ class Calls(Idioms):
             if option_matches(e, leak):
                 self.report_config(e, vendor, path, leak)
         for cb in self.lang.callbacks.get(path, ()):
-            if cb.arg < len(args):
+            given = EMPTY
+            if 0 <= cb.arg < len(args):
                 given = args[cb.arg] if cb.key is None else (args[cb.arg].fields or {}).get(
                     cb.key, EMPTY)  # <Sentry.ErrorBoundary beforeCapture={scope => ...}>
-                for fid, _ in given.funcs:
-                    self.prog.bind_param(fid, cb.param, Val(refs=frozenset({(vendor, cb.binds)})))
+            if cb.kw is not None:
+                given = join(given, next((v for k, v in kwargs if k == cb.kw), EMPTY))
+            bound = Val(refs=frozenset({(vendor, cb.binds)}))
+            for fid, _ in given.funcs:
+                self.prog.bind_param(fid, cb.param, bound)
+                if cb.sends:  # beforeSend(event) { event.user = {...}; return event }
+                    self.callback_sends(e, vendor, path, fid, cb.param, bound)
         result = Val(refs=frozenset({(vendor, f"{path}()")}))
         if sink is None:
             # SDK builders and data objects (BaseEvent(...), Identify().set(k, v)) hold
@@ -342,6 +348,15 @@ class Calls(Idioms):
         if binds is not None:
             result = join(result, Val(refs=frozenset({(vendor, binds)})))
         return result
+
+    def callback_sends(self, e: ir.Call, vendor: str, path: str, fid: str, param: int,
+                       bound: Val) -> None:
+        """What a registered callback returns is sent (Sentry's `beforeSend(event)`):
+        its data reaches the call that registers it, reported there."""
+        vals = [EMPTY] * param + [bound]
+        call = ir.Call(e.func, tuple(ir.LIT for _ in vals), (), e.pos)
+        sent = data_only(self.apply(call, fid, None, vals, []))
+        self.sink(e, Sink(vendor, path, (ArgRole("user", pos=0),)), path, [sent], [])
 
     def sink(self, e: ir.Call, sink: Sink, path: str, args: list[Val],
              kwargs: list[tuple[str, Val]]) -> None:
