@@ -5,6 +5,8 @@ Layout (``.flowscan-cache/`` under the scan root, or the user cache dir when the
 not writable)::
 
     <dir>/<flowscan code fingerprint>-<catalog digest>/index.pkl   path -> stat, key, facts
+                                                       /delta.pkl  entries changed since
+                                                                   (while they are few)
                                                        /blobs/ab/<key>  lowered modules
                                                        /results/<key>   analysis results
 
@@ -37,6 +39,7 @@ RESULTS_KEPT = 8
 RACY_NS = 2_000_000_000  # a file modified this close to the index write is re-hashed
 STALE_SECONDS = 24 * 3600  # other versions' directories are removed after a day
 GC_EVERY = 256  # new blobs between two size checks
+DELTA_MIN = 64  # changed entries saved beside the index, not in it, up to this (or 2%)
 
 
 def user_cache_dir() -> Path:
@@ -175,6 +178,10 @@ class FactCache:
     # import resolution memo, (file, specifier) -> target; valid for one file list
     resolved: dict[tuple[str, str], str | None] = field(default_factory=dict)
     resolved_for: str = ""
+    # what changed since index.pkl was written (None: dropped): saved on its own when
+    # small, so that a run that re-read a few files does not rewrite the whole index
+    changed: dict[str, Entry | None] = field(default_factory=dict)
+    base_resolved: tuple[str, int] = ("", 0)  # resolved_for and size as index.pkl has it
 
     @classmethod
     def open(cls, root: Path, digest: str, cache_dir: Path | None = None) -> FactCache | None:
@@ -196,8 +203,26 @@ class FactCache:
             out.new_blobs = int(meta.get("new_blobs", 0))
             out.resolved = meta.get("resolved") or {}
             out.resolved_for = str(meta.get("resolved_for", ""))
+            out.base_resolved = (out.resolved_for, len(out.resolved))
+            out.apply_delta(load(store / "delta.pkl"))
         _remove_stale_siblings(base, store)
         return out
+
+    def apply_delta(self, delta: Any) -> None:
+        """The changes saved since index.pkl, if they were made on top of it. Their
+        entries are never trusted by stat (the index's write time stays the stamp), so
+        those few files are hashed again each run, but not parsed."""
+        if not (isinstance(delta, dict) and delta.get("base_stamp") == self.stamp_ns
+                and isinstance(delta.get("changed"), dict)):
+            return
+        for rel, e in delta["changed"].items():
+            if e is None:
+                self.index.pop(rel, None)
+            else:
+                self.index[rel] = e
+        self.changed = dict(delta["changed"])
+        self.resolved.update(delta.get("resolved") or {})
+        self.new_blobs = int(delta.get("new_blobs", self.new_blobs))
 
     def lookup(self, rel: str, st: os.stat_result) -> tuple[Any, str]:
         """(facts, "") when the stat matches and is safely older than the index;
@@ -213,8 +238,9 @@ class FactCache:
     def record(self, rel: str, st: os.stat_result | None, facts: Any) -> None:
         if st is None or not facts.key:
             self.index.pop(rel, None)
+            self.changed[rel] = None
         else:
-            self.index[rel] = Entry(st.st_size, st.st_mtime_ns, facts)
+            self.index[rel] = self.changed[rel] = Entry(st.st_size, st.st_mtime_ns, facts)
             if facts.lowered:
                 self.new_blobs += 1
         self.dirty = True
@@ -224,6 +250,7 @@ class FactCache:
         gone = [rel for rel in self.index if rel not in keep]
         for rel in gone:
             del self.index[rel]
+            self.changed[rel] = None
         self.dirty = self.dirty or bool(gone)
 
     def module(self, key: str) -> Any:
@@ -245,10 +272,21 @@ class FactCache:
             return
         if self.new_blobs >= GC_EVERY:
             self.collect_garbage()
-        dump(self.store / "index.pkl", {"index": self.index, "stamp_ns": time.time_ns(),
-                                        "new_blobs": self.new_blobs,
-                                        "resolved": self.resolved,
-                                        "resolved_for": self.resolved_for})
+        resolved_for, base_size = self.base_resolved
+        small = len(self.changed) <= max(DELTA_MIN, len(self.index) // 50)
+        if self.stamp_ns and small and resolved_for == self.resolved_for \
+                and len(self.resolved) >= base_size:  # (a dict keeps insertion order)
+            dump(self.store / "delta.pkl", {
+                "base_stamp": self.stamp_ns, "changed": self.changed,
+                "new_blobs": self.new_blobs,
+                "resolved": dict(list(self.resolved.items())[base_size:])})
+        else:
+            dump(self.store / "index.pkl", {"index": self.index, "stamp_ns": time.time_ns(),
+                                            "new_blobs": self.new_blobs,
+                                            "resolved": self.resolved,
+                                            "resolved_for": self.resolved_for})
+            with contextlib.suppress(OSError):
+                (self.store / "delta.pkl").unlink()
         self.dirty = False
 
     def collect_garbage(self, max_bytes: int = MAX_BYTES) -> None:

@@ -67,6 +67,37 @@ def test_an_edit_is_seen_and_matches_an_uncached_scan(apps: Path, catalog) -> No
     assert any(f.span.path == rel and f.vendor == "sentry" for f in after.findings)
 
 
+def test_a_few_changed_entries_go_to_a_delta_beside_the_index(
+        apps: Path, catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_scan([apps], Options(jobs=1), catalog)
+    store = next((apps / fcache.DIR_NAME).glob("*-*"))
+    index = (store / "index.pkl").read_bytes()
+    target = next(p for p in sorted(apps.rglob("*.py")) if "sentry_sdk" not in p.read_text())
+    target.write_text(target.read_text() + "\n\nimport sentry_sdk\n\n\ndef leak(user):\n"
+                                           "    sentry_sdk.set_user({'email': user.email})\n")
+    from flowscan import limits
+
+    parsed: list[str] = []
+    real = limits.parse_within
+    monkeypatch.setattr(limits, "parse_within",
+                        lambda fe, src, rel: parsed.append(rel) or real(fe, src, rel))
+    rel = target.relative_to(apps).as_posix()
+    after = run_scan([apps], Options(jobs=1), catalog)
+    assert rel in parsed
+    assert (store / "index.pkl").read_bytes() == index, "one edit does not rewrite the index"
+    assert (store / "delta.pkl").is_file()
+    assert _view(after) == _view(run_scan([apps], Options(jobs=1, cache=False), catalog))
+    parsed.clear()
+    again = run_scan([apps], Options(jobs=1), catalog)
+    assert _view(again) == _view(after)
+    assert rel not in parsed, "hashed again, not parsed"
+    for p in sorted(apps.rglob("*.py"))[:80]:  # many edits: the index is rewritten whole
+        p.write_text(p.read_text() + "\n# touched\n")
+    many = run_scan([apps], Options(jobs=1), catalog)
+    assert (store / "index.pkl").read_bytes() != index and not (store / "delta.pkl").exists()
+    assert _view(many) == _view(run_scan([apps], Options(jobs=1, cache=False), catalog))
+
+
 def test_damaged_cache_is_a_miss(apps: Path, catalog) -> None:
     before = run_scan([apps], Options(jobs=2), catalog)
     for p in (apps / fcache.DIR_NAME).rglob("*"):
