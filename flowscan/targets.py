@@ -141,19 +141,21 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
             except ValueError:
                 continue
     dirs: dict[str, str] = {}  # a directory's verdict, shared by the files in it
+    prefix = os.path.join(str(root), "")
     for rel in sorted(set(candidates)):
         if wanted is not None and not any(rel == w or rel.startswith(w + "/") for w in wanted):
             continue
         name = rel.rsplit("/", 1)[-1]
-        if name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json")) \
-                or BUNDLER_CONFIG.fullmatch(name):  # path aliases (analysis/resolve.py)
+        if (name.startswith("tsconfig") or ".config." in name) and (
+                name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json"))
+                or BUNDLER_CONFIG.fullmatch(name)):  # path aliases (analysis/resolve.py)
             with contextlib.suppress(OSError):
                 targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
         ext = name[name.rfind("."):].lower() if "." in name else ""
         if ext not in EXTENSIONS and ext not in SFC_EXTENSIONS:
             continue
         reason = _skip_reason(root, rel, name, include_tests, max_bytes, ignore, targets.stats,
-                              dirs)
+                              dirs, prefix)
         if reason:
             targets.skipped.append(Skip(rel, reason))
         else:
@@ -194,7 +196,7 @@ def _dir_reason(root: Path, rel_dir: str, include_tests: bool) -> str:
 
 def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,
                  ignore: object, stats: dict[str, os.stat_result],
-                 dirs: dict[str, str]) -> str:
+                 dirs: dict[str, str], prefix: str) -> str:
     if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
         return "ignored by .flowscanignore or --exclude"
     rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
@@ -203,7 +205,7 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
         reason = dirs[rel_dir] = _dir_reason(root, rel_dir, include_tests)
     if reason.startswith("in "):
         return reason
-    if name.endswith(".d.ts") or name.endswith(".d.mts") or name.endswith(".d.cts"):
+    if name.endswith((".d.ts", ".d.mts", ".d.cts")):
         return "type declarations (.d.ts)"
     if MINIFIED.search(name):
         return "minified or bundled"
@@ -211,7 +213,7 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
         return "generated code (by its name)"
     if reason or (not include_tests and TEST_FILE.search(name)):
         return "test code (use --include-tests)"
-    path = os.path.join(root, rel)
+    path = prefix + rel
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
