@@ -298,15 +298,13 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
     def import_stmt(self, node: Any) -> None:
         source = node.child_by_field_name("source")
         spec = string_value(self, source) if source is not None else None
-        if spec is None:
-            for clause in node.named_children:  # TS `import twilio = require('twilio')`:
-                if clause.type == "import_require_clause":  # a CommonJS require
-                    source = clause.child_by_field_name("source")
-                    name = clause.named_children[0] if clause.named_child_count else None
-                    if source is not None and name is not None:
-                        spec = string_value(self, source)
-                        if spec is not None:
-                            self.require_binding(name, spec)
+        if spec is None:  # TS `import twilio = require('twilio')`: a CommonJS require
+            clause = next((c for c in node.named_children
+                           if c.type == "import_require_clause" and c.named_child_count), None)
+            source = clause.child_by_field_name("source") if clause is not None else None
+            spec = string_value(self, source) if source is not None else None
+            if clause is not None and spec is not None:
+                self.require_binding(clause.named_children[0], spec)
             return
         for clause in node.named_children:
             if clause.type != "import_clause":

@@ -54,10 +54,7 @@ class TypesAndJsx:
         self.composed(body, fields, types, bases)
         if not fields and not bases:
             return None
-        cid = self.new_fid(self.text(name_node), node)
-        self.classes[cid] = ir.Class(cid, self.text(name_node), tuple(bases), {},
-                                     tuple(fields), pos_of(node), types)
-        return self.classes[cid]
+        return self.shape_class(self.text(name_node), node, tuple(bases), fields, types)
 
     def composed(self, t: Any, fields: list[str], types: dict[str, str],
                  bases: list[ir.Expr]) -> None:
@@ -98,6 +95,11 @@ class TypesAndJsx:
         bases = tuple(ir.Name(base, pos_of(t)) for c in node.named_children  # extends A, B
                       if c.type == "extends_type_clause" for t in c.named_children
                       if (base := annotation_name(self, t)))
+        return self.shape_class(name, node, bases, fields, types)
+
+    def shape_class(self, name: str, node: Any, bases: tuple[ir.Expr, ...],
+                    fields: list[str], types: dict[str, str]) -> ir.Class:
+        """A class with fields and no code, declared at `node`."""
         cid = self.new_fid(name, node)
         self.classes[cid] = ir.Class(cid, name, bases, {}, tuple(fields), pos_of(node), types)
         return self.classes[cid]
@@ -162,9 +164,7 @@ class TypesAndJsx:
             ref = self.schema_ref(value) if value is not None else None
             if ref:
                 types[fields[-1]] = ref
-        cid = self.new_fid(name, args[0])
-        self.classes[cid] = ir.Class(cid, name, (), {}, tuple(fields), pos_of(args[0]), types)
-        return ir.ClassRef(cid)
+        return ir.ClassRef(self.shape_class(name, args[0], (), fields, types).cid)
 
     def schema_ref(self, value: Any) -> str | None:
         if value.type != "object":
