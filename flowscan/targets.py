@@ -140,15 +140,13 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
                 wanted.add(rp.relative_to(root).as_posix())
             except ValueError:
                 continue
-    dirs: dict[str, str] = {}  # a directory's verdict, shared by the files in it
+    dirs: dict[str, tuple[str, bool]] = {}  # a directory's verdict, for all its files
     prefix = os.path.join(str(root), "")
     for rel in sorted(set(candidates)):
         if wanted is not None and not any(rel == w or rel.startswith(w + "/") for w in wanted):
             continue
         name = rel.rsplit("/", 1)[-1]
-        if (name.startswith("tsconfig") or ".config." in name) and (
-                name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json"))
-                or BUNDLER_CONFIG.fullmatch(name)):  # path aliases (analysis/resolve.py)
+        if alias_config(name):  # path aliases (analysis/resolve.py)
             with contextlib.suppress(OSError):
                 targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
         ext = name[name.rfind("."):].lower() if "." in name else ""
@@ -183,35 +181,42 @@ def _inside_git(root: Path) -> bool:
     return any((p / ".git").exists() for p in root.parents)
 
 
-def _dir_reason(root: Path, rel_dir: str, include_tests: bool) -> str:
+def alias_config(name: str) -> bool:
+    """A file whose path aliases the resolver reads: tsconfig*.json, svelte/vite config."""
+    if name.startswith("tsconfig"):
+        return name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json"))
+    return ".config." in name and BUNDLER_CONFIG.fullmatch(name) is not None
+
+
+def _dir_verdict(root: Path, rel_dir: str) -> tuple[str, bool]:
+    """Why every file of a directory is skipped (dependencies, build output), and
+    whether it is test code."""
     parts = rel_dir.split("/") if rel_dir else []
     skip_dir = next((p for i, p in enumerate(parts) if (p in SKIP_DIRS or p.endswith(
         ".egg-info")) and not _project_package(root, parts[: i + 1])), None)
-    if skip_dir:
-        return f"in {skip_dir}/ (dependencies or build output)"
-    if not include_tests and any(p in TEST_DIRS for p in parts):
-        return "test code (use --include-tests)"
-    return ""
+    reason = f"in {skip_dir}/ (dependencies or build output)" if skip_dir else ""
+    return reason, any(p in TEST_DIRS for p in parts)
 
 
 def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,
                  ignore: object, stats: dict[str, os.stat_result],
-                 dirs: dict[str, str], prefix: str) -> str:
+                 dirs: dict[str, tuple[str, bool]], prefix: str) -> str:
     if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
         return "ignored by .flowscanignore or --exclude"
     rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
-    reason = dirs.get(rel_dir)
-    if reason is None:
-        reason = dirs[rel_dir] = _dir_reason(root, rel_dir, include_tests)
-    if reason.startswith("in "):
-        return reason
+    verdict = dirs.get(rel_dir)
+    if verdict is None:
+        verdict = dirs[rel_dir] = _dir_verdict(root, rel_dir)
+    skipped_dir, test_dir = verdict
+    if skipped_dir:
+        return skipped_dir
     if name.endswith((".d.ts", ".d.mts", ".d.cts")):
         return "type declarations (.d.ts)"
     if MINIFIED.search(name):
         return "minified or bundled"
     if GENERATED.search(name):
         return "generated code (by its name)"
-    if reason or (not include_tests and TEST_FILE.search(name)):
+    if not include_tests and (test_dir or TEST_FILE.search(name)):
         return "test code (use --include-tests)"
     path = prefix + rel
     try:
