@@ -36,10 +36,6 @@ _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
 _PERSON, _PART, _NON_PERSON, _TRANSPARENT = 1, 2, 3, 4
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")  # user1 -> user
 _CACHE_SIZE = 1 << 20
-# `first.name`, `other.email`: one of two things compared; its words do not run on into
-# the field's (first.name is not first_name)
-_ORDINALS = frozenset({"first", "second", "third", "last", "other", "prev", "previous",
-                       "next", "former", "latter"})
 
 
 @lru_cache(maxsize=1 << 18)
@@ -152,6 +148,7 @@ class Taxonomy:
         "_secret_flows",
         "_person_secrets",
         "_representations",
+        "_ordinals",
         "_records",
         "_measures",
         "_qualifiers",
@@ -202,6 +199,7 @@ class Taxonomy:
         self._representations = frozenset(
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
+        self._ordinals = frozenset(normalise(w) for w in data.get("ordinal_contexts") or ())
         self._records: dict[tuple[str, ...], str] = {}
         for cat, words in (data.get("record_contexts") or {}).items():
             if cat not in categories:
@@ -309,7 +307,7 @@ class Taxonomy:
             return vetoes[cat]
 
         reserved = field.lstrip()[:1] == "$"  # Mixpanel-style reserved person property
-        start = len(ctx_tokens) if ctx_tokens and ctx_tokens[-1] in _ORDINALS else 0
+        start = len(ctx_tokens) if ctx_tokens and ctx_tokens[-1] in self._ordinals else 0
         for k in range(start, len(tokens)):
             head = "_".join(tokens[k:])
             prefix = "_".join(tokens[:k]) or None
