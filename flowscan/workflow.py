@@ -296,9 +296,8 @@ def vendor_text(catalog: Any, vid: str) -> str:
         for r in spec.get("returns") or ():
             lines.append(f"  returns {r['call']} -> {r['binds']}")
         for c in spec.get("callbacks") or ():
-            where = " ".join(w for w in (
-                f"arg #{c['arg']}" if "arg" in c else "", f"key {c['key']}" if "key" in c else "",
-                f"kw {c['kw']}" if "kw" in c else "") if w)
+            where = " ".join(f"arg #{c[k]}" if k == "arg" else f"{k} {c[k]}"
+                             for k in ("arg", "key", "kw") if k in c)
             sends = ", what it returns is sent" if c.get("sends") else ""
             lines.append(f"  callback {c['call']} {where} param #{c['param']} "
                          f"-> {c['binds']}{sends}")

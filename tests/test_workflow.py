@@ -399,3 +399,16 @@ def test_rules_explain_vendor_lists_its_sinks() -> None:
     assert out.exit_code == 0, out.output
     assert "sink mixpanel.Mixpanel().track(" in out.output
     assert "config leak mixpanel-browser.init ip = True" in out.output
+
+
+def test_rules_explain_vendor_lists_its_callbacks() -> None:
+    from click.testing import CliRunner
+
+    from flowscan.cli import cli
+
+    out = CliRunner().invoke(cli, ["rules", "explain", "sentry"])
+    assert out.exit_code == 0, out.output
+    assert ("callback sentry.init kw before_send param #0 -> sentry.Event, "
+            "what it returns is sent") in out.output  # a keyword-only callback
+    assert "callback sentry-js.init arg #0 key beforeSend param #0" in out.output
+    assert "callback sentry-js.withScope arg #0 param #0 -> sentry-js.Scope\n" in out.output
