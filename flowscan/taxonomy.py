@@ -156,6 +156,7 @@ class Taxonomy:
         "_head_cached",
         "_literal_cached",
         "_sanitiser_cached",
+        "_secret_flow_cached",
     )
 
     normalise = staticmethod(normalise)
@@ -234,6 +235,8 @@ class Taxonomy:
         self._literal_cached = lru_cache(maxsize=1 << 16)(self._classify_literal)
         self._sanitiser_cached: Callable[[str], bool]
         self._sanitiser_cached = lru_cache(maxsize=1 << 16)(self._is_sanitiser)
+        self._secret_flow_cached: Callable[[str], bool]
+        self._secret_flow_cached = lru_cache(maxsize=1 << 16)(self._in_secret_flow)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Taxonomy:
@@ -459,6 +462,9 @@ class Taxonomy:
     def in_secret_flow(self, function: str) -> bool:
         """`send_magic_link`, `issue_door_pin`: a function whose name says it hands a
         person a secret (its bare `token` or `pin` is that secret)."""
+        return self._secret_flow_cached(function)
+
+    def _in_secret_flow(self, function: str) -> bool:
         name = f"_{normalise(function)}_"
         return any(f"_{w}_" in name for w in self._secret_flows)
 

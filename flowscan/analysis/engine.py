@@ -17,6 +17,7 @@ from flowscan import ir
 from flowscan.analysis.classes import ClassStore
 from flowscan.analysis.common import (
     FOREIGN,
+    REQUEST_STATE,
     SINK_KEY,
     FindingAcc,
     Summary,
@@ -44,6 +45,7 @@ from flowscan.analysis.walk import (
     module_containers,
     names_read,
     param_defaults,
+    state_slots_written,
 )
 from flowscan.catalog import HTTP_CLIENTS, Catalog
 
@@ -114,6 +116,7 @@ class Program(PersonEvidence, ClassStore):
         self.runs = 0  # units run by this process (incremental.py: fewer than all)
         self._probing = False
         self.nesting = 0  # module bodies run inside a unit that demanded them
+        self._state_writes: dict[str, set[str]] = {}  # fid -> request state slots it sets
         self.initial = sorted(modules)
         self.add(modules, ())
 
@@ -252,6 +255,8 @@ class Program(PersonEvidence, ClassStore):
         readers = [fid for fid, used in self.used.items() if fid not in self.visits
                    and used & (named | local.get(self.functions[fid][1].path, set()))]
         self.push_functions(readers)
+        for fid in self.state_writers():
+            self.push(fid)
         files: set[str] = set()
         if self.loader is not None:
             wanted = {path: set(names) for path, names in fresh.items()}
@@ -272,6 +277,25 @@ class Program(PersonEvidence, ClassStore):
                 self.start(files)
                 self.load_dependencies(files)
         return bool(self.queue)
+
+    def state_writers(self) -> list[str]:
+        """Functions not run yet that set a slot of per-request state some unit reads
+        (a middleware in a file with no vendor: `request.state.member = ...`)."""
+        prefix = f"class:{REQUEST_STATE}:"
+        read = {key[len(prefix):] for key in self.deps if key.startswith(prefix)}
+        if not read:
+            return []
+        found = []
+        for fid in sorted(self.functions):
+            slots = self._state_writes.get(fid)
+            if slots is None:
+                fn, module = self.functions[fid]
+                flask_g = any(imp.local == "g" and imp.module == "flask"
+                              for imp in module.imports)
+                slots = self._state_writes[fid] = state_slots_written(fn.body, flask_g)
+            if slots & read and fid not in self.visits:
+                found.append(fid)
+        return found
 
     def load_dependencies(self, paths: Iterable[str]) -> None:
         if self.loader is None:

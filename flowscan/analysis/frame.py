@@ -8,10 +8,12 @@ from flowscan import ir
 from flowscan.analysis.calls import Calls
 from flowscan.analysis.common import (
     FOREIGN,
+    REQUEST_STATE,
     SINK_KEY,
     expr_text,
     is_configuration,
     last_name,
+    request_state_key,
 )
 from flowscan.analysis.values import (
     CLEAN,
@@ -242,6 +244,8 @@ class Frame(Calls):
             key = target.name if isinstance(target, ir.Attr) else (
                 target.key.value if isinstance(target.key, ir.Str) else None)
             obj = target.obj
+            if isinstance(target, ir.Attr) and self.request_state(obj, target.name):
+                self.prog.set_class_attr(REQUEST_STATE, target.name, value)  # middleware
             if isinstance(obj, ir.Name) and obj.id in ("self", "this") and self.fn is not None \
                     and self.fn.cls and key is not None:
                 self.prog.set_class_attr(self.fn.cls, key, value)
@@ -496,6 +500,20 @@ class Frame(Calls):
 
     def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
              key: bool = False) -> Val:
+        out = self.own_attr(v, name, obj, pos, key)
+        if not key and self.request_state(obj, name):  # `getattr(request.state, "patient")`
+            shared = self.prog.class_attr(REQUEST_STATE, name, self.unit)  # what a
+            if shared is not None:  # middleware put there, anywhere in the project
+                out = join(out, shared)
+        return out
+
+    def request_state(self, obj: ir.Expr | None, name: str) -> bool:
+        imp = self.imports.get("g") if isinstance(obj, ir.Name) and obj.id == "g" \
+            and "g" not in self.env else None  # Flask's `g`
+        return request_state_key(obj, name, imp is not None and imp.module == "flask")
+
+    def own_attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
+                 key: bool = False) -> Val:
         fallback = EMPTY
         if v.fields is not None and name in v.fields:
             hit = v.fields[name]

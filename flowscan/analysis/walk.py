@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from flowscan import ir
-from flowscan.analysis.common import last_name
+from flowscan.analysis.common import last_name, request_state_key
 from flowscan.taxonomy import normalise as normalise_name
 
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
@@ -73,6 +73,15 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
             stack.extend(t for _, t in e.entries)
         elif isinstance(e, ir.DSeq):
             stack.extend(e.items)
+
+
+def state_slots_written(stmts: tuple[ir.Stmt, ...], flask_g: bool) -> set[str]:
+    """The per-request state slots a body writes (`request.state.member = ...`;
+    `flask_g`: the module's `g` is Flask's)."""
+    return {s.target.name for s in simple_statements(stmts)
+            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Attr)
+            and request_state_key(s.target.obj, s.target.name, flask_g and isinstance(
+                s.target.obj, ir.Name) and s.target.obj.id == "g")}
 
 
 def names_read(stmts: tuple[ir.Stmt, ...]) -> set[str]:

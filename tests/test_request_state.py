@@ -1,0 +1,119 @@
+"""Per-request state: what a middleware puts on the request is read back by name in
+another file (frame.py: request_state, engine.py: state_writers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.projects import scan, write_project
+
+FLASK_HOOKS = """\
+from dataclasses import dataclass
+
+from flask import g, request
+
+
+@dataclass
+class Member:
+    id: str
+    display_name: str
+    email: str
+
+
+ROWS: dict[str, dict] = {}
+
+
+def lookup(token: str) -> Member:
+    return Member(**ROWS[token])
+
+
+def load_member():
+    g.member = lookup(request.headers["x-id"])
+"""
+
+FLASK_ERRORS = """\
+from dataclasses import asdict
+
+import sentry_sdk
+from flask import g
+
+
+def on_error(exc):
+    sentry_sdk.set_context("member", asdict(g.member))
+"""
+
+APP = """\
+import sentry_sdk
+from flask import Flask
+
+from .errors import on_error
+from .hooks import load_member
+
+
+def create_app():
+    sentry_sdk.init(dsn="https://k@o1.ingest.sentry.io/1")
+    app = Flask(__name__)
+    app.before_request(load_member)
+    app.register_error_handler(Exception, on_error)
+    return app
+"""
+
+LOCAL_G = """\
+from dataclasses import asdict
+
+import sentry_sdk
+
+
+class Graph:
+    pass
+
+
+def report(member):
+    g = Graph()
+    g.member = member
+    sentry_sdk.set_context("graph", {"size": len(vars(g))})
+"""
+
+EXPRESS_AUTH = """\
+function loadMember(req, res, next) {
+  req.member = { id: req.get('x-id'), email: req.get('x-email') };
+  req.body = { email: req.get('x-email') };
+  next();
+}
+module.exports = { loadMember };
+"""
+
+EXPRESS_ROUTE = """\
+const Sentry = require('@sentry/node');
+const { loadMember } = require('./auth');
+
+function report(err, req, res, next) {
+  Sentry.setContext('member', req.member);
+  Sentry.setContext('body', req.body);
+}
+module.exports = { report, loadMember };
+"""
+
+
+def _found(root: Path, catalog) -> dict[tuple[str, int], tuple[str, ...]]:
+    return {(f.span.path, f.span.line): f.categories for f in scan(root, catalog, False).findings}
+
+
+def test_flask_g_set_in_a_hook_file_reaches_the_error_handler(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": APP, 
+        "app/hooks.py": FLASK_HOOKS, "app/errors.py": FLASK_ERRORS, "app/graph.py": LOCAL_G})
+    # the hook file names no vendor: the app factory imports it, and it runs because a
+    # handler reads g.member
+    assert _found(root, catalog) == {("app/errors.py", 8): ("email", "name", "user_id")}
+
+
+def test_express_req_slots_but_not_the_frameworks_own_attributes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    root = write_project(tmp_path, monkeypatch, {
+        "src/auth.js": EXPRESS_AUTH, "src/report.js": EXPRESS_ROUTE})
+    # req.member is the middleware's; req.body is each request's own body, not a slot
+    assert _found(root, catalog) == {("src/report.js", 5): ("email", "user_id")}
