@@ -14,6 +14,7 @@ from flowscan import limits, suppress
 from flowscan.analysis.growth import package_of
 from flowscan.catalog import Catalog, load_catalog
 from flowscan.collect import Collector, cache_for
+from flowscan.frontends.prisma import lower_schema
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover
@@ -56,8 +57,11 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     try:
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)
-        loader = ProjectLoader(root, facts, work, work.resolver(resolver, targets.tsconfigs))
-        key = work.result_key([f"{k}\0{v}" for k, v in sorted(targets.tsconfigs.items())])
+        loader = ProjectLoader(root, facts, work, work.resolver(resolver, targets.tsconfigs),
+                               {rel: lower_schema(rel, text)
+                                for rel, text in sorted(targets.schemas.items())})
+        key = work.result_key([f"{k}\0{v}" for k, v in sorted(
+            {**targets.tsconfigs, **targets.schemas}.items())])
         stored = work.stored_result(key)
         edited, added = loader.stale(stored) if stored is not None else (None, None)
         files_done = analysis_done = time.perf_counter()
@@ -72,6 +76,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             else:
                 direct = sorted(rel for rel, f in facts.items() if f.direct)
                 program = Program(loader.load(direct), catalog, resolver, loader=loader)
+                program.add(loader.schemas, loader.schemas)  # models, read when used
                 program.start(program.initial)
                 program.load_dependencies(program.initial)
             files_done = time.perf_counter()
@@ -125,11 +130,12 @@ class ProjectLoader:
     """The analysis' view of the project's files (analysis/growth.py's Loader)."""
 
     def __init__(self, root: str, facts: dict[str, FileFacts], work: Collector,
-                 resolver: Any) -> None:
+                 resolver: Any, schemas: dict[str, Any] | None = None) -> None:
         self.root = root
         self.facts = facts
         self.work = work
         self.resolver = resolver
+        self.schemas = schemas or {}  # lowered Prisma schemas (frontends/prisma.py)
         self._importers: dict[str, set[str]] | None = None  # built on first use
 
     def importers(self, path: str) -> set[str]:
@@ -163,7 +169,8 @@ class ProjectLoader:
         return bool(words) and not words.isdisjoint(text.translate(TOKENS).split())
 
     def load(self, paths: Collection[str]) -> dict[str, Any]:
-        return self.work.modules(p for p in paths if p in self.facts)
+        return {**self.work.modules(p for p in paths if p in self.facts),
+                **{p: self.schemas[p] for p in paths if p in self.schemas}}
 
     def stale(self, stored: Analysed) -> tuple[set[str] | None, set[str] | None]:
         """What a stored result misses: the changed files it read, and the changed

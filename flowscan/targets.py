@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flowscan.frontends import EXTENSIONS
+from flowscan.frontends.prisma import is_schema
 from flowscan.sfc import SFC_EXTENSIONS
 
 BUNDLER_CONFIG = re.compile(r"(svelte|vite)\.config\.(js|mjs|cjs|ts|mts)")
@@ -51,6 +52,7 @@ class Targets:
     files: list[str] = field(default_factory=list)  # relative, forward slashes, sorted
     skipped: list[Skip] = field(default_factory=list)
     tsconfigs: dict[str, str] = field(default_factory=dict)
+    schemas: dict[str, str] = field(default_factory=dict)  # Prisma schemas (their models)
     stats: dict[str, os.stat_result] = field(default_factory=dict)  # of `files`, for the cache
 
 
@@ -149,6 +151,12 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         if alias_config(name):  # path aliases (analysis/resolve.py)
             with contextlib.suppress(OSError):
                 targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
+        if is_schema(name):  # not the copy Prisma generates into node_modules/.prisma
+            rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
+            if not (dirs.get(rel_dir) or _dir_verdict(root, rel_dir))[0]:
+                with contextlib.suppress(OSError):
+                    targets.schemas[rel] = (root / rel).read_text("utf-8", "replace")
+            continue
         ext = name[name.rfind("."):].lower() if "." in name else ""
         if ext not in EXTENSIONS and ext not in SFC_EXTENSIONS:
             continue

@@ -482,14 +482,27 @@ class Calls(Idioms):
         acc = FindingAcc(self.span(e.pos), vendor, path, expr_text(e.func), self.scope, kind,
                          confidence, message)
         for v, role in reached:
-            if v.insts and not v.fields:  # a model instance sent whole
-                v = join(v, Val(fields=self.model_fields(v, e.pos)))
+            v = self.with_records(v, e.pos)
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     self.prog.record(key, acc, lab, role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
                     self.prog.pending.setdefault(key, acc)
+
+    def with_records(self, v: Val, pos: ir.Pos, depth: int = 0) -> Val:
+        """A model instance sent whole, also inside an object (`properties: {who:
+        member}`), sends the personal fields its class declares."""
+        if v.insts and not v.fields and (depth == 0 or not any(
+                isinstance(lab, ParamLabel) for lab in v.labels)):  # (a caller's record
+            return join(v, Val(fields=self.model_fields(v, pos)))  # holds what it holds)
+        if not v.fields or depth >= 3:
+            return v
+        fields = {k: self.with_records(f, pos, depth + 1) for k, f in v.fields.items()}
+        if all(fields[k] is f for k, f in v.fields.items()):
+            return v
+        return Val(v.labels, fields, v.refs, v.funcs, v.classes, v.insts, v.mods, v.text,
+                   v.clean, v.closed)
 
     def report_config(self, e: ir.Call, vendor: str, path: str, leak: dict[str, Any]) -> None:
         """An SDK configured to collect personal data by itself: a finding at the

@@ -165,3 +165,13 @@ def request_state_key(obj: ir.Expr | None, name: str, flask_g: bool) -> bool:
             obj.id in ("req", "request") and name not in REQUEST_OWN
             and name not in STATE_HOLDERS)
     return False
+
+
+ORM_CLIENTS = frozenset({"db", "tx", "trx", "client", "database", "orm"})
+
+
+def orm_client(obj: ir.Expr) -> bool:
+    """`prisma`, `this.prisma`, `db`, a transaction's `tx`: what a Prisma client is
+    called (its model properties are the project's models)."""
+    name = last_name(obj).lower()
+    return "prisma" in name or name in ORM_CLIENTS

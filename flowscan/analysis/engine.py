@@ -81,6 +81,8 @@ class Program(PersonEvidence, ClassStore):
         self.resolver = resolver
         self.functions: dict[str, tuple[ir.Function, ir.Module]] = {}
         self.classes: dict[str, tuple[ir.Class, ir.Module]] = {}
+        self.orm_models: dict[str, str] = {}  # a Prisma client's property -> model class
+        self.orm_types: dict[str, str] = {}  # a Prisma model's name -> its class
         self.children: dict[str, list[str]] = {}
         self.used: dict[str, set[str]] = {}  # names each eager function mentions
         self.globals: dict[str, dict[str, Val]] = {}  # module path -> env
@@ -136,6 +138,9 @@ class Program(PersonEvidence, ClassStore):
                     self.children.setdefault(fn.parent, []).append(fid)
             for cid, c in m.classes.items():
                 self.classes[cid] = (c, m)
+                if path.endswith(".prisma"):  # prisma.weighIn is the WeighIn model, and
+                    self.orm_models[c.name[:1].lower() + c.name[1:]] = cid  # so is the
+                    self.orm_types[c.name] = cid  # type `WeighIn` of '@prisma/client'
         if any(m.classes for m in modules.values()):
             self.refresh_person_nouns()
 
@@ -495,6 +500,8 @@ class Program(PersonEvidence, ClassStore):
 
     def import_value(self, module: ir.Module, imp: ir.Import, unit: str,
                      seen: frozenset[str] = frozenset()) -> Val:
+        if imp.module == "@prisma/client" and imp.name in self.orm_types:
+            return Val(classes=frozenset({self.orm_types[imp.name]}))
         lang = self.catalog.lang(module.language)
         hit = lang.import_root(imp.module)
         if hit is not None:

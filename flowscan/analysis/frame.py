@@ -13,6 +13,7 @@ from flowscan.analysis.common import (
     expr_text,
     is_configuration,
     last_name,
+    orm_client,
     request_state_key,
 )
 from flowscan.analysis.values import (
@@ -265,11 +266,18 @@ class Frame(Calls):
                         self.prog.set_class_attr(cid, key, value)
         elif isinstance(target, ir.DObj):
             defaults = dict(target.defaults)
+            parts: list[tuple[str, ir.Target, Val]] = []
             for key, t in target.entries:
                 pos = t.pos if isinstance(t, ir.Name) and t.pos[0] else None
                 part = self.attr(value, key, src, pos)
                 if key in defaults:  # `{ stripeClient = stripe } = {}`: what a caller leaves out
                     part = join(part, self.expr(defaults[key]))
+                parts.append((key, t, part))
+            if any(isinstance(lab, Source) and lab.category in CONTACT_DATA
+                   for _, _, part in parts for lab in part.labels) \
+                    and not self.prog.tax.is_non_person(self.context_of(src)):
+                parts = [(key, t, self.person_sibling(key, t, part)) for key, t, part in parts]
+            for _, t, part in parts:
                 self.assign(t, part, weak)
             if target.rest is not None:
                 known = value.fields
@@ -283,6 +291,18 @@ class Frame(Calls):
         elif isinstance(target, ir.DSeq):
             for i, t in enumerate(target.items):
                 self.assign(t, self.item(value, str(i)), weak)
+
+    def person_sibling(self, key: str, t: ir.Target, part: Val) -> Val:
+        """`const { name, email, phone } = await req.json()`: beside a person's email or
+        phone, a `name` taken out of the same object is that person's."""
+        if not isinstance(t, ir.Name) or part.clean or any(
+                isinstance(lab, Source) for lab in flatten(part)):
+            return part
+        c = self.prog.tax.classify(key, "person")
+        if c is None or not c.contextual or c.category == "credentials":
+            return part
+        return join(part, Val(frozenset({Source(c.category, key, self.span(t.pos), c.pattern,
+                                                "person")})))
 
     def mutate_global(self, name: str, delta: Val) -> bool:
         """`_REGISTRY[cls.name] = cls`, `HANDLERS.append(fn)` in a function: the module's
@@ -514,6 +534,10 @@ class Frame(Calls):
 
     def own_attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
                  key: bool = False) -> Val:
+        model = self.prog.orm_models.get(name)
+        if model is not None and obj is not None and orm_client(obj) \
+                and not any(vendor for vendor, _ in v.refs):
+            return Val(classes=frozenset({model}))  # prisma.weighIn: the WeighIn model
         fallback = EMPTY
         if v.fields is not None and name in v.fields:
             hit = v.fields[name]

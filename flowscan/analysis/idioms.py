@@ -43,7 +43,8 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
 # `db.fetchrow(sql, user_id)` returns a row whose fields classify by their own names
 QUERY_METHODS = {
     "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "findOne", "findMany",
-    "findFirst", "findUnique", "findAll", "findById", "findByPk", "findOneBy",
+    "findFirst", "findUnique", "findFirstOrThrow", "findUniqueOrThrow", "findAll",
+    "findById", "findByPk", "findOneBy",
     "findOneByOrFail", "findOneOrFail", "findBy", "findOrFail", "findOneAndUpdate",
     "findByIdAndUpdate", "get_object_or_404", "scalar_one",
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",

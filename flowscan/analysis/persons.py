@@ -17,6 +17,8 @@ from flowscan.analysis.walk import (
 if TYPE_CHECKING:
     from flowscan.taxonomy import Taxonomy
 
+CONTACT = frozenset({"email", "phone"})
+
 
 class PersonEvidence:
     if TYPE_CHECKING:
@@ -45,7 +47,8 @@ class PersonEvidence:
         """A Clinic with an email and a phone is a business, a Company's VAT number is a
         business's too, a Dog has a date of birth; a Tenant with a full name and a date
         of birth is a person whatever the taxonomy reads `tenant` as: a class whose name
-        says it is no person needs two kinds of what only people have."""
+        says it is no person needs two kinds of what only people have, or a full name
+        of its own (not an `owner_name`) beside an email or a phone."""
         kinds = {c.category for f in fields
                  if (c := self.tax.classify(f, None)) is not None and not c.contextual
                  and c.category in PERSON_EVIDENCE and not (  # (desk_phone: a business's)
@@ -53,7 +56,10 @@ class PersonEvidence:
                      and self.tax.is_non_person(c.context))
                  and not of_someone_else(f, name, self.tax)}
         if self.tax.is_non_person(name):
-            return len(kinds & STRONG_EVIDENCE) >= 2
+            return len(kinds & STRONG_EVIDENCE) >= 2 or (
+                bool(kinds & CONTACT) and any(
+                    (c := self.tax.classify(f, None)) is not None and c.category == "name"
+                    and not c.contextual and not c.context for f in fields))
         return bool(kinds)
 
     def person_nouns(self, unit: str) -> frozenset[str]:

@@ -130,6 +130,8 @@ def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
     while stack and seen < 64:
         n = stack.pop(0)
         seen += 1
+        if n.type == "lookup_type":  # Booking['mode']: the type of a field, not a Booking
+            continue
         if n.type in ("nested_type_identifier", "attribute", "member_expression"):
             return lowering.text(n)  # Sentry.Scope, sentry_sdk.Scope: a vendor's type
         if n.type in TYPE_NAMES or n.type == "string":  # Mapped["User"]: a forward reference
