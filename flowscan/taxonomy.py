@@ -431,6 +431,11 @@ class Taxonomy:
         kinds = [self._word_kind(t) for t in normalise(context).split("_") if t]
         return _PART in kinds and all(k in (_PART, _TRANSPARENT) for k in kinds)
 
+    def is_transparent(self, context: str) -> bool:
+        """Whether an object name says nothing of whose it is (row, item, data)."""
+        tokens = [t for t in normalise(context).split("_") if t]
+        return bool(tokens) and all(self._word_kind(t) == _TRANSPARENT for t in tokens)
+
     def is_non_person(self, context: str) -> bool:
         """Whether an object name says it is not a person (product, order, company)."""
         tokens = [t for t in normalise(context).split("_") if t]

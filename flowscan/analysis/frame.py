@@ -113,6 +113,7 @@ class Frame(Calls):
         self.imports = {imp.local: imp for imp in module.imports if imp.local}
         cls = prog.classes.get(fn.cls) if fn is not None and fn.cls else None
         self.class_name = cls[0].name if cls is not None else ""
+        self.elements: dict[str, str] = {}  # loop variable -> what it iterates (its context)
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
         self.persons = prog.person_objects(unit, fn.body if fn is not None else module.body)
 
@@ -235,6 +236,8 @@ class Frame(Calls):
 
     def assign(self, target: ir.Target, value: Val, weak: bool,
                src: ir.Expr | None = None) -> None:
+        if isinstance(target, ir.Name) and isinstance(src, ir.Each):
+            self.elements[target.id] = last_name(src.value)  # for row in dependents
         if isinstance(target, ir.Name):
             old = self.env.get(target.id)
             self.env[target.id] = join(old, value) if weak and old is not None else value
@@ -477,7 +480,7 @@ class Frame(Calls):
                     items = self.expr(iterable)
                     if not items.fields:  # [m.name for m in resident.medications.all()]:
                         whole |= items.labels  # what an opaque personal collection holds
-                    self.assign(target, self.element(items), False)
+                    self.assign(target, self.element(items), False, ir.Each(iterable))
                 out = self.expr(e.elt)
             finally:
                 self.env = outer
@@ -512,6 +515,9 @@ class Frame(Calls):
         name = last_name(obj)
         if name in ("self", "this", "cls"):
             return self.class_name
+        if isinstance(obj, ir.Name) and name in self.elements and (
+                len(name) <= 2 or self.prog.tax.is_transparent(name)):
+            return self.elements[name]  # `d.age for d in tax_return.dependents`
         if isinstance(obj, ir.Attr) and self.prog.tax.is_person_part(name):
             owner = self.context_of(obj.obj)  # org.billingAddress.city: the org's
             if owner:
@@ -645,6 +651,7 @@ class Frame(Calls):
                     if c is not None:
                         break
             if c is None and obj is not None and object_key(obj) in self.persons \
+                    and not (last_name(obj) in ("self", "this") and self.no_person_record(v)) \
                     and (not self.prog.tax.is_non_person(ctx)
                          or STRONG_MARK + (object_key(obj) or "") in self.persons):
                 c = self.prog.tax.classify(name, "person")
@@ -663,6 +670,14 @@ class Frame(Calls):
                         out.refs, out.funcs, out.classes, out.insts, out.mods, out.text)
                 out = join(out, Val(frozenset({src})))
         return join(out, fallback)
+
+    def no_person_record(self, v: Val) -> bool:
+        """A record of project classes that say they are no person (a `Pet` with a
+        date of birth): what its own methods read from `self` does not make it one."""
+        return bool(v.insts) and all(
+            (entry := self.prog.classes.get(cid)) is not None
+            and self.prog.tax.is_non_person(entry[0].name) and not self.prog.person_class(cid)
+            for cid in v.insts)
 
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on

@@ -50,8 +50,11 @@ QUERY_METHODS = {
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
 }  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
+# what Model.query.<filters>.<answer>() and Model.objects.<filters>.<answer>() give: the
+# model's records
 QUERY_ANSWERS = {"get", "get_or_404", "first", "first_or_404", "one", "one_or_none", "all",
-                 "one_or_404"}  # what Model.query.<filters>.<answer>() gives: the model's
+                 "one_or_404", "last", "latest", "earliest", "create", "filter", "exclude",
+                 "order_by", "select_related", "prefetch_related", "distinct"}
 MODEL_FACTORIES = {"create", "build", "findOrCreate", "upsert", "insertOne"}  # Model.create(data)
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
@@ -262,11 +265,12 @@ class Idioms:
         return Val(frozenset(labels), {}) if labels else EMPTY
 
     def queried_model(self, chain: ir.Expr) -> frozenset[str]:
-        """The model classes a Flask-SQLAlchemy query chain starts from: `Model.query`,
-        then any filters (`.filter_by(...)`, `.order_by(...)`)."""
+        """The model classes a query chain starts from: Flask-SQLAlchemy's `Model.query`
+        or Django's `Model.objects`, then any filters (`.filter_by(...)`,
+        `.select_related(...)`)."""
         while isinstance(chain, ir.Call) and isinstance(chain.func, ir.Attr):
             chain = chain.func.obj
-        if isinstance(chain, ir.Attr) and chain.name == "query" \
+        if isinstance(chain, ir.Attr) and chain.name in ("query", "objects") \
                 and isinstance(chain.obj, ir.Name):
             return self.lookup(chain.obj.id, chain.obj.pos).classes
         return frozenset()
@@ -357,9 +361,18 @@ class Idioms:
 
     def getter_source(self, e: ir.Call, name: str) -> Source | None:
         """`user.get_full_name()`, `recipient.name()`, `user.getEmail()`: a getter
-        returns the field it is named after."""
-        if not isinstance(e.func, ir.Attr):
-            return None
+        returns the field it is named after; a getter whose whole name says what it
+        returns returns that (SvelteKit's `getClientAddress()`, also destructured)."""
+        found = self.field_getter(e, name) if isinstance(e.func, ir.Attr) else None
+        if found is None and name.startswith("get") \
+                and (whole := self.prog.tax.classify(name)) is not None \
+                and not whole.contextual and whole.category != "credentials":
+            return Source(whole.category, f"{expr_text(e.func)}()", self.span(e.pos),
+                          whole.pattern)
+        return found
+
+    def field_getter(self, e: ir.Call, name: str) -> Source | None:
+        assert isinstance(e.func, ir.Attr)
         field_name = name
         for prefix in ("get_", "get"):
             if name.startswith(prefix) and len(name) > len(prefix) and (

@@ -20,6 +20,9 @@ TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
 
 
 GETTER_DECORATORS = {"property", "cached_property", "functools.cached_property"}
+# a model field that holds another model: Django's ForeignKey(Probationer, ...),
+# SQLAlchemy's relationship("User")
+RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey", "relationship"}
 
 
 
@@ -310,6 +313,26 @@ class PythonLowering(Lowering):
         return {self.text(d).lstrip("@").strip() for d in parent.named_children
                 if d.type == "decorator"}
 
+    def related_model(self, node: Any | None) -> str | None:
+        """`models.ForeignKey(Probationer, ...)`, `relationship("User")`: the model a
+        relation field holds (an "app_label.Model" string names Model)."""
+        if node is None or node.type != "call":
+            return None
+        func = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if func is None or args is None or not args.named_children \
+                or self.text(func).rsplit(".", 1)[-1] not in RELATIONS:
+            return None
+        first = args.named_children[0]
+        if first.type in ("identifier", "attribute"):
+            target: str | None = self.text(first)
+        elif first.type == "string":
+            target = string_value(self, first)
+        else:
+            target = None
+        name = target.rsplit(".", 1)[-1] if target else ""
+        return name if name[:1].isupper() and name.isidentifier() else None
+
     def klass(self, node: Any, out: list[ir.Stmt], weak: bool) -> None:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "<class>"
@@ -331,7 +354,8 @@ class PythonLowering(Lowering):
                         left = a.child_by_field_name("left") if a.type == "assignment" else None
                         if left is not None and left.type == "identifier":
                             fields.append(self.text(left))
-                            declared = annotation_name(self, a.child_by_field_name("type"))
+                            declared = annotation_name(self, a.child_by_field_name("type")) \
+                                or self.related_model(a.child_by_field_name("right"))
                             if declared:  # applicant: Applicant, owner: Mapped["User"]
                                 types[fields[-1]] = declared
                 self.stmt(child, weak, class_body)
