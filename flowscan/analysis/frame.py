@@ -638,6 +638,11 @@ class Frame(Calls):
         if classifiable:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
+            if c is not None and "." not in ctx and not self.prog.tax.is_person(ctx) \
+                    and self.no_person_record(v) and all(  # `instance.phone` of an
+                    self.prog.tax.classify(name, self.prog.classes[cid][0].name) is None  # Office
+                    for cid in v.insts):
+                c = None  # (its class says whose, not the variable; persons below may still)
             if c is not None and c.contextual and v.insts and self.prog.tax.is_person_part(
                     ctx) and not any(self.prog.person_class(cid) for cid in v.insts):
                 c = None  # `home.name` of a FuneralHome: its class says whose, not `home`
@@ -650,10 +655,11 @@ class Frame(Calls):
                         c = self.prog.tax.classify(name, "person")
                     if c is not None:
                         break
+            strong = STRONG_MARK + (object_key(obj) or "") in self.persons
             if c is None and obj is not None and object_key(obj) in self.persons \
-                    and not (last_name(obj) in ("self", "this") and self.no_person_record(v)) \
-                    and (not self.prog.tax.is_non_person(ctx)
-                         or STRONG_MARK + (object_key(obj) or "") in self.persons):
+                    and (not self.prog.tax.is_non_person(ctx) or strong) \
+                    and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
+                        not strong or last_name(obj) in ("self", "this"))):  # date of birth
                 c = self.prog.tax.classify(name, "person")
             if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
@@ -672,8 +678,9 @@ class Frame(Calls):
         return join(out, fallback)
 
     def no_person_record(self, v: Val) -> bool:
-        """A record of project classes that say they are no person (a `Pet` with a
-        date of birth): what its own methods read from `self` does not make it one."""
+        """A record of project classes that say they are no person: reading its phone
+        does not make an `Office` one, nor do a `Pet`'s own methods reading its date of
+        birth (a `DocumentCheckIn` whose date of birth a handler reads is a person's)."""
         return bool(v.insts) and all(
             (entry := self.prog.classes.get(cid)) is not None
             and self.prog.tax.is_non_person(entry[0].name) and not self.prog.person_class(cid)
@@ -724,6 +731,12 @@ class Frame(Calls):
         if holder and self.prog.tax.is_non_person(holder) \
                 and self.prog.tax.classify(key, holder) is None:
             return v  # {birthday: pet.birthday}: what it was read from says whose
+        record = self.env.get(value.obj.id, EMPTY) if isinstance(value, ir.Attr) \
+            and isinstance(value.obj, ir.Name) else EMPTY
+        if self.no_person_record(record) and all(  # {phone: instance.phone} of an Office
+                self.prog.tax.classify(key, self.prog.classes[cid][0].name) is None
+                for cid in record.insts):
+            return v
         c = self.prog.tax.classify(key, context)
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
                          and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}

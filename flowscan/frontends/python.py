@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from flowscan import ir
@@ -23,6 +25,7 @@ GETTER_DECORATORS = {"property", "cached_property", "functools.cached_property"}
 # a model field that holds another model: Django's ForeignKey(Probationer, ...),
 # SQLAlchemy's relationship("User")
 RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey", "relationship"}
+SIGNAL_SENDER = re.compile(r"\bsender\s*=\s*(?:[A-Za-z_]\w*\.)*([A-Z]\w*)")  # Django signals
 
 
 
@@ -271,6 +274,11 @@ class PythonLowering(Lowering):
         cls = self.current_class
         params = self.params(node.child_by_field_name("parameters"))
         decorators = self.decorators(node)
+        sender = next((m.group(1) for d in decorators if d.startswith(("receiver(", "dispatch."))
+                       and (m := SIGNAL_SENDER.search(d))), None)
+        if sender is not None:  # @receiver(post_save, sender=Prescription): `instance` is one
+            params = [replace(p, annotation=sender) if p.name == "instance" and not p.annotation
+                      else p for p in params]
         bound = cls is not None and "staticmethod" not in decorators
         getter = cls is not None and bool(decorators & GETTER_DECORATORS)
         self.functions[fid] = placeholder = ir.Function(
