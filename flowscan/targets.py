@@ -169,7 +169,7 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     return targets
 
 
-SOURCE_ROOTS = frozenset({"src", "app", "server", "backend", "api", "services"})
+SOURCE_ROOTS = frozenset({"src", "app", "server", "backend", "api", "services", "lib"})
 
 
 def _project_package(root: Path, parts: list[str]) -> bool:

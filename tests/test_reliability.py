@@ -93,6 +93,7 @@ def build_torture_tree(root: Path) -> dict[str, str]:
     put("app/vendors/__init__.py", "", "scanned")  # the project's own integrations package
     put("app/vendors/heap.py", "import httpx\n", "scanned")
     put("src/vendors/segment.ts", "export const x = 1;\n", "scanned")  # wraps an SDK
+    put("lib/vendors/index.ts", "export { x } from '../x';\n", "scanned")  # a barrel
     put("vendor/lib/jquery.js", "window.$ = 1;\n", "skipped")  # top-level: vendored
     put("README.md", "not a candidate", "")
     want.pop("README.md")

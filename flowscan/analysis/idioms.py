@@ -96,6 +96,9 @@ class Idioms:
                          ) -> Val: ...
         def receiver_value(self, obj: ir.Expr) -> Val: ...
         def mutate_global(self, name: str, delta: Val) -> bool: ...
+        def root_local(self, e: ir.Expr) -> str | None: ...
+        def assign(self, target: ir.Target, value: Val, weak: bool,
+                   src: ir.Expr | None = None) -> None: ...
         def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
                   kwargs: list[tuple[str, Val]]) -> Val: ...
 
@@ -140,6 +143,11 @@ class Idioms:
             models = self.queried_model(e.func.obj)  # FuneralHome.query.get_or_404(id),
             if models:  # Member.query.filter_by(email=e).first() (Flask-SQLAlchemy)
                 return Val(insts=models)
+        if name in ("update", "delete") and isinstance(e.func, ir.Attr) and args:
+            models = self.receiver_value(e.func.obj).classes & frozenset(
+                self.prog.orm_models.values())  # prisma.customer.update(...): the record
+            if models:
+                return Val(insts=models)
         if name in MODEL_FACTORIES and isinstance(e.func, ir.Attr) and args:
             owner = self.receiver_value(e.func.obj)  # Translator.create(req.body): a
             if owner.classes and not owner.fields:  # record of that model (Mongoose,
@@ -179,9 +187,11 @@ class Idioms:
                               else Val(fields={"*": a}) for a in args[-1:]])
             if self.mutate_global(recv_expr.id, delta):
                 return CLEAN
-        if recv is not None and name in MUTATORS and isinstance(recv_expr, ir.Name) \
-                and recv_expr.id in self.env:
-            merged = self.env[recv_expr.id]
+        local = isinstance(recv_expr, ir.Name) and recv_expr.id in self.env
+        if recv is not None and name in MUTATORS and (local or (  # payload.messages.push(m)
+                isinstance(recv_expr, ir.Attr | ir.Index) and self.root_local(recv_expr))):
+            assert recv_expr is not None
+            merged = self.env[recv_expr.id] if isinstance(recv_expr, ir.Name) else recv
             for a in [*args, *(v for _, v in kwargs)]:
                 if name in ("update", "setdefault") and a.fields:  # dict.update({...})
                     merged = Val(merged.labels, {**(merged.fields or {}), **a.fields},
@@ -196,7 +206,10 @@ class Idioms:
                     merged = Val(merged.labels, fields, merged.refs, merged.funcs)
                 else:
                     merged = join(merged, taint_only(a))
-            self.env[recv_expr.id] = merged
+            if isinstance(recv_expr, ir.Name):
+                self.env[recv_expr.id] = merged
+            else:
+                self.assign(recv_expr, merged, False)
             return CLEAN
         if recv is not None and recv_expr is not None and name in ITERATORS \
                 and any(a.funcs for a in args):
