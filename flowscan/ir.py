@@ -257,7 +257,7 @@ class Class:
     methods: dict[str, str]  # method name -> fid
     fields: tuple[str, ...]  # names declared in the class body (models)
     pos: Pos
-    types: dict[str, str] = field(default_factory=dict)  # field -> declared class name
+    types: dict[str, str] = field(default_factory=dict)  # field -> declared class name (or id)
 
 
 @dataclass(slots=True)

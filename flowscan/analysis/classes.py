@@ -66,6 +66,8 @@ class ClassStore:
         if entry is None or declared is None:
             return None
         module = entry[1]
+        if "::" in declared:  # a composed type's own shape (jsx_types.py: declared_type)
+            return Val(classes=frozenset({declared})), declared.rsplit("::", 1)[-1]
         imp = next((i for i in module.imports if i.local == declared), None)
         found = self.import_value(module, imp, unit) if imp is not None \
             else self.module_global(module.path, declared, unit)

@@ -195,9 +195,23 @@ class TypesAndJsx:
         return found
 
     def declared_type(self, member: Any) -> str | None:
-        """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named."""
+        """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named;
+        `reporter: Pick<Reporter, 'name' | 'email'>`: a shape of those fields (its class
+        id: ir.Class.types)."""
         annotation = next((c for c in member.named_children if c.type == "type_annotation"),
                           None)
+        inner = annotation.named_children[0] if annotation is not None \
+            and annotation.named_child_count else None
+        if inner is not None and (inner.type == "intersection_type" or (
+                inner.type == "generic_type" and (name := inner.child_by_field_name("name"))
+                is not None and self.text(name) in ("Pick", "Partial", "Required", "Readonly"))):
+            fields: list[str] = []
+            types: dict[str, str] = {}
+            bases: list[ir.Expr] = []
+            self.composed(inner, fields, types, bases)
+            if fields or bases:
+                return self.shape_class(annotation_name(self, inner) or "<type>", inner,
+                                        tuple(bases), fields, types).cid  # (named as its T)
         return annotation_name(self, annotation)
 
     def jsx(self, node: Any) -> ir.Expr:
