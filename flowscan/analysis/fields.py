@@ -1,0 +1,323 @@
+"""Reading a value's fields: what `obj.name` holds and whose it is (the object it is
+read from, its class, the person evidence in the unit), literal objects whose keys name
+what they hold, and the per-request state a middleware fills. A mixin of Frame."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowscan import ir
+from flowscan.analysis.common import (
+    REQUEST_STATE,
+    expr_text,
+    is_configuration,
+    last_name,
+    orm_client,
+    request_state_key,
+)
+from flowscan.analysis.values import (
+    CLEAN,
+    EMPTY,
+    ParamLabel,
+    Source,
+    Val,
+    client_like,
+    flatten,
+    join,
+)
+from flowscan.analysis.walk import STRONG_MARK, object_key
+
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+    from flowscan.model import Span
+    from flowscan.taxonomy import Classification
+
+MEASURES = {"length", "size"}
+CONTACT_DATA = ("email", "phone")  # what only a person's record holds beside a name
+JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
+
+
+class Fields:
+    if TYPE_CHECKING:
+        prog: Program
+        module: ir.Module
+        unit: str
+        env: dict[str, Val]
+        imports: dict[str, ir.Import]
+        class_name: str
+        elements: dict[str, str]
+        persons: frozenset[str]
+
+        def expr(self, e: ir.Expr) -> Val: ...
+        def span(self, pos: ir.Pos) -> Span: ...
+        def own_person_id(self, name: str) -> Classification | None: ...
+        def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]: ...
+        def instance_of(self, declared: Val, annotation: str) -> Val: ...
+        def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
+                  kwargs: list[tuple[str, Val]]) -> Val: ...
+
+    def person_sibling(self, key: str, t: ir.Target, part: Val) -> Val:
+        """`const { name, email, phone } = await req.json()`: beside a person's email or
+        phone, a `name` taken out of the same object is that person's."""
+        if not isinstance(t, ir.Name) or part.clean or any(
+                isinstance(lab, Source) for lab in flatten(part)):
+            return part
+        c = self.prog.tax.classify(key, "person")
+        if c is None or not c.contextual or c.category == "credentials":
+            return part
+        return join(part, Val(frozenset({Source(c.category, key, self.span(t.pos), c.pattern,
+                                                "person")})))
+
+    def context_of(self, obj: ir.Expr | None) -> str:
+        if obj is None:
+            return ""
+        while isinstance(obj, ir.Op) and obj.parts:  # (body.get("user") or {}).get("id")
+            obj = obj.parts[0]
+        if isinstance(obj, ir.Call) and isinstance(obj.func, ir.Attr) and obj.args \
+                and obj.func.name in ("get", "getattr") and isinstance(obj.args[0], ir.Str):
+            return obj.args[0].value  # body.get("user"): the user
+        name = last_name(obj)
+        if name in ("self", "this", "cls"):
+            return self.class_name
+        if isinstance(obj, ir.Name) and name in self.elements and (
+                len(name) <= 2 or self.prog.tax.is_transparent(name)):
+            return self.elements[name]  # `d.age for d in tax_return.dependents`
+        if isinstance(obj, ir.Attr) and self.prog.tax.is_person_part(name):
+            owner = self.context_of(obj.obj)  # org.billingAddress.city: the org's
+            if owner:
+                return f"{owner}.{name}"
+        return name
+
+    def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
+             key: bool = False) -> Val:
+        out = self.own_attr(v, name, obj, pos, key)
+        if not key and self.request_state(obj, name):  # `getattr(request.state, "patient")`
+            shared = self.prog.class_attr(REQUEST_STATE, name, self.unit)  # what a
+            if shared is not None:  # middleware put there, anywhere in the project
+                out = join(out, shared)
+        return out
+
+    def request_state(self, obj: ir.Expr | None, name: str) -> bool:
+        imp = self.imports.get("g") if isinstance(obj, ir.Name) and obj.id == "g" \
+            and "g" not in self.env else None  # Flask's `g`
+        return request_state_key(obj, name, imp is not None and imp.module == "flask")
+
+    def own_attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
+                 key: bool = False) -> Val:
+        model = self.prog.orm_models.get(name)
+        if model is not None and obj is not None and orm_client(obj) \
+                and not any(vendor for vendor, _ in v.refs):
+            return Val(classes=frozenset({model}))  # prisma.weighIn: the WeighIn model
+        fallback = EMPTY
+        if v.fields is not None and name in v.fields:
+            hit = v.fields[name]
+            if any(vendor for vendor, _ in v.refs):  # `ok ? new PostHog() : {capture() {}}`
+                hit = join(hit, Val(refs=frozenset((vendor, f"{path}.{name}")
+                                                   for vendor, path in v.refs if vendor)))
+            elif obj is not None and pos is not None and not hit.labels and not hit.fields \
+                    and not hit.refs and not hit.funcs and not is_configuration(obj):
+                # a person record's id is a user id however it was made (randomUUID())
+                c = self.prog.tax.classify(name, self.context_of(obj) or None)
+                if c is not None and (c.contextual or c.category == "user_id" or (
+                        not v.closed and hit.clean)) and c.category != "credentials":
+                    hit = join(hit, Val(frozenset({Source(
+                        c.category, f"{expr_text(obj)}.{name}", self.span(pos), c.pattern,
+                        c.context or "")})))
+            # a project record's field that holds no data source itself (`customer.address
+            # ?? {postcode: ''}`, `Applicant(id=str(uuid4()))`, an email read off a
+            # vendor's response): the record's class says what it is, as below
+            if not (v.insts and not any(isinstance(lab, Source) for lab in hit.labels)
+                    and not hit.funcs and not hit.classes
+                    and not hit.insts and not hit.fields
+                    and (not any(vendor and client_like(path) for vendor, path in hit.refs)
+                         or self.prog.tax.classify(name) is not None)):  # (no client: email)
+                return hit
+            fallback = hit
+        vendor = self.prog.named_vendors.get(name.lower().removeprefix("$")) \
+            if pos is not None else None  # (`$mixpanel`: what a Nuxt or Vue plugin provides)
+        if vendor is not None and not (v.insts or v.classes or v.mods or v.funcs or any(
+                vnd for vnd, _ in v.refs)) and not is_configuration(obj):
+            # req.bugsnag (a middleware's per-request client), ctx["braze"], app.posthog
+            # (fastify.decorate): an untyped holder's attribute named after a vendor
+            root = self.prog.vendor_root(self.module.language, vendor)
+            if root is not None:
+                return Val(refs=frozenset({(vendor, root)}))
+        out = EMPTY
+        # A part of a personal value is personal (birthday.year); a field of an object
+        # built from personal data is not (fields is {} for those). A field of a
+        # caller's value is whatever the caller's side holds there.
+        if name in MEASURES and not key and not v.insts:
+            return CLEAN  # email.length: how long it is, not what it says
+        if v.fields is None and v.labels:  # a record of a project class (a Prescription)
+            out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
+                                for lab in v.labels  # is no scalar: its fields speak
+                                if not (isinstance(lab, Source) and (
+                                    v.insts or lab.field.rsplit(".", 1)[-1] in JARS))))
+        elif v.fields and not v.closed and name not in v.fields:  # params = asdict(sms);
+            out = Val(frozenset(lab.child(name) for lab in v.labels  # params["from_"] = ...:
+                                if isinstance(lab, ParamLabel)))  # the caller's other keys
+        if v.refs:
+            refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
+            out = join(out, Val(refs=refs))
+        for cid in sorted(v.insts):
+            found = self.prog.class_attr(cid, name, self.unit)
+            declared = self.prog.field_type(cid, name, self.unit)
+            typed = self.instance_of(*declared) if declared is not None else EMPTY
+            if not typed.is_empty():  # `partner: Learner`, `cio: TrackClient` declared
+                out = join(out, typed)  # on the class or interface
+                if found is not None and not (found.labels or found.funcs or found.insts
+                                              or any(vnd for vnd, _ in found.refs)):
+                    continue  # BaseModel().signed_by: the declared type says more
+            if found is not None:
+                getters = [fid for fid, _ in sorted(found.funcs, key=lambda f: f[0])
+                           if fid in self.prog.functions and self.prog.functions[fid][0].getter]
+                if getters and obj is not None:  # @property def cio(self): reading calls it
+                    call = ir.Call(ir.Attr(obj, name, pos or ir.NOPOS), (), (), pos or ir.NOPOS)
+                    for fid in getters:
+                        out = join(out, self.apply(call, fid, v, [], []))
+                    continue
+                if found.funcs:
+                    found = Val(found.labels, found.fields, found.refs,
+                                frozenset((f, v) for f, _ in found.funcs), found.classes,
+                                found.insts, found.mods)
+                text = found.text if out.text is None and not out.fields else out.text
+                out = join(out, found)
+                if text is not None and out.text is None:  # self.TRACK_URL: the class's
+                    out = Val(out.labels, out.fields, out.refs, out.funcs,  # constant
+                              out.classes, out.insts, out.mods, text, out.clean, out.closed)
+        for cid in sorted(v.classes):
+            found = self.prog.class_attr(cid, name, self.unit)
+            if found is not None:
+                out = join(out, found)
+        for mod in sorted(v.mods):
+            out = join(out, self.prog.module_export(mod, name, self.unit))
+        # an SDK object's attributes are its API, except a person it hands back
+        # (auth0's useUser().user, a session's user): that one's fields are data
+        vendor_object = any(vendor for vendor, _ in v.refs) and not any(
+            vendor and self.vendor_person(path) for vendor, path in v.refs)
+        constant = not key and name.isupper() and len(name) > 1  # Method.EMAIL, not META[...]
+        classifiable = (pos is not None and not vendor_object and not constant
+                        and not v.mods and not v.classes and (not v.closed or v.labels)
+                        and not is_configuration(obj))
+        if classifiable:
+            ctx = self.context_of(obj)
+            c = self.prog.tax.classify(name, ctx or None)
+            if c is not None and "." not in ctx and not self.prog.tax.is_person(ctx) \
+                    and self.no_person_record(v) and all(  # `instance.phone` of an
+                    self.prog.tax.classify(name, self.prog.classes[cid][0].name) is None  # Office
+                    for cid in v.insts):
+                c = None  # (its class says whose, not the variable; persons below may still)
+            if c is not None and c.contextual and v.insts and self.prog.tax.is_person_part(
+                    ctx) and not any(self.prog.person_class(cid) for cid in v.insts):
+                c = None  # `home.name` of a FuneralHome: its class says whose, not `home`
+            owned = "." in ctx and self.prog.tax.is_non_person(ctx)  # org.billingAddress
+            for cid in sorted(v.insts) if c is None and not owned else ():  # a Customer
+                entry = self.prog.classes.get(cid)
+                if entry is not None:
+                    c = self.prog.tax.classify(name, entry[0].name)
+                    if c is None and self.prog.person_class(cid):  # Patron {id, email}
+                        c = self.prog.tax.classify(name, "person")
+                    if c is not None:
+                        break
+            strong = STRONG_MARK + (object_key(obj) or "") in self.persons
+            if c is None and obj is not None and object_key(obj) in self.persons \
+                    and (not self.prog.tax.is_non_person(ctx) or strong) \
+                    and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
+                        not strong or last_name(obj) in ("self", "this"))):  # date of birth
+                c = self.prog.tax.classify(name, "person")
+            if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
+                c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
+                # full name and a date of birth: in this project a tenant is a person
+            if c is None:
+                c = self.own_person_id(name)
+            if c is not None:
+                text = f"{expr_text(obj)}.{name}" if obj is not None else name
+                src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
+                if obj is not None and out.labels:  # request.cookies["device_id"] is a
+                    holder = expr_text(obj)           # device id, not the cookie jar
+                    out = Val(frozenset(lab for lab in out.labels if not (
+                        isinstance(lab, Source) and lab.field == holder)), out.fields,
+                        out.refs, out.funcs, out.classes, out.insts, out.mods, out.text)
+                out = join(out, Val(frozenset({src})))
+        return join(out, fallback)
+
+    def no_person_record(self, v: Val) -> bool:
+        """A record of project classes that say they are no person: reading its phone
+        does not make an `Office` one, nor do a `Pet`'s own methods reading its date of
+        birth (a `DocumentCheckIn` whose date of birth a handler reads is a person's)."""
+        return bool(v.insts) and all(
+            (entry := self.prog.classes.get(cid)) is not None
+            and self.prog.tax.is_non_person(entry[0].name) and not self.prog.person_class(cid)
+            for cid in v.insts)
+
+    def vendor_person(self, path: str) -> bool:
+        """An SDK value that is a person's record: a session's `user`, or what a call on
+        a person collection returns (`stripe.customers.create()`: its id is a user id)."""
+        parts = path.split(".")
+        if self.prog.tax.is_person(parts[-1].removesuffix("()")):
+            return True
+        return len(parts) > 2 and parts[-1].endswith("()") and self.prog.tax.is_person(
+            parts[-2].removesuffix("()"))
+
+    def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
+                     ) -> Val:
+        """The key names what an unknown value holds: {"postal_code": zip},
+        `identify.set("age", row_age)`, `span.set_tag("usr.email", who)`."""
+        if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
+                or any(vendor for vendor, _ in v.refs) or v.funcs \
+                or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op | ir.Comp):
+            return v
+        if any(map(is_configuration, value.parts if isinstance(value, ir.Op) else (value,))):
+            # {username: config.checkrKey, phone: process.env.OPS_PHONE || "+1..."}
+            return v
+        if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
+            return v  # set_tag("race", race.name): the key names the object, not a trait
+        holder = self.context_of(value.obj) if isinstance(value, ir.Attr | ir.Index) else ""
+        if holder and self.prog.tax.is_non_person(holder) \
+                and self.prog.tax.classify(key, holder) is None:
+            return v  # {birthday: pet.birthday}: what it was read from says whose
+        record = self.env.get(value.obj.id, EMPTY) if isinstance(value, ir.Attr) \
+            and isinstance(value.obj, ir.Name) else EMPTY
+        if self.no_person_record(record) and all(  # {phone: instance.phone} of an Office
+                self.prog.tax.classify(key, self.prog.classes[cid][0].name) is None
+                for cid in record.insts):
+            return v
+        c = self.prog.tax.classify(key, context)
+        if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
+                         and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}
+            return v
+        pos = getattr(value, "pos", (0, 0, 0, 0))
+        return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
+
+    def obj(self, e: ir.Obj, context: str | None = None) -> Val:
+        """A literal object; a nested one's keys are read with the keys above them as
+        their object (`"usr": {"id": agent}` names a user's id, as `usr.id` would)."""
+        fields: dict[str, Val] = {}
+        labels: set[Any] = set()
+        closed = True  # every key known, unless it spreads something not fully known
+        for key, value in e.entries:
+            if isinstance(value, ir.Obj) and isinstance(key, str):
+                v = self.obj(value, f"{context}.{key}" if context else key)
+            else:
+                v = self.expr(value)
+            if key is None:
+                closed = closed and v.closed
+                if v.fields:
+                    fields.update(v.fields)
+                elif v.insts:  # {...dto}: the model's personal fields
+                    fields.update(self.model_fields(v, getattr(value, "pos", None)))
+                labels |= v.labels
+            elif isinstance(key, str):
+                fields[key] = self.named_by_key(key, v, value, context)
+            else:
+                self.expr(key)
+                labels |= flatten(v)
+        if not (context and self.prog.tax.is_non_person(context)) and any(
+                isinstance(lab, Source) and lab.category in CONTACT_DATA
+                for f in fields.values() for lab in f.labels):
+            for key, value in e.entries:  # { name, email, phone } out of a form: beside a
+                if isinstance(key, str) and key in fields and isinstance(  # person's email,
+                        value, ir.Name | ir.Call):  # `name` is theirs (a field read has a
+                    fields[key] = self.named_by_key(  # name of its own: race: runner.raceName)
+                        key, fields[key], value, "person")
+        return Val(frozenset(labels), fields, closed=closed)
