@@ -117,3 +117,53 @@ def test_express_req_slots_but_not_the_frameworks_own_attributes(
         "src/auth.js": EXPRESS_AUTH, "src/report.js": EXPRESS_ROUTE})
     # req.member is the middleware's; req.body is each request's own body, not a slot
     assert _found(root, catalog) == {("src/report.js", 5): ("email", "user_id")}
+
+
+NOTIFIER = """\
+from twilio.rest import Client
+
+
+class SmsNotifier:
+    def __init__(self, sid, token):
+        self._client = Client(sid, token)
+
+    def send(self, to, body):
+        return self._client.messages.create(to=to, from_="+15550000000", body=body)
+"""
+
+FACTORY = """\
+import sentry_sdk
+from flask import Flask
+
+from .notifications import SmsNotifier
+from .views import bp
+
+
+def create_app():
+    sentry_sdk.init(dsn="https://k@o1.ingest.sentry.io/1")
+    app = Flask(__name__)
+    app.extensions["sms"] = SmsNotifier("sid", "token")
+    app.register_blueprint(bp)
+    return app
+"""
+
+VIEWS = """\
+import sentry_sdk
+from flask import Blueprint, current_app
+
+bp = Blueprint("bookings", __name__)
+
+
+@bp.post("/book")
+def book(patient):
+    sentry_sdk.set_tag("route", "book")
+    current_app.extensions["sms"].send(patient.phone, f"Booked, {patient.first_name}")
+"""
+
+
+def test_a_flask_extension_registered_by_the_app_factory_is_read_back_by_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    # (the factory and the views touch Sentry: both are read; the notifier, Twilio)
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": FACTORY, "app/notifications.py": NOTIFIER, "app/views.py": VIEWS})
+    assert _found(root, catalog) == {("app/notifications.py", 9): ("name", "phone")}

@@ -539,7 +539,9 @@ class Calls(Idioms):
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     acc = self.prog.pending.get(key)
-                    if acc is not None:
+                    if acc is not None and not (  # a caller's token in a request's header
+                            role == "metadata" and acc.kind == "http"  # is its key to the
+                            and lab.category == "credentials"):  # vendor (http.py)
                         self.prog.record(key, acc, lab.through(step), role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))

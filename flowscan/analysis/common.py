@@ -143,10 +143,11 @@ def strip_credentials(v: Val) -> Val:
 # Per-request state: a middleware or dependency writes it, a handler in another file reads
 # it back by attribute name (Starlette's request.state, Koa's ctx.state, Express's
 # res.locals and req.<name>, SvelteKit's event.locals, Flask's g, Django's request.<name>);
-# and the app's (Starlette's app.state, Express's app.locals), set at start-up
+# and the app's (Starlette's app.state, Express's app.locals, Flask's app.extensions), set
+# at start-up
 REQUEST_STATE = "<request state>"  # the store's key, as a class id (engine.class_attr)
 REQUEST_NAMES = frozenset({"request", "req", "ctx", "context", "event", "res", "response"})
-STATE_HOLDERS = frozenset({"state", "locals"})
+STATE_HOLDERS = frozenset({"state", "locals", "extensions"})  # (Flask: app.extensions["sms"])
 REQUEST_OWN = frozenset({  # what the framework itself puts on a request, not a middleware
     "body", "query", "params", "headers", "cookies", "signedCookies", "session", "method",
     "url", "originalUrl", "path", "ip", "ips", "app", "protocol", "hostname", "files", "file",
@@ -158,7 +159,8 @@ def request_state_key(obj: ir.Expr | None, name: str, flask_g: bool) -> bool:
     """Whether `<obj>.<name>` is a slot of per-request state (`flask_g`: obj is Flask's
     imported `g`)."""
     if isinstance(obj, ir.Attr):  # (and the app's: app.state, request.app.state)
-        return obj.name in STATE_HOLDERS and last_name(obj.obj) in REQUEST_NAMES | {"app"} \
+        return obj.name in STATE_HOLDERS \
+            and last_name(obj.obj) in REQUEST_NAMES | {"app", "current_app"} \
             and isinstance(obj.obj, ir.Name | ir.Attr)
     if isinstance(obj, ir.Name):  # (SvelteKit's `locals` destructured from the event)
         return flask_g or obj.id == "locals" or (

@@ -91,7 +91,7 @@ class Fields:
     def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
              key: bool = False) -> Val:
         out = self.own_attr(v, name, obj, pos, key)
-        if not key and self.request_state(obj, name):  # `getattr(request.state, "patient")`
+        if self.request_state(obj, name):  # `getattr(request.state, "patient")`
             shared = self.prog.class_attr(REQUEST_STATE, name, self.unit)  # what a
             if shared is not None:  # middleware put there, anywhere in the project
                 out = join(out, shared)

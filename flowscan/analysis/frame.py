@@ -241,8 +241,8 @@ class Frame(Fields, Calls):
             key = target.name if isinstance(target, ir.Attr) else (
                 target.key.value if isinstance(target.key, ir.Str) else None)
             obj = target.obj
-            if isinstance(target, ir.Attr) and self.request_state(obj, target.name):
-                self.prog.set_class_attr(REQUEST_STATE, target.name, value)  # middleware
+            if key is not None and self.request_state(obj, key):  # a middleware's
+                self.prog.set_class_attr(REQUEST_STATE, key, value)  # request.state.member
             if isinstance(obj, ir.Name) and obj.id in ("self", "this") and self.fn is not None \
                     and self.fn.cls and key is not None:
                 self.prog.set_class_attr(self.fn.cls, key, value)
@@ -395,8 +395,10 @@ class Frame(Fields, Calls):
         if isinstance(e, ir.Name):
             v = self.lookup(e.id, e.pos)
             module = self.imports.get(e.id)
-            if module is not None and module.name is None and e.id not in self.env:
-                return v  # `import secrets`, `import email`: a module, not data
+            if module is not None and e.id not in self.env and (module.name is None or (
+                    v.refs and not v.labels and not any(vnd for vnd, _ in v.refs))):
+                return v  # `import secrets`, `import email`: a module, not data; and a
+                # library's class or function (`from starlette... import Secret`)
             if v.opaque() or only_derived_params(v):
                 src = self.classify_name(e.id, e.pos)
                 if src is not None:

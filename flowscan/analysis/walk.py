@@ -76,12 +76,22 @@ def expressions(stmts: tuple[ir.Stmt, ...], names: bool = False) -> Iterator[ir.
 
 
 def state_slots_written(stmts: tuple[ir.Stmt, ...], flask_g: bool) -> set[str]:
-    """The per-request state slots a body writes (`request.state.member = ...`;
-    `flask_g`: the module's `g` is Flask's)."""
-    return {s.target.name for s in simple_statements(stmts)
-            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Attr)
-            and request_state_key(s.target.obj, s.target.name, flask_g and isinstance(
-                s.target.obj, ir.Name) and s.target.obj.id == "g")}
+    """The per-request state slots a body writes (`request.state.member = ...`,
+    `app.extensions["sms"] = ...`; `flask_g`: the module's `g` is Flask's)."""
+    out: set[str] = set()
+    for s in simple_statements(stmts):
+        if not isinstance(s, ir.Assign):
+            continue
+        t = s.target
+        if isinstance(t, ir.Attr):
+            name, obj = t.name, t.obj
+        elif isinstance(t, ir.Index) and isinstance(t.key, ir.Str):
+            name, obj = t.key.value, t.obj
+        else:
+            continue
+        if request_state_key(obj, name, flask_g and isinstance(obj, ir.Name) and obj.id == "g"):
+            out.add(name)
+    return out
 
 
 def names_read(stmts: tuple[ir.Stmt, ...]) -> set[str]:
