@@ -147,14 +147,14 @@ def test_fields_sanitisers_and_custom_vendor(repo: Repo, capsys) -> None:  # typ
 
 
         def go(user, plan):
-            mp.track("anon", "x", {"treatment_plan": plan.treatment_plan})
+            mp.track("anon", "x", {"care_track": plan.care_track})
             mp.track("anon", "y", {"email": scramble(user.email)})
             acme_sdk.send({"email": user.email})
         """)
     assert decided(repo, capsys) == {9: ("mixpanel", "warning")}
     repo.write(".flowscan.yml", """
         fields:
-          health: ['treatment_plan']
+          health: ['care_track']
         sanitisers: ['scramble']
         vendors:
           - id: acme
