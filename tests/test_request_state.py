@@ -167,3 +167,22 @@ def test_a_flask_extension_registered_by_the_app_factory_is_read_back_by_name(
     root = write_project(tmp_path, monkeypatch, {
         "app/__init__.py": FACTORY, "app/notifications.py": NOTIFIER, "app/views.py": VIEWS})
     assert _found(root, catalog) == {("app/notifications.py", 9): ("name", "phone")}
+
+
+SETUP = """\
+from flask import current_app
+
+from .notifications import SmsNotifier
+
+current_app.extensions["sms"] = SmsNotifier("sid", "token")
+"""
+
+
+def test_a_module_body_that_registers_an_extension_runs_when_the_slot_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    factory = FACTORY.replace('    app.extensions["sms"] = SmsNotifier("sid", "token")\n', "") \
+        .replace("from .notifications import SmsNotifier\n", "from . import setup  # noqa\n")
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": factory, "app/setup.py": SETUP,
+        "app/notifications.py": NOTIFIER, "app/views.py": VIEWS})
+    assert _found(root, catalog) == {("app/notifications.py", 9): ("name", "phone")}
