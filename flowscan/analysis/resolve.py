@@ -164,6 +164,8 @@ class Resolver:
                     return hit
         if spec.startswith(("@/", "~/")):  # the bundler's alias for the source root
             return self._source_root_alias(importer, spec[2:])
+        if spec.startswith(("~~/", "@@/")):  # Nuxt's alias for the project root
+            return self._source_root_alias(importer, spec[3:])
         if spec.startswith("$lib/"):  # SvelteKit's alias for src/lib
             return self._source_root_alias(importer, "lib/" + spec[5:])
         return None
