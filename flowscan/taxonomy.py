@@ -431,6 +431,15 @@ class Taxonomy:
         kinds = [self._word_kind(t) for t in normalise(context).split("_") if t]
         return _PART in kinds and all(k in (_PART, _TRANSPARENT) for k in kinds)
 
+    def vetoed_on(self, field: str, context: str) -> bool:
+        """Whether `field` read on `context` is vetoed for the category a person's field
+        of that name has: a Worker class is a person, but `worker.region` is where the
+        worker works, not where they live."""
+        c = self.classify(field, "person")
+        rx = self._exclude.get(c.category) if c is not None else None
+        tokens = [t for t in normalise(context).split("_") if t] + normalise(field).split("_")
+        return rx is not None and rx.fullmatch("_".join(tokens)) is not None
+
     def is_transparent(self, context: str) -> bool:
         """Whether an object name says nothing of whose it is (row, item, data)."""
         tokens = [t for t in normalise(context).split("_") if t]

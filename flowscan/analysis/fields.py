@@ -215,8 +215,9 @@ class Fields:
                 entry = self.prog.classes.get(cid)
                 if entry is not None:
                     c = self.prog.tax.classify(name, entry[0].name)
-                    if c is None and self.prog.person_class(cid):  # Patron {id, email}
-                        c = self.prog.tax.classify(name, "person")
+                    if c is None and self.prog.person_class(cid) \
+                            and not self.prog.tax.vetoed_on(name, entry[0].name):
+                        c = self.prog.tax.classify(name, "person")  # Patron {id, email}
                     if c is not None:
                         break
             strong = STRONG_MARK + (object_key(obj) or "") in self.persons
@@ -228,6 +229,8 @@ class Fields:
             if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
                 # full name and a date of birth: in this project a tenant is a person
+            if c is not None and c.context == "person" and self.prog.tax.vetoed_on(name, ctx):
+                c = None  # a person, but `worker.region` is where they work
             if c is None:
                 c = self.own_person_id(name)
             if c is not None:
@@ -276,6 +279,8 @@ class Fields:
         if holder and self.prog.tax.is_non_person(holder) \
                 and self.prog.tax.classify(key, holder) is None:
             return v  # {birthday: pet.birthday}: what it was read from says whose
+        if holder and isinstance(value, ir.Attr) and self.prog.tax.vetoed_on(value.name, holder):
+            return v  # {region: worker.region}: where the worker works
         record = self.env.get(value.obj.id, EMPTY) if isinstance(value, ir.Attr) \
             and isinstance(value.obj, ir.Name) else EMPTY
         if self.no_person_record(record) and all(  # {phone: instance.phone} of an Office

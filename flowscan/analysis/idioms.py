@@ -364,7 +364,7 @@ class Idioms:
             person = self.prog.person_class(cid)
             for name in cls.fields:
                 c = self.prog.tax.classify(name, cls.name)
-                if c is None and person:
+                if c is None and person and not self.prog.tax.vetoed_on(name, cls.name):
                     c = self.prog.tax.classify(name, "person")
                 if c is not None and name not in out:
                     src = Source(c.category, f"{cls.name}.{name}", span, c.pattern,
