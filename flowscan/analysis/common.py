@@ -146,6 +146,7 @@ def strip_credentials(v: Val) -> Val:
 # and the app's (Starlette's app.state, Express's app.locals, Flask's app.extensions), set
 # at start-up
 REQUEST_STATE = "<request state>"  # the store's key, as a class id (engine.class_attr)
+PROVIDED = "<provided>"  # Vue's app.provide(KEY, value) / inject(KEY), by the key's name
 REQUEST_NAMES = frozenset({"request", "req", "ctx", "context", "event", "res", "response"})
 STATE_HOLDERS = frozenset({"state", "locals", "extensions"})  # (Flask: app.extensions["sms"])
 REQUEST_OWN = frozenset({  # what the framework itself puts on a request, not a middleware
@@ -177,3 +178,13 @@ def orm_client(obj: ir.Expr) -> bool:
     called (its model properties are the project's models)."""
     name = last_name(obj).lower()
     return "prisma" in name or name in ORM_CLIENTS
+
+
+def provide_key(e: ir.Expr) -> str | None:
+    """The name a provided value is found by: `PostHogKey` (an InjectionKey constant
+    both sides import), `'posthog'`."""
+    if isinstance(e, ir.Str):
+        return e.value
+    if isinstance(e, ir.Name | ir.Attr):
+        return last_name(e) or None
+    return None

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.common import (
+    PROVIDED,
     expr_text,
     is_project_key,
     last_name,
+    provide_key,
 )
 from flowscan.analysis.http import http_call, is_request
 from flowscan.analysis.values import (
@@ -114,6 +116,15 @@ class Idioms:
             return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
             # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
             # are not kept; project functions go through `funcs` below)
+        if name in ("provide", "inject") and e.args and self.module.language != "python" \
+                and (key := provide_key(e.args[0])) is not None:  # Vue's provide/inject:
+            if name == "provide" and len(args) >= 2:  # app.provide(PostHogKey, posthog)
+                self.prog.set_class_attr(PROVIDED, key, args[1])
+                return CLEAN
+            if name == "inject":  # inject(PostHogKey) in a composable, in another file
+                found = self.prog.class_attr(PROVIDED, key, self.unit)
+                if found is not None:
+                    return join(found, args[1]) if len(args) > 1 else found
         if name == "useState" and e.args and isinstance(e.args[0], ir.Str) \
                 and self.module.language != "python":  # Nuxt: useState<T>('key', init) is a
             declared = frozenset().union(*(self.lookup(t, e.pos).classes for t in e.types))
