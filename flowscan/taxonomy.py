@@ -147,6 +147,7 @@ class Taxonomy:
         "_sanitiser_dotted_re",
         "_secret_flows",
         "_person_secrets",
+        "_person_vetoes",
         "_representations",
         "_ordinals",
         "_records",
@@ -213,6 +214,10 @@ class Taxonomy:
         for i, src in enumerate(secrets):
             _compile(src, f"person_secrets[{i}]")
         self._person_secrets = _alternation(secrets) if secrets else None
+        vetoes = list(data.get("person_field_vetoes") or ())
+        for i, src in enumerate(vetoes):
+            _compile(src, f"person_field_vetoes[{i}]")
+        self._person_vetoes = _alternation(vetoes) if vetoes else None
 
         self._literals: list[tuple[str, re.Pattern[str]]] = []
         for cat, value in (data.get("literals") or {}).items():
@@ -432,11 +437,10 @@ class Taxonomy:
         return _PART in kinds and all(k in (_PART, _TRANSPARENT) for k in kinds)
 
     def vetoed_on(self, field: str, context: str) -> bool:
-        """Whether `field` read on `context` is vetoed for the category a person's field
-        of that name has: a Worker class is a person, but `worker.region` is where the
-        worker works, not where they live."""
-        c = self.classify(field, "person")
-        rx = self._exclude.get(c.category) if c is not None else None
+        """Whether `field` read on `context` is not what a person's field of that name
+        is (`person_field_vetoes`): a Worker class is a person, but `worker.region` is
+        where the worker works, not where they live."""
+        rx = self._person_vetoes
         tokens = [t for t in normalise(context).split("_") if t] + normalise(field).split("_")
         return rx is not None and rx.fullmatch("_".join(tokens)) is not None
 
