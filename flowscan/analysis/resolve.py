@@ -69,8 +69,11 @@ class Resolver:
             return None
         if len(hits) == 1:
             return hits[0]
-        # the candidate sharing the longest directory prefix with the importer
-        return max(hits, key=lambda h: (len(posixpath.commonprefix([h, importer])), -len(h)))
+        # the candidate sharing the longest directory prefix with the importer; then one
+        # whose module name is exactly the import (`integrations/__init__.py`, not
+        # `config/integrations.py`, for `from integrations import send_sms`)
+        return max(hits, key=lambda h: (len(posixpath.commonprefix([h, importer])),
+                                        python_module_name(h) == module, -len(h)))
 
     def _py_exact(self, dotted: str) -> str | None:
         stem = dotted.replace(".", "/")
