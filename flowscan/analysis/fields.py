@@ -25,7 +25,7 @@ from flowscan.analysis.values import (
     flatten,
     join,
 )
-from flowscan.analysis.walk import STRONG_MARK, object_key
+from flowscan.analysis.walk import CONTACT_DATA, STRONG_MARK, object_key
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from flowscan.taxonomy import Classification
 
 MEASURES = {"length", "size"}
-CONTACT_DATA = ("email", "phone")  # what only a person's record holds beside a name
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
 
@@ -203,10 +202,8 @@ class Fields:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
             if c is not None and "." not in ctx and not self.prog.tax.is_person(ctx) \
-                    and self.no_person_record(v) and all(  # `instance.phone` of an
-                    self.prog.tax.classify(name, self.prog.classes[cid][0].name) is None  # Office
-                    for cid in v.insts):
-                c = None  # (its class says whose, not the variable; persons below may still)
+                    and self.disowned(v, name):  # `instance.phone` of an Office: its class
+                c = None  # says whose, not the variable (persons below may still)
             if c is not None and c.contextual and v.insts and self.prog.tax.is_person_part(
                     ctx) and not any(self.prog.person_class(cid) for cid in v.insts):
                 c = None  # `home.name` of a FuneralHome: its class says whose, not `home`
@@ -253,6 +250,13 @@ class Fields:
             and self.prog.tax.is_non_person(entry[0].name) and not self.prog.person_class(cid)
             for cid in v.insts)
 
+    def disowned(self, v: Val, name: str) -> bool:
+        """A record of classes that say they are no person, none of which makes `name`
+        a personal field."""
+        return self.no_person_record(v) and all(
+            self.prog.tax.classify(name, self.prog.classes[cid][0].name) is None
+            for cid in v.insts)
+
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on
         a person collection returns (`stripe.customers.create()`: its id is a user id)."""
@@ -283,9 +287,7 @@ class Fields:
             return v  # {region: worker.region}: where the worker works
         record = self.env.get(value.obj.id, EMPTY) if isinstance(value, ir.Attr) \
             and isinstance(value.obj, ir.Name) else EMPTY
-        if self.no_person_record(record) and all(  # {phone: instance.phone} of an Office
-                self.prog.tax.classify(key, self.prog.classes[cid][0].name) is None
-                for cid in record.insts):
+        if self.disowned(record, key):  # {phone: instance.phone} of an Office
             return v
         c = self.prog.tax.classify(key, context)
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,

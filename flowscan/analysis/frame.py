@@ -12,7 +12,7 @@ from flowscan.analysis.common import (
     SINK_KEY,
     last_name,
 )
-from flowscan.analysis.fields import CONTACT_DATA, Fields
+from flowscan.analysis.fields import Fields
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
@@ -27,6 +27,7 @@ from flowscan.analysis.values import (
     params_only,
     taint_only,
 )
+from flowscan.analysis.walk import CONTACT_DATA
 from flowscan.model import Span
 from flowscan.taxonomy import Classification, normalise
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flowscan import ir
 from flowscan.analysis.walk import (
+    CONTACT_DATA,
     PERSON_EVIDENCE,
     STRONG_EVIDENCE,
     of_someone_else,
@@ -16,8 +17,6 @@ from flowscan.analysis.walk import (
 
 if TYPE_CHECKING:
     from flowscan.taxonomy import Taxonomy
-
-CONTACT = frozenset({"email", "phone"})
 
 
 class PersonEvidence:
@@ -57,7 +56,7 @@ class PersonEvidence:
                  and not of_someone_else(f, name, self.tax)}
         if self.tax.is_non_person(name):
             return len(kinds & STRONG_EVIDENCE) >= 2 or (
-                bool(kinds & CONTACT) and any(
+                bool(kinds & CONTACT_DATA) and any(
                     (c := self.tax.classify(f, None)) is not None and c.category == "name"
                     and not c.contextual and not c.context for f in fields))
         return bool(kinds)

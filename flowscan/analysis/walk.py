@@ -10,6 +10,7 @@ from flowscan.taxonomy import normalise as normalise_name
 
 PERSON_EVIDENCE = {"email", "name", "phone", "date_of_birth", "government_id", "demographic"}
 STRONG_EVIDENCE = {"name", "date_of_birth", "demographic"}  # a business has none of these
+CONTACT_DATA = frozenset({"email", "phone"})  # what a person's record holds beside a name
 STRONG_MARK = "!"
 
 

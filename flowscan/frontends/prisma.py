@@ -44,8 +44,3 @@ def lower_schema(path: str, text: str) -> ir.Module:
         classes[cid] = ir.Class(cid, name, (), {}, tuple(fields), pos, types)
         body.append(ir.Assign(ir.Name(name, pos), ir.ClassRef(cid)))
     return ir.Module(path, LANGUAGE, (), tuple(body), {}, classes)
-
-
-def accessor(model: str) -> str:
-    """The client's property for a model: `prisma.weighIn` for `WeighIn`."""
-    return model[:1].lower() + model[1:]
