@@ -171,14 +171,20 @@ class Calls(Idioms):
                 self.recv_memo.pop(id(e.func.obj), None)
 
     def _call(self, e: ir.Call) -> Val:
-        if isinstance(e.func, ir.Name) and e.func.id == "require" and e.args \
+        if isinstance(e.func, ir.Name) and e.func.id in ("require", "import") and e.args \
                 and isinstance(e.args[0], ir.Str) and self.module.language != "python" \
-                and "require" not in self.env:  # { ...require('./sms') }
+                and e.func.id not in self.env:  # { ...require('./sms') }, import('x').then()
             return self.prog.import_value(
                 self.module, ir.Import(None, e.args[0].value, None, e.pos), self.unit)
         if isinstance(e.func, ir.Attr):
             self.recv_memo[id(e.func.obj)] = (e.func.obj, self.expr(e.func.obj))
         func = self.expr(e.func)
+        if isinstance(e.func, ir.Attr) and e.func.name == "then" and func.refs \
+                and self.module.language != "python":  # a promise's, not the SDK's API:
+            func = Val(func.labels, func.fields, frozenset(  # import('posthog-js').then(...)
+                r for r in func.refs if not r[0] or r[1] in self.lang.callbacks
+                or self.lang.sink(r[1]) is not None),  # (Airship's `UA.then(sdk => ...)`)
+                func.funcs, func.classes, func.insts, func.mods)
         args = [self.expr(a) for a in e.args]
         kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
         if isinstance(e.func, ir.Call) and args and args[0].funcs:

@@ -155,8 +155,10 @@ class Fields:
         elif v.fields and not v.closed and name not in v.fields:  # params = asdict(sms);
             out = Val(frozenset(lab.child(name) for lab in v.labels  # params["from_"] = ...:
                                 if isinstance(lab, ParamLabel)))  # the caller's other keys
-        if v.refs:
-            refs = frozenset((vendor, f"{path}.{name}") for vendor, path in v.refs)
+        if v.refs:  # (a vendor module's `default`, as `import('posthog-js')` hands it
+            refs = frozenset((vendor, path if name == "default" and vendor  # out, is it)
+                              and self.module.language != "python" else f"{path}.{name}")
+                             for vendor, path in v.refs)
             out = join(out, Val(refs=refs))
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)

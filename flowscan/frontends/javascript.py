@@ -615,7 +615,8 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
             if args_node is not None and node.type == "call_expression" else None
         if model is not None:
             return model
-        func = self.expr(func_node)
+        func = ir.Name("import", pos_of(func_node)) if func_node is not None \
+            and func_node.type == "import" else self.expr(func_node)  # import('posthog-js')
         args: list[ir.Expr] = []
         if args_node is not None:
             if args_node.type == "template_string":  # tagged template
