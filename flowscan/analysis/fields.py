@@ -291,6 +291,9 @@ class Fields:
             and isinstance(value.obj, ir.Name) else EMPTY
         if self.disowned(record, key):  # {phone: instance.phone} of an Office
             return v
+        if holder and isinstance(value, ir.Attr) and value.name == key:
+            context = holder  # set_attribute("instance_id", instance.instance_id): the key
+            # repeats the field read, whose holder says whose it is
         c = self.prog.tax.classify(key, context)
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
                          and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}

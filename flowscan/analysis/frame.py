@@ -463,7 +463,10 @@ class Frame(Fields, Calls):
                 for target, iterable in e.clauses:
                     items = self.expr(iterable)
                     if not items.fields:  # [m.name for m in resident.medications.all()]:
-                        whole |= items.labels  # what an opaque personal collection holds
+                        whole |= {lab for lab in items.labels  # what an opaque personal
+                                  if not isinstance(lab, ParamLabel)}  # collection holds;
+                        # a caller's is read per element (`a.allergen for a in
+                        # self.allergies`: the allergens, not every Allergy field)
                     self.assign(target, self.element(items), False, ir.Each(iterable))
                 out = self.expr(e.elt)
             finally:
