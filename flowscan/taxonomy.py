@@ -148,6 +148,7 @@ class Taxonomy:
         "_secret_flows",
         "_person_secrets",
         "_person_vetoes",
+        "_business_fields",
         "_representations",
         "_ordinals",
         "_records",
@@ -218,6 +219,10 @@ class Taxonomy:
         for i, src in enumerate(vetoes):
             _compile(src, f"person_field_vetoes[{i}]")
         self._person_vetoes = _alternation(vetoes) if vetoes else None
+        business = list(data.get("business_fields") or ())
+        for i, src in enumerate(business):
+            _compile(src, f"business_fields[{i}]")
+        self._business_fields = _alternation(business) if business else None
 
         self._literals: list[tuple[str, re.Pattern[str]]] = []
         for cat, value in (data.get("literals") or {}).items():
@@ -443,6 +448,12 @@ class Taxonomy:
         rx = self._person_vetoes
         tokens = [t for t in normalise(context).split("_") if t] + normalise(field).split("_")
         return rx is not None and rx.fullmatch("_".join(tokens)) is not None
+
+    def is_business_field(self, field: str) -> bool:
+        """Whether a class declaring `field` is a business (`business_fields`): a
+        Contractor with a `company_name` is a firm, whatever `contractor` usually is."""
+        rx = self._business_fields
+        return rx is not None and rx.fullmatch(normalise(field)) is not None
 
     def is_transparent(self, context: str) -> bool:
         """Whether an object name says nothing of whose it is (row, item, data)."""

@@ -26,6 +26,7 @@ from flowscan.analysis.values import (
     join,
 )
 from flowscan.analysis.walk import CONTACT_DATA, STRONG_MARK, object_key
+from flowscan.taxonomy import normalise
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -203,9 +204,11 @@ class Fields:
         if classifiable:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
-            if c is not None and "." not in ctx and not self.prog.tax.is_person(ctx) \
-                    and self.disowned(v, name):  # `instance.phone` of an Office: its class
-                c = None  # says whose, not the variable (persons below may still)
+            if c is not None and "." not in ctx and (
+                    not self.prog.tax.is_person(ctx) or all(map(self.prog.business_class, v.insts))
+            ) and self.disowned(v, name):  # `instance.phone` of an Office, a Contractor
+                c = None  # firm's address: its class says whose, not the variable (persons
+                # below may still)
             if c is not None and c.contextual and v.insts and self.prog.tax.is_person_part(
                     ctx) and not any(self.prog.person_class(cid) for cid in v.insts):
                 c = None  # `home.name` of a FuneralHome: its class says whose, not `home`
@@ -213,7 +216,8 @@ class Fields:
             for cid in sorted(v.insts) if c is None and not owned else ():  # a Customer
                 entry = self.prog.classes.get(cid)
                 if entry is not None:
-                    c = self.prog.tax.classify(name, entry[0].name)
+                    c = self.prog.tax.classify(name, None if self.prog.business_class(cid)
+                                               else entry[0].name)
                     if c is None and self.prog.person_class(cid) \
                             and not self.prog.tax.vetoed_on(name, entry[0].name):
                         c = self.prog.tax.classify(name, "person")  # Patron {id, email}
@@ -249,15 +253,16 @@ class Fields:
         birth (a `DocumentCheckIn` whose date of birth a handler reads is a person's)."""
         return bool(v.insts) and all(
             (entry := self.prog.classes.get(cid)) is not None
-            and self.prog.tax.is_non_person(entry[0].name) and not self.prog.person_class(cid)
+            and (self.prog.tax.is_non_person(entry[0].name) or self.prog.business_class(cid))
+            and not self.prog.person_class(cid)
             for cid in v.insts)
 
     def disowned(self, v: Val, name: str) -> bool:
         """A record of classes that say they are no person, none of which makes `name`
         a personal field."""
-        return self.no_person_record(v) and all(
-            self.prog.tax.classify(name, self.prog.classes[cid][0].name) is None
-            for cid in v.insts)
+        return self.no_person_record(v) and all(self.prog.tax.classify(
+            name, None if self.prog.business_class(cid) else self.prog.classes[cid][0].name
+        ) is None for cid in v.insts)  # (a firm's name says nothing of its fields)
 
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on
@@ -291,9 +296,14 @@ class Fields:
             and isinstance(value.obj, ir.Name) else EMPTY
         if self.disowned(record, key):  # {phone: instance.phone} of an Office
             return v
-        if holder and isinstance(value, ir.Attr) and value.name == key:
-            context = holder  # set_attribute("instance_id", instance.instance_id): the key
-            # repeats the field read, whose holder says whose it is
+        if holder and isinstance(value, ir.Attr) and normalise(key) in (
+                normalise(value.name), normalise(f"{holder}_{value.name}")):
+            # set_attribute("instance_id", instance.instance_id), {"contractor_address":
+            # contractor.address}: the key repeats the field read; its holder, and the
+            # holder's class when known (a Contractor firm's address), say whose it is
+            if record.insts:
+                return v
+            context = holder
         c = self.prog.tax.classify(key, context)
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
                          and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}

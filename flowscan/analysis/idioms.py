@@ -116,6 +116,8 @@ class Idioms:
             return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
             # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
             # are not kept; project functions go through `funcs` below)
+        if name == "inject" and args and args[0].classes and self.module.language != "python":
+            return Val(insts=args[0].classes)  # Angular: inject(MonitoringService)
         if name in ("provide", "inject") and e.args and self.module.language != "python" \
                 and (key := provide_key(e.args[0])) is not None:  # Vue's provide/inject:
             if name == "provide" and len(args) >= 2:  # app.provide(PostHogKey, posthog)

@@ -42,6 +42,13 @@ class PersonEvidence:
             self._person_classes[cid] = found
         return found
 
+    def business_class(self, cid: str) -> bool:
+        """A class that declares a business's name or number and nothing only a person
+        has: a `Contractor` with a `company_name` is a firm, its address the firm's."""
+        entry = self.classes.get(cid)
+        return entry is not None and any(map(self.tax.is_business_field, entry[0].fields)) \
+            and not self.person_class(cid)
+
     def describes_person(self, name: str, fields: tuple[str, ...]) -> bool:
         """A Clinic with an email and a phone is a business, a Company's VAT number is a
         business's too, a Dog has a date of birth; a Tenant with a full name and a date
