@@ -14,8 +14,9 @@ from flowscan.frontends.base import (
     operand_chain,
     pos_of,
     string_value,
-    substitute,
 )
+from flowscan.frontends.py_dicts import literal_key_tuples
+from flowscan.frontends.py_dicts import unrolled as unroll_dict
 
 LITERALS = {"integer", "float", "true", "false", "none", "ellipsis"}
 TRANSPARENT = {"parenthesized_expression", "await", "expression_statement"}
@@ -39,7 +40,7 @@ class PythonLowering(Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
         self.methods = {}
         self.global_names = [frozenset()]
-        self.key_tuples = self.literal_key_tuples(parsed.tree.root_node)
+        self.key_tuples = literal_key_tuples(self, parsed.tree.root_node)
         body = self.block(parsed.tree.root_node, weak=False)
         return self.module(body)
 
@@ -473,7 +474,7 @@ class PythonLowering(Lowering):
         if t in ("comparison_operator", "not_operator"):
             return ir.Test(tuple(self.expr(c) for c in node.named_children))
         if t == "dictionary_comprehension":
-            unrolled = self.unrolled(node)
+            unrolled = unroll_dict(self, node, self.key_tuples)
             if unrolled is not None:
                 return unrolled
         if t in ("list_comprehension", "set_comprehension", "generator_expression",
@@ -498,52 +499,6 @@ class PythonLowering(Lowering):
             return ir.Op(tuple(self.expr(c) for c in node.named_children
                                if c.type != "comparison_operator"))
         return ir.Op(tuple(self.expr(c) for c in node.named_children if c.is_named))
-
-    def literal_key_tuples(self, root: Any) -> dict[str, tuple[str, ...]]:
-        """Module constants that are tuples or lists of strings (`PROFILE_KEYS =
-        ("email", "age")`), for comprehensions over them."""
-        out: dict[str, tuple[str, ...]] = {}
-        for st in root.named_children:
-            if st.type != "expression_statement" or st.named_child_count != 1:
-                continue
-            a = st.named_children[0]
-            left, right = a.child_by_field_name("left"), a.child_by_field_name("right")
-            if a.type != "assignment" or left is None or right is None \
-                    or left.type != "identifier" or right.type not in ("tuple", "list"):
-                continue
-            keys = [string_value(self, c) for c in right.named_children]
-            if keys and all(k is not None for k in keys):
-                out[self.text(left)] = tuple(k for k in keys if k is not None)
-        return out
-
-    def unrolled(self, node: Any) -> ir.Obj | None:
-        """`{k: row[k] for k in ("email", "age")}`: one entry per literal key, so that
-        only those keys, with what each holds, reach a sink."""
-        clauses = node.named_children[1:]
-        body = node.named_children[0] if node.named_child_count else None
-        if body is None or body.type != "pair" or len(clauses) != 1 \
-                or clauses[0].type != "for_in_clause":
-            return None
-        left, right = clauses[0].child_by_field_name("left"), clauses[0].child_by_field_name(
-            "right")
-        if left is None or right is None or left.type != "identifier":
-            return None
-        if right.type == "identifier" and self.text(right) in self.key_tuples:
-            keys: list[str | None] = list(self.key_tuples[self.text(right)])
-        elif right.type in ("tuple", "list", "set"):
-            keys = [string_value(self, c) for c in right.named_children]
-        else:
-            return None
-        if not keys or any(k is None for k in keys) or len(keys) > 64:
-            return None
-        var = self.text(left)
-        key_node, value_node = body.child_by_field_name("key"), body.child_by_field_name("value")
-        if key_node is None or value_node is None or key_node.type != "identifier" \
-                or self.text(key_node) != var:
-            return None
-        value = self.expr(value_node)
-        return ir.Obj(tuple((k, substitute(value, var, ir.Str(k))) for k in keys
-                            if k is not None))
 
     def item(self, node: Any) -> ir.Expr:
         return self.expr(node)
