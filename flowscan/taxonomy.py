@@ -149,6 +149,7 @@ class Taxonomy:
         "_person_secrets",
         "_person_vetoes",
         "_business_fields",
+        "_token_makers",
         "_representations",
         "_ordinals",
         "_records",
@@ -223,6 +224,10 @@ class Taxonomy:
         for i, src in enumerate(business):
             _compile(src, f"business_fields[{i}]")
         self._business_fields = _alternation(business) if business else None
+        makers = list(data.get("token_makers") or ())
+        for i, src in enumerate(makers):
+            _compile(src, f"token_makers[{i}]")
+        self._token_makers = _alternation(makers) if makers else None
 
         self._literals: list[tuple[str, re.Pattern[str]]] = []
         for cat, value in (data.get("literals") or {}).items():
@@ -454,6 +459,13 @@ class Taxonomy:
         Contractor with a `company_name` is a firm, whatever `contractor` usually is."""
         rx = self._business_fields
         return rx is not None and rx.fullmatch(normalise(field)) is not None
+
+    def is_token_maker(self, callee: str) -> bool:
+        """Whether a library call named `callee` mints a new secret (`token_makers`):
+        `default_token_generator.make_token(user)` is a reset token, not the user's
+        email, and is named by where it goes (`reset_token=token`)."""
+        rx = self._token_makers
+        return rx is not None and rx.fullmatch(normalise(callee)) is not None
 
     def is_transparent(self, context: str) -> bool:
         """Whether an object name says nothing of whose it is (row, item, data)."""

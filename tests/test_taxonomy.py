@@ -297,6 +297,24 @@ def test_is_sanitiser(taxonomy: Taxonomy, callee: str, expected: bool) -> None:
     assert taxonomy.is_sanitiser(callee) is expected
 
 
+@pytest.mark.parametrize(
+    ("callee", "expected"),
+    [
+        ("make_token", True),
+        ("generate_reset_token", True),
+        ("createAccessToken", True),
+        ("generate_otp", True),
+        ("create_verification_code", True),
+        ("generate_code", False),
+        ("token_count", False),
+        ("get_token", False),
+        ("make_request", False),
+    ],
+)
+def test_is_token_maker(taxonomy: Taxonomy, callee: str, expected: bool) -> None:
+    assert taxonomy.is_token_maker(callee) is expected
+
+
 # -- construction --------------------------------------------------------------
 
 

@@ -192,6 +192,9 @@ class Calls(Idioms):
         if not any(vendor for vendor, _ in func.refs) and self.prog.tax.is_sanitiser(
                 last_name(e.func)):
             return CLEAN  # mask_iban(...) is a sanitiser whatever its body does
+        if not func.funcs and not func.classes and not any(v for v, _ in func.refs) \
+                and self.prog.tax.is_token_maker(last_name(e.func)):
+            return EMPTY  # make_token(user): a new secret, not the user's email
         result = EMPTY
         resolved = False
         library: list[str] = []
@@ -379,13 +382,16 @@ class Calls(Idioms):
             named = {role.kw for role in sink.args if role.kw}
             for role in sink.args:
                 if role.kw == "**":  # every keyword argument the rule does not name,
-                    for k, v in kwargs:  # those a `**extra` dict holds too
+                    for k, x, v in zip_kwargs(e, kwargs):  # those a `**extra` dict holds
                         if k == "**" and v.fields is not None:
                             reached.extend((f, role.role) for fk, f in v.fields.items()
                                            if fk not in named)
                             reached.append((Val(v.labels), role.role))
-                        elif k == "**" or k not in named:
+                        elif k == "**":
                             reached.append((v, role.role))
+                        elif k not in named:  # the keyword names it, as a key would:
+                            reached.append((self.named_by_key(k, v, x), role.role))
+                            # track(customer_id=..., reset_token=token)
                 elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)
