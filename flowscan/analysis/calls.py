@@ -389,9 +389,12 @@ class Calls(Idioms):
                             reached.append((Val(v.labels), role.role))
                         elif k == "**":
                             reached.append((v, role.role))
-                        elif k not in named:  # the keyword names it, as a key would:
-                            reached.append((self.named_by_key(k, v, x), role.role))
-                            # track(customer_id=..., reset_token=token)
+                        elif k not in named:  # the keyword names it, as a key would
+                            named_by = self.prog.tax.classify(k)  # (reset_token=token),
+                            reached.append((v if named_by is not None  # but not the SDK's
+                                            and named_by.category == "user_id"  # handle
+                                            else self.named_by_key(k, v, x), role.role))
+                            # of what it updates (contacts.update(contact_id=record.ref))
                 elif role.pos is not None and role.pos < len(args):
                     chosen = args[role.pos:] if role.rest else [args[role.pos]]
                     reached.extend((v, role.role) for v in chosen)
