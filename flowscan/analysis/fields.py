@@ -229,7 +229,7 @@ class Fields:
                     and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
                         not strong or last_name(obj) in ("self", "this"))):  # date of birth
                 c = self.prog.tax.classify(name, "person")
-            if c is None and ctx and ctx.lower() in self.prog.person_nouns(self.unit):
+            if c is None and ctx and self.prog.is_person_noun(ctx.lower(), self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
                 # full name and a date of birth: in this project a tenant is a person
             if c is not None and c.context == "person" and self.prog.tax.vetoed_on(name, ctx):

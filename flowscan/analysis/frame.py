@@ -344,11 +344,11 @@ class Frame(Fields, Calls):
 
     def own_person_id(self, name: str) -> Classification | None:
         """`housemateId`, `walker_id`: the id of one of the project's own persons
-        (person_nouns), whatever the taxonomy thinks the word usually means."""
+        (is_person_noun), whatever the taxonomy thinks the word usually means."""
         n = normalise(name)
         if not n.endswith("_id") or len(n) < 5:
             return None
-        if n[:-3].replace("_", "") not in self.prog.person_nouns(self.unit):
+        if not self.prog.is_person_noun(n[:-3].replace("_", ""), self.unit):
             return None
         return self.prog.tax.classify("id", "person")
 

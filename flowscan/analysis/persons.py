@@ -68,12 +68,14 @@ class PersonEvidence:
                     and not c.contextual and not c.context for f in fields))
         return bool(kinds)
 
-    def person_nouns(self, unit: str) -> frozenset[str]:
-        """Names of the project's classes that describe a person beyond contact fields
-        (a name, a date of birth): `tenant`, `camper`, `walker`, in the project's own
-        words, whatever the taxonomy thinks the word usually means."""
-        self.depend("person-nouns", unit)
-        return self._person_nouns
+    def is_person_noun(self, word: str, unit: str) -> bool:
+        """Whether `word` (lower case) names one of the project's classes that describe
+        a person beyond contact fields (a name, a date of birth): `tenant`, `camper`,
+        `walker`, in the project's own words, whatever the taxonomy thinks the word
+        usually means. The unit depends on that word alone: a class loaded later that
+        makes another word a person runs only the units that asked about that word."""
+        self.depend(f"person-noun:{word}", unit)
+        return word in self._person_nouns
 
     def refresh_person_nouns(self) -> None:
         """After modules are added: their classes may name new persons, and the units
@@ -85,8 +87,10 @@ class PersonEvidence:
                                  for f in entry[0].fields)
                           and self.describes_person(entry[0].name, entry[0].fields))
         if nouns != self._person_nouns:
+            changed = nouns ^ self._person_nouns
             self._person_nouns = nouns
-            self.changed("person-nouns")
+            for word in sorted(changed):
+                self.changed(f"person-noun:{word}")
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         root = unit
