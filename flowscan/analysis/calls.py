@@ -345,7 +345,14 @@ class Calls(Idioms):
         if sink is None:
             # SDK builders and data objects (BaseEvent(...), Identify().set(k, v)) hold
             # what they were given until a sink sends them
-            data = frozenset().union(*(flatten(v) for v in [*args, *(v for _, v in kwargs)]))
+            data = frozenset(lab for v in [*args, *(v for _, v in kwargs)] for lab in flatten(v)
+                             if not (isinstance(lab, Source) and lab.category == "credentials"
+                                     and not lab.context  # (a person's: send_magic_link's
+                                     and not self.prog.tax.is_person_secret(  # token)
+                                         lab.field.rsplit(".", 1)[-1])))
+            # (the project's own secret given to an SDK helper, as in Stripe's
+            # `webhooks.constructEvent(body, signature, webhookSecret)`, is not in the
+            # event it hands back)
             recv = e.func.obj if isinstance(e.func, ir.Attr) else None
             if isinstance(recv, ir.Name) and recv.id in self.env and data:
                 self.env[recv.id] = join(self.env[recv.id], Val(data))
