@@ -354,8 +354,11 @@ class Calls(Idioms):
             # `webhooks.constructEvent(body, signature, webhookSecret)`, is not in the
             # event it hands back)
             recv = e.func.obj if isinstance(e.func, ir.Attr) else None
-            if isinstance(recv, ir.Name) and recv.id in self.env and data:
-                self.env[recv.id] = join(self.env[recv.id], Val(data))
+            root = recv  # profile.set("email", e).set("name", n): the chain's builder
+            while isinstance(root, ir.Call) and isinstance(root.func, ir.Attr):
+                root = root.func.obj
+            if isinstance(root, ir.Name) and root.id in self.env and data:
+                self.env[root.id] = join(self.env[root.id], Val(data))
             if recv is not None:
                 data |= self.receiver_value(recv).labels
             if data:
@@ -640,5 +643,10 @@ class Calls(Idioms):
         if ret.fields is not None and depth < 4:
             fields = {k: self.instantiate(v, actual, step, depth + 1)
                       for k, v in ret.fields.items()}
-        return join(out, Val(frozenset(labels), fields, ret.refs, ret.funcs, ret.classes,
-                             ret.insts, ret.mods, ret.text, ret.clean))
+        result = join(out, Val(frozenset(labels), fields, ret.refs, ret.funcs, ret.classes,
+                               ret.insts, ret.mods, ret.text, ret.clean))
+        if ret.text is not None and result.text is None:  # slackUrl(path) returns
+            result = Val(result.labels, result.fields, result.refs, result.funcs,  # a URL
+                         result.classes, result.insts, result.mods, ret.text,  # on its host
+                         result.clean, result.closed)  # whatever the caller passes
+        return result

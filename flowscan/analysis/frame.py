@@ -100,6 +100,7 @@ class Frame(Fields, Calls):
         self.unit = unit
         self.env: dict[str, Val] = {}
         self.recv_memo: dict[int, tuple[ir.Expr, Val]] = {}
+        self.selected: set[Label] = set()  # columns a query selects (idioms.model_columns)
         self.ret: Val = EMPTY
         self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
         self.writes: dict[tuple[str, str], Val] = {}  # Summary.writes

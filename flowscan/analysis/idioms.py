@@ -54,6 +54,7 @@ QUERY_METHODS = {
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
 # what Model.query.<filters>.<answer>() and Model.objects.<filters>.<answer>() give: the
 # model's records
+COLUMN_QUERIES = {"select", "query", "with_entities", "add_columns", "values_list"}  # SQLAlchemy
 QUERY_ANSWERS = {"get", "get_or_404", "first", "first_or_404", "one", "one_or_none", "all",
                  "one_or_404", "last", "latest", "earliest", "create", "filter", "exclude",
                  "order_by", "select_related", "prefetch_related", "distinct"}
@@ -73,6 +74,7 @@ SAME_CONTENTS = {  # calls (a builtin, or a method of a JS global) that return w
     "Array": {"from"},                                                  # holds
     "Object": {"entries", "values", "fromEntries", "freeze"},
 }
+KEY_ITERATORS = {"list", "tuple", "set", "frozenset", "sorted"}  # of a dict: its keys
 VALUE_HOOKS = {"useMemo"}  # the value the factory returns, not the factory
 REF_HOOKS = {"computed"}  # Vue: a ref whose `.value` is what the getter returns
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
@@ -86,6 +88,7 @@ class Idioms:
         module: ir.Module
         env: dict[str, Val]
         lang: LanguageIndex
+        selected: set[Any]
 
         def expr(self, e: ir.Expr) -> Val: ...
         def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
@@ -112,6 +115,10 @@ class Idioms:
                              any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
             if http is not None:
                 return http
+        if name in COLUMN_QUERIES and self.module.language == "python":
+            columns = self.model_columns(e)  # select(Patient.phone): the patients' phones
+            if columns is not None:
+                return columns
         if name == "partial" and args and any(vendor for vendor, _ in args[0].refs):
             return Val(refs=frozenset(r for r in args[0].refs if r[0]))  # track = partial(
             # mp.track, event_name="signup"): calling it calls the SDK (arguments it binds
@@ -151,7 +158,9 @@ class Idioms:
             owner = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
             if owner is not None and not owner.fields:
                 models |= owner.classes | owner.insts
-            return Val(insts=models)
+            columns = frozenset(lab for a in args for lab in a.labels if lab in self.selected)
+            return Val(columns, {} if columns else None, insts=models)  # db.scalars(select(
+            # Patient.phone).where(...)): the phones
         if name in QUERY_ANSWERS and isinstance(e.func, ir.Attr):
             models = self.queried_model(e.func.obj)  # FuneralHome.query.get_or_404(id),
             if models:  # Member.query.filter_by(email=e).first() (Flask-SQLAlchemy)
@@ -244,6 +253,10 @@ class Idioms:
             return merged
         holder = None if recv_expr is None else (  # a builtin, or Array./Object. methods
             recv_expr.id if isinstance(recv_expr, ir.Name) else "")
+        if len(args) == 1 and name in KEY_ITERATORS and holder is None and name not in self.env \
+                and self.module.language == "python" and args[0].fields and not args[0].insts \
+                and all(not k.isdigit() and k != "*" for k in args[0].fields):
+            return CLEAN  # sorted(changes) of a dict: its keys, the names of its fields
         if len(args) == 1 and name in SAME_CONTENTS.get(holder, ()) and name not in self.env:
             return args[0]  # tuple(adapters), Object.fromEntries(Object.entries(patch))
         if recv is not None and name == "items" and not args and not kwargs \
@@ -358,6 +371,24 @@ class Idioms:
                     fields[key] = Val(frozenset({Source(
                         c.category, key, self.span(at), c.pattern, c.context or "")}))
         return Val(v.labels, fields)
+
+    def model_columns(self, e: ir.Call) -> Val | None:
+        """`select(Patient.phone)`, `session.query(User.email, User.id)`: the rows hold
+        those columns of the model, personal as the model's fields are (None when no
+        argument is a column of a project model)."""
+        picked: list[Val] = []
+        for x in e.args:
+            if not isinstance(x, ir.Attr):
+                continue
+            owner = self.expr(x.obj)
+            if owner.classes and not owner.insts:
+                fields = self.model_fields(Val(insts=owner.classes), x.pos)
+                picked.append(fields.get(x.name, CLEAN))
+        if not picked:
+            return None
+        labels = frozenset().union(*(flatten(v) for v in picked))
+        self.selected |= labels  # what the query's rows hold, not what it filters by
+        return Val(labels, {})
 
     def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]:
         """The personal fields a model class declares (Pydantic, dataclass, Django,
