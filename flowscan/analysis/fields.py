@@ -205,7 +205,8 @@ class Fields:
             ctx = self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
             if c is not None and "." not in ctx and (
-                    not self.prog.tax.is_person(ctx) or all(map(self.prog.business_class, v.insts))
+                    not self.prog.tax.is_person(ctx)
+                    or (v.insts and all(map(self.prog.business_class, v.insts)))
             ) and self.disowned(v, name):  # `instance.phone` of an Office, a Contractor
                 c = None  # firm's address: its class says whose, not the variable (persons
                 # below may still)

@@ -54,7 +54,7 @@ QUERY_METHODS = {
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
 # what Model.query.<filters>.<answer>() and Model.objects.<filters>.<answer>() give: the
 # model's records
-COLUMN_QUERIES = {"select", "query", "with_entities", "add_columns", "values_list"}  # SQLAlchemy
+COLUMN_QUERIES = {"select", "query", "with_entities", "add_columns"}  # SQLAlchemy columns
 QUERY_ANSWERS = {"get", "get_or_404", "first", "first_or_404", "one", "one_or_none", "all",
                  "one_or_404", "last", "latest", "earliest", "create", "filter", "exclude",
                  "order_by", "select_related", "prefetch_related", "distinct"}
