@@ -110,6 +110,7 @@ class Program(PersonEvidence, ClassStore):
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
         self._person_nouns: frozenset[str] = frozenset()
+        self._noun_cache: dict[tuple[str, tuple[str, ...]], bool] = {}  # persons.py
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()
         self.closure_sinks: dict[str, set[tuple[ParamLabel, SINK_KEY, str]]] = {}

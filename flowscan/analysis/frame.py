@@ -110,7 +110,16 @@ class Frame(Fields, Calls):
         self.class_name = cls[0].name if cls is not None else ""
         self.elements: dict[str, str] = {}  # loop variable -> what it iterates (its context)
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
-        self.persons = prog.person_objects(unit, fn.body if fn is not None else module.body)
+        self._persons: frozenset[str] | None = None
+
+    @property
+    def persons(self) -> frozenset[str]:
+        """The objects this unit treats as persons, worked out when a field is first
+        read (a frame that only evaluates an export never needs them)."""
+        if self._persons is None:
+            self._persons = self.prog.person_objects(
+                self.unit, self.fn.body if self.fn is not None else self.module.body)
+        return self._persons
 
     # ------------------------------------------------------------ statements
 
@@ -454,6 +463,8 @@ class Frame(Fields, Calls):
             if out.closed and any(v.opaque() for v in vals):  # position?.coords ?? {latitude:
                 out = Val(out.labels, out.fields, out.refs, out.funcs, out.classes,  # 0}: a
                           out.insts, out.mods, out.text, out.clean, False)  # default only
+            if out.clean and any(v.opaque() for v in vals):  # form.get("needs") || null:
+                out = EMPTY  # unknown still, so the variable it goes into names it
             return out
         if isinstance(e, ir.Spread):
             return self.expr(e.value)

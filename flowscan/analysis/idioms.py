@@ -78,6 +78,9 @@ KEY_ITERATORS = {"list", "tuple", "set", "frozenset", "sorted"}  # of a dict: it
 VALUE_HOOKS = {"useMemo"}  # the value the factory returns, not the factory
 REF_HOOKS = {"computed"}  # Vue: a ref whose `.value` is what the getter returns
 STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
+PREDICATES = {"startsWith", "endsWith", "startswith", "endswith", "includes", "isdigit",
+              "isalpha", "isalnum", "isnumeric", "isdecimal", "isupper", "islower",
+              "isspace", "isEmpty", "isBlank"}  # methods that answer yes or no
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
 
@@ -280,6 +283,9 @@ class Idioms:
                 fields = {k: v for k, v in fields.items() if k in named["include"]}
             fields = {k: v for k, v in fields.items() if k not in named.get("exclude", ())}
             return Val(recv.labels, fields)
+        if recv is not None and name in PREDICATES and isinstance(e.func, ir.Attr) \
+                and not any(a.funcs for a in args):
+            return CLEAN  # phone.startsWith("07"), email.endswith(".ac.uk"): a yes or no
         parts = [*args, *(v for _, v in kwargs)]
         if recv is not None:
             parts.append(recv)

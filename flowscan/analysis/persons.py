@@ -28,6 +28,7 @@ class PersonEvidence:
         _persons: dict[str, frozenset[str]]
         _person_classes: dict[str, bool]
         _person_nouns: frozenset[str]
+        _noun_cache: dict[tuple[str, tuple[str, ...]], bool]
 
         def depend(self, key: str, unit: str) -> None: ...
         def changed(self, key: str) -> None: ...
@@ -81,16 +82,24 @@ class PersonEvidence:
         """After modules are added: their classes may name new persons, and the units
         that classified a field without them run again."""
         nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
-                          if any((c := self.tax.classify(f, None)) is not None
-                                 and not c.contextual and c.category in STRONG_EVIDENCE
-                                 and not of_someone_else(f, entry[0].name, self.tax)
-                                 for f in entry[0].fields)
-                          and self.describes_person(entry[0].name, entry[0].fields))
+                          if self.names_person(entry[0].name, entry[0].fields))
         if nouns != self._person_nouns:
             changed = nouns ^ self._person_nouns
             self._person_nouns = nouns
             for word in sorted(changed):
                 self.changed(f"person-noun:{word}")
+
+    def names_person(self, name: str, fields: tuple[str, ...]) -> bool:
+        """Whether a class so named with these fields makes its name a person noun;
+        remembered across runs (the state keeps it): a re-scan after an edit asks
+        again only for the classes the edit changed."""
+        found = self._noun_cache.get((name, fields))
+        if found is None:
+            found = self._noun_cache[(name, fields)] = any(
+                (c := self.tax.classify(f, None)) is not None and not c.contextual
+                and c.category in STRONG_EVIDENCE and not of_someone_else(f, name, self.tax)
+                for f in fields) and self.describes_person(name, fields)
+        return found
 
     def person_objects(self, unit: str, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         root = unit
