@@ -54,7 +54,9 @@ def test_incremental_scans_find_what_fresh_scans_find(app: str, tmp_path: Path,
         again = run_scan([root], cached, catalog)
         expected = run_scan([root], fresh, catalog)
         assert _comparable(again) == _comparable(expected), path.relative_to(root)
-        assert again.analysed == expected.analysed
+        # an incremental run may go on reading a file whose only link to a vendor the
+        # edit removed (a fresh run would not load it); it never reads less
+        assert set(expected.analysed) <= set(again.analysed)
         if path.relative_to(root).as_posix() in first.analysed:
             fewer |= again.stats["units_run"] < expected.stats["units_run"]
     assert fewer  # some edit re-ran fewer units than the whole analysis

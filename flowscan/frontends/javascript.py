@@ -269,8 +269,9 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
 
     def require_of(self, value: Any) -> str | None:
         """`require('x')` (possibly awaited `import('x')`) -> 'x'."""
-        while value.type in ("await_expression", "parenthesized_expression") \
-                and value.named_child_count:
+        while value.type in ("await_expression", "parenthesized_expression", "as_expression",
+                             "satisfies_expression", "non_null_expression") \
+                and value.named_child_count:  # require('./sms') as { sendSms: ... }
             value = value.named_children[0]
         if value.type != "call_expression":
             return None
@@ -333,13 +334,17 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         value = node.child_by_field_name("value")
         is_default = any(c.type == "default" for c in node.children)
         if decl is not None:
-            before = len(out)
+            before, imports_before = len(out), len(self.imports)
             self.stmt(decl, weak, out)
             for s in out[before:]:
                 if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
                     self.exports.append(ir.Export(s.target.id, ir.Name(s.target.id)))
                     if is_default:
                         self.exports.append(ir.Export("default", ir.Name(s.target.id)))
+            for imp in self.imports[imports_before:]:  # export const { sendSms } =
+                if imp.local:  # require('./twilio.service'): a re-export
+                    self.exports.append(ir.Export(imp.local, module=imp.module,
+                                                  imported=imp.name))
             return
         if value is not None:
             self.exports.append(ir.Export("default", self.expr(value)))
