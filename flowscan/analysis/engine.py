@@ -105,6 +105,7 @@ class Program(PersonEvidence, ClassStore):
         self.visits: dict[str, int] = {}
         self.hosts = catalog.hosts()
         self.named_vendors = catalog.named_vendors()
+        self.provided_vendors = {vid.replace("-", ""): vid for vid in catalog.vendors}  # `$x`
         self._persons: dict[str, frozenset[str]] = {}
         self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
@@ -175,7 +176,8 @@ class Program(PersonEvidence, ClassStore):
         chosen = entry_points(fresh, self.catalog, self.leads_out, self.used,
                               lambda host: vendor_for_url(self, host) is not None)
         chosen += [fid for fid in fresh if fid not in chosen  # req.bugsnag.setUser(...)
-                   and (any(n[:1] in ".$" and n[1:].lower() in self.named_vendors
+                   and (any((n[:1] == "." and n[1:].lower() in self.named_vendors)
+                            or (n[:1] == "$" and n[1:].lower() in self.provided_vendors)
                             for n in self.used[fid])  # (Nuxt's provided `$mixpanel`)
                         or self.used[fid] & self.hot_members)]  # a file read for them
         # an event buffer a sending function reads: the functions that fill it run too

@@ -134,7 +134,11 @@ class Fields:
                 return hit
             fallback = hit
         vendor = self.prog.named_vendors.get(name.lower().removeprefix("$")) \
-            if pos is not None else None  # (`$mixpanel`: what a Nuxt or Vue plugin provides)
+            if pos is not None else None
+        if vendor is None and name.startswith("$"):  # `$mixpanel`, `$amplitude`: what a Nuxt
+            vendor = self.prog.provided_vendors.get(name[1:].lower())  # or Vue plugin
+            # provides, also destructured (`const { $amplitude } = useNuxtApp()`), even a
+            # vendor whose id is an ordinary word
         if vendor is not None and not (v.insts or v.classes or v.mods or v.funcs or any(
                 vnd for vnd, _ in v.refs)) and not is_configuration(obj):
             # req.bugsnag (a middleware's per-request client), ctx["braze"], app.posthog

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from flowscan.analysis.frame import Frame
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "fetch",
-                "send", "stream", "head", "options", "sendBeacon"}
+                "send", "stream", "head", "options", "sendBeacon",
+                "ofetch"}  # import { ofetch } from "ofetch"
 HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
                     "body": "properties", "content": "content", "headers": "metadata",
                     "fields": "properties"}
