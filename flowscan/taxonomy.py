@@ -80,6 +80,15 @@ def _compile(source: str, where: str) -> re.Pattern[str]:
         raise ValueError(f"taxonomy: {where}: invalid regex {source!r}: {exc}") from exc
 
 
+def _regex_list(data: dict[str, Any], key: str) -> re.Pattern[str] | None:
+    """A top-level list of regexes, each checked on its own (an error names its index),
+    as one alternation; None when the list is absent or empty."""
+    sources = list(data.get(key) or ())
+    for i, src in enumerate(sources):
+        _compile(src, f"{key}[{i}]")
+    return _alternation(sources) if sources else None
+
+
 def _alternation(sources: Sequence[str]) -> re.Pattern[str]:
     """One regex for many, to reject the usual non-match in a single call.
 
@@ -212,22 +221,10 @@ class Taxonomy:
                 self._records[tuple(normalise(word).split("_"))] = cat
         self._measures = frozenset(normalise(w) for w in data.get("record_measures") or ())
         self._qualifiers = frozenset(normalise(w) for w in data.get("record_qualifiers") or ())
-        secrets = list(data.get("person_secrets") or ())
-        for i, src in enumerate(secrets):
-            _compile(src, f"person_secrets[{i}]")
-        self._person_secrets = _alternation(secrets) if secrets else None
-        vetoes = list(data.get("person_field_vetoes") or ())
-        for i, src in enumerate(vetoes):
-            _compile(src, f"person_field_vetoes[{i}]")
-        self._person_vetoes = _alternation(vetoes) if vetoes else None
-        business = list(data.get("business_fields") or ())
-        for i, src in enumerate(business):
-            _compile(src, f"business_fields[{i}]")
-        self._business_fields = _alternation(business) if business else None
-        makers = list(data.get("token_makers") or ())
-        for i, src in enumerate(makers):
-            _compile(src, f"token_makers[{i}]")
-        self._token_makers = _alternation(makers) if makers else None
+        self._person_secrets = _regex_list(data, "person_secrets")
+        self._person_vetoes = _regex_list(data, "person_field_vetoes")
+        self._business_fields = _regex_list(data, "business_fields")
+        self._token_makers = _regex_list(data, "token_makers")
 
         self._literals: list[tuple[str, re.Pattern[str]]] = []
         for cat, value in (data.get("literals") or {}).items():
