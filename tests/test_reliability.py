@@ -149,6 +149,23 @@ def test_strict_passes_on_clean_tree(tmp_path: Path) -> None:
     assert main(["scan", str(tmp_path), "--strict"]) == 0
 
 
+def test_helpers_nested_at_the_depth_limit_run_without_recursion_error(tmp_path: Path
+                                                                        ) -> None:
+    """Each helper nests as deep as the front ends allow, and each is analysed inside
+    its caller the first time it is asked for: the analysis must make room or defer."""
+    depth = limits.MAX_NESTING - 5
+    lines = [MP]
+    for i in range(8):
+        inner = f"f{i + 1}(user)" if i < 7 else "user.email"
+        lines.append(f"def f{i}(user):\n    return {'x(' * depth}{inner}{')' * depth}\n")
+    lines.append("def g(user):\n    mp.track(user.id, 'e', {'v': "
+                 f"{'x(' * depth}f0(user){')' * depth}}})\n")
+    (tmp_path / "chain.py").write_text("".join(lines))
+    result = scan_tree(tmp_path)
+    assert [o.status for o in result.files] == ["scanned"]
+    assert [f.categories for f in result.findings] == [("email", "user_id")]
+
+
 def test_timeout_reported_not_dropped(tmp_path: Path) -> None:
     rnd = random.Random(3)
     junk = bytes(rnd.choice(b"{}()<>;:,.'\"`\\*+-=!?&|^%$#@ \nabcdefxyz0123456789")

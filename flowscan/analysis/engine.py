@@ -9,6 +9,7 @@ pass per call."""
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,15 @@ MAX_CHANGES = 6  # per shared store: past this it is widened (no longer re-runs 
 FANOUT = 16
 MAX_NESTING = 4  # module bodies run on demand inside the unit that asked, at most so deep
 SHARED_LIBRARIES = frozenset({*HTTP_CLIENTS, "urllib"})
+
+
+def stack_depth() -> int:
+    """Python frames below this one: a unit run inside another needs room for its own
+    expressions (the front ends let them nest 100 levels, about 450 frames)."""
+    frame, n = sys._getframe(), 0
+    while frame is not None:
+        frame, n = frame.f_back, n + 1
+    return n
 
 
 def is_default_instance(name: str, spec: str) -> bool:
@@ -219,7 +229,9 @@ class Program(PersonEvidence, ClassStore):
                     for unit in sorted(self.deps.get(key, ())):
                         self.push(unit)
                 continue
-            self.run_unit(self.queue.popleft())
+            unit = self.queue.popleft()
+            if unit in self.queued:  # else run since, on demand
+                self.run_unit(unit)
 
     def run_unit(self, unit: str) -> None:
         self.queued.discard(unit)
@@ -600,10 +612,11 @@ class Program(PersonEvidence, ClassStore):
                 self.push(fid)
 
     def summary(self, fid: str, unit: str) -> Summary | None:
-        self.depend(fid, unit)
         found = self.summaries.get(fid)
-        if found is None and fid in self.functions:
-            self.demand(fid, self.functions[fid][1].path)
+        if found is None and fid in self.functions:  # run it first: its first summary
+            self.demand(fid, self.functions[fid][1].path)  # is no change to `unit`
+            found = self.summaries.get(fid)
+        self.depend(fid, unit)
         return found
 
     def leads_out(self, module: ir.Module, imp: ir.Import) -> bool:
@@ -625,12 +638,13 @@ class Program(PersonEvidence, ClassStore):
 
     def demand(self, unit: str, path: str) -> None:
         """A unit not analysed up front (a lazy module's, a helper that is no entry
-        point) is asked for: analyse it (once; later changes re-run its readers through
-        the usual dependencies)."""
+        point) is asked for: analyse it now, inside the asking unit, so that unit reads
+        the result instead of running a second time for it (a fifth of formbricks'
+        runs); later changes re-run its readers through the usual dependencies."""
         if unit in self.visits or self._probing:
             return
-        if unit.startswith("module:") and self.nesting < MAX_NESTING:
-            self.nesting += 1  # as an import would: its globals now, not a re-run later
+        if self.nesting < MAX_NESTING and stack_depth() < sys.getrecursionlimit() // 2:
+            self.nesting += 1  # as an import or a call would: now, not in a re-run
             try:
                 self.run_unit(unit)
             finally:
