@@ -381,9 +381,9 @@ class Frame(Fields, Calls):
         hops = 0
         while fn is not None and fn.parent is not None:  # closures
             hops += 1
-            parent = self.prog.summary(fn.parent, self.unit)
-            if parent is not None and name in parent.env:
-                return enclosing(parent.env[name], hops)
+            found = self.prog.captured(fn.parent, name, self.unit)
+            if found is not None:
+                return enclosing(found, hops)
             fn = self.prog.functions[fn.parent][0] if fn.parent in self.prog.functions else None
         if self.fn is not None or name in self.imports:
             g = self.prog.module_global(self.module.path, name, self.unit)

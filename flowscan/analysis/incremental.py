@@ -42,13 +42,13 @@ def snapshot(prog: Program) -> State:
 
 def key_path(key: str) -> str:
     """The file a store key or unit belongs to: `module:p`, `load:p`, `ir:p`, `global:p:name`,
-    `class:p::C:name`, `param:p::f:0`, and function ids `p::f`."""
+    `class:p::C:name`, `param:p::f:0`, `env:p::f:name`, and function ids `p::f`."""
     head, _, rest = key.partition(":")
     if head in ("module", "load", "ir"):
         return rest
     if head == "global":
         return rest.rsplit(":", 1)[0]
-    if head in ("class", "param"):
+    if head in ("class", "param", "env"):
         return rest.split("::", 1)[0]
     return key.split("::", 1)[0]
 
@@ -163,7 +163,7 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         elif head == "class":
             cid, name = rest.rsplit(":", 1)
             prog.class_attrs.get(cid, {}).pop(name, None)
-        elif head not in ("load", "ir"):
+        elif head not in ("load", "ir", "env"):
             prog.summaries.pop(key, None)
             prog.closure_sinks.pop(key, None)
         prog.writers.pop(key, None)

@@ -173,7 +173,9 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]],
               used: dict[str, set[str]]) -> list[str]:
     """Function ids with likely callees first, from a call graph approximated by
     names (a call of `track` may reach any function named track). Analysing in this
-    order, most summaries are final the first time a caller reads them."""
+    order, most summaries are final the first time a caller reads them. Closures come
+    after their enclosing function, as if they called it: they read its locals, and
+    one it calls runs inside its run anyway (engine.py: demand)."""
     if len(functions) < 2:
         return sorted(functions)
     import networkx as nx
@@ -184,9 +186,12 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]],
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(functions))
     for fid in sorted(functions):
+        parent = functions[fid][0].parent
+        if parent in functions:
+            graph.add_edge(fid, parent)
         for name in sorted(used[fid]):
             for callee in by_name.get(name, ()):
-                if callee != fid:
+                if callee != fid and functions[callee][0].parent != fid:
                     graph.add_edge(fid, callee)
     condensed = nx.condensation(graph)
     order: list[str] = []
