@@ -159,6 +159,28 @@ def test_a_damaged_stored_state_means_a_full_analysis(repo: Path, catalog) -> No
 @pytest.mark.parametrize(("key", "path"), [
     ("module:app/a.py", "app/a.py"), ("load:src/x.ts", "src/x.ts"), ("ir:a.py", "a.py"),
     ("global:app/a.py:client", "app/a.py"), ("class:app/a.py::Svc:client", "app/a.py"),
-    ("param:app/a.py::Svc.run:1", "app/a.py"), ("app/a.py::Svc.run", "app/a.py")])
+    ("param:app/a.py::Svc.run:1", "app/a.py"), ("env:app/a.py::run:client", "app/a.py"),
+    ("app/a.py::Svc.run", "app/a.py")])
 def test_store_keys_name_their_file(key: str, path: str) -> None:
     assert key_path(key) == path
+
+
+@pytest.mark.parametrize("gone", [
+    "  await sms.notify(requester, { summary: `ticket ${ticketId} escalated` });\n",
+    "  await slack.notify(requester, { summary: 'escalation', requesterId: requester.id });\n"])
+def test_a_subclass_call_removed_takes_the_inherited_methods_findings_along(
+        gone: str, tmp_path: Path, catalog) -> None:
+    """A base class's template method runs as its own unit per subclass, made by the
+    callers (classes.py: inherited); once the edit removes the last call on one
+    subclass, that unit runs again with nothing bound and finds nothing."""
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "support-bot-ts", root)
+    cached = Options(jobs=1, cache=True, cache_dir=tmp_path / "cache")
+    run_scan([root], cached, catalog)
+    index = root / "src" / "channels" / "index.ts"
+    text = index.read_text()
+    assert gone in text
+    index.write_text(text.replace(gone, ""))
+    again = run_scan([root], cached, catalog)
+    assert _comparable(again) == _comparable(run_scan([root], Options(jobs=1, cache=False),
+                                                      catalog))

@@ -96,6 +96,12 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
 def exists(prog: Program, unit: str) -> bool:
     if unit.startswith("module:"):
         return unit[7:] in prog.modules
+    if unit not in prog.functions:  # a base class's method run on a subclass (classes.py:
+        for at in (i for i, c in enumerate(unit) if c == "@"):  # inherited) is made by
+            base, cid = unit[:at], unit[at + 1:]  # its callers; one that lost them runs
+            if base in prog.functions and cid in prog.classes:  # again, finding nothing
+                prog.inherited(base, cid)
+                break
     return unit in prog.functions
 
 
