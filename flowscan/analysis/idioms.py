@@ -74,6 +74,8 @@ SAME_CONTENTS = {  # calls (a builtin, or a method of a JS global) that return w
     "Array": {"from"},                                                  # holds
     "Object": {"entries", "values", "fromEntries", "freeze"},
 }
+# copies of their first argument, keyword -> include/exclude (Django's forms.models)
+COPIERS_OF_ARGUMENT = {"model_to_dict": {"fields": "include", "exclude": "exclude"}}
 KEY_ITERATORS = {"list", "tuple", "set", "frozenset", "sorted"}  # of a dict: its keys
 VALUE_HOOKS = {"useMemo"}  # the value the factory returns, not the factory
 REF_HOOKS = {"computed"}  # Vue: a ref whose `.value` is what the getter returns
@@ -268,11 +270,19 @@ class Idioms:
                 else recv.fields  # the names of the fields, not what they hold
             values = join_all(list(fields.values())) if fields else Val(recv.labels)
             return Val(fields={"*": Val(fields={"0": CLEAN, "1": values})})
+        selects = COPIERS_OF_ARGUMENT.get(name) if self.module.language == "python" \
+            and holder is None and name not in self.env and args else None
+        if selects is not None:  # model_to_dict(worker, fields=["email", "phone"])
+            recv, name = args[0], "copy"
         if recv is not None and name in COPIERS:
             # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
-            named = {k: {i.value for i in (v.items if isinstance(v, ir.Seq) else ())
-                         if isinstance(i, ir.Str)} for k, v in e.kwargs
-                     if k in ("include", "exclude")}
+            named = {(selects or {}).get(k, k): {
+                i.value for i in (v.items if isinstance(v, ir.Seq) else ())
+                if isinstance(i, ir.Str)} for k, v in e.kwargs
+                if (selects or {}).get(k, k) in ("include", "exclude")}
+            if selects is not None and "include" in named:  # the fields it names, read
+                return Val(fields={k: self.attr(recv, k, e.args[0], e.pos)  # on the
+                                   for k in sorted(named["include"])})  # instance
             if recv.insts and not recv.fields:
                 fields = self.model_fields(recv, e.pos)
             elif recv.fields and named:
