@@ -59,6 +59,8 @@ QUERY_ANSWERS = {"get", "get_or_404", "first", "first_or_404", "one", "one_or_no
                  "one_or_404", "last", "latest", "earliest", "create", "filter", "exclude",
                  "order_by", "select_related", "prefetch_related", "distinct"}
 MODEL_FACTORIES = {"create", "build", "findOrCreate", "upsert", "insertOne"}  # Model.create(data)
+ENTITY_WRITERS = {"save", "create"}  # repo.save(entity), repo.create(plain): the entity
+QUERY_OPTIONS = {"data", "where", "include", "select", "values", "fields"}
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
@@ -179,6 +181,10 @@ class Idioms:
             owner = self.receiver_value(e.func.obj)  # Translator.create(req.body): a
             if owner.classes and not owner.fields:  # record of that model (Mongoose,
                 return join(Val(insts=owner.classes), args[0])  # Sequelize, ActiveRecord)
+        if name in ENTITY_WRITERS and isinstance(e.func, ir.Attr) and len(args) == 1 \
+                and not kwargs and args[0].fields and not QUERY_OPTIONS & set(args[0].fields):
+            return args[0]  # this.accounts.save(this.accounts.create({...})): the entity
+            # it is given, field by field (not Prisma's create({ data, include }))
         if name in REPOSITORIES and args and args[0].classes:  # getRepository(Guardian):
             return Val(insts=args[0].classes)  # stands for its model (find* answers one)
         if name in ("get", "getenv") and len(args) >= 2 and args[1].text \
