@@ -59,6 +59,7 @@ QUERY_ANSWERS = {"get", "get_or_404", "first", "first_or_404", "one", "one_or_no
                  "one_or_404", "last", "latest", "earliest", "create", "filter", "exclude",
                  "order_by", "select_related", "prefetch_related", "distinct"}
 MODEL_FACTORIES = {"create", "build", "findOrCreate", "upsert", "insertOne"}  # Model.create(data)
+QUERY_REFINERS = {"populate", "lean", "exec", "orFail"}  # Mongoose: a query of the same model
 ENTITY_WRITERS = {"save", "create"}  # repo.save(entity), repo.create(plain): the entity
 QUERY_OPTIONS = {"data", "where", "include", "select", "values", "fields"}
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
@@ -148,7 +149,7 @@ class Idioms:
         if name in STATE_HOOKS and e.args and (isinstance(e.args[0], ir.Obj) or (
                 args and args[0].fields and not e.types)):  # useState(EMPTY_FORM) too
             init = e.args[0] if isinstance(e.args[0], ir.Obj) else ir.Obj(())
-            state = self.form_state(init, args[0], e.pos)
+            state = self.form_state(init, args[0], e.pos, e.types[0] if e.types else None)
             return Val(fields={"0": state, "1": EMPTY}) if name == "useState" else state
         if name == "useState" and e.types:  # useState<ShippingAddress | null>(null)
             declared = self.lookup(e.types[0], e.pos)  # (an initial value's empty strings
@@ -206,6 +207,8 @@ class Idioms:
             return CLEAN
         recv_expr = e.func.obj if isinstance(e.func, ir.Attr) else None
         recv = self.receiver_value(recv_expr) if recv_expr is not None else None
+        if name in QUERY_REFINERS and recv is not None and recv.insts and not recv.fields:
+            return recv  # FitNote.findById(id).populate('employee'): still a FitNote
         if recv is not None and name in ("get", "getattr") and args:
             key = e.args[0]
             if isinstance(key, ir.Str):
@@ -371,9 +374,10 @@ class Idioms:
         labels = flatten(out)
         return Val(labels, {}) if labels else EMPTY
 
-    def form_state(self, init: ir.Obj, v: Val, pos: ir.Pos) -> Val:
+    def form_state(self, init: ir.Obj, v: Val, pos: ir.Pos, context: str | None = None
+                   ) -> Val:
         """useState({email: '', name: ''}): the empty strings are placeholders for what
-        the person types; the keys say what that is."""
+        the person types; the keys say what that is (and `useState<Buyer>`, whose)."""
         if v.fields is None:
             return v
         fields = dict(v.fields)
@@ -381,12 +385,12 @@ class Idioms:
                    if isinstance(key, str) and isinstance(value, ir.Str | ir.Lit)}
         for key, value in init.entries:  # emergencyContact: {name: '', phone: ''}
             if isinstance(key, str) and isinstance(value, ir.Obj) and key in fields:
-                fields[key] = self.form_state(value, fields[key], pos)
+                fields[key] = self.form_state(value, fields[key], pos)  # (its own context)
         for key, value in list(fields.items()):  # `...EMPTY_FORM` spreads placeholders too
             if (key in literal or (value.clean and not (value.labels or value.fields
                                                          or value.refs))) \
                     and not is_project_key(key):
-                c = self.prog.tax.classify(key, None)
+                c = self.prog.tax.classify(key, context)
                 del fields[key]  # form.city: classified where it is read, in its context
                 if c is not None:
                     at = getattr(literal.get(key), "pos", None) or pos
