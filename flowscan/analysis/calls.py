@@ -613,8 +613,8 @@ class Calls(Idioms):
             elif k in names:
                 actual[names[k]] = v
                 exprs[names[k]] = ex
-            else:
-                extra[k] = v
+            else:  # track_application(app, medical_outcome=outcome): into **extra,
+                extra[k] = self.named_by_key(k, v, ex)  # the keyword names the value
         if extra and kwp is not None:
             actual[kwp] = join(actual.get(kwp, EMPTY), Val(fields=extra))
         return actual, exprs
