@@ -452,6 +452,9 @@ class PythonLowering(Lowering):
         if t == "subscript":
             value = node.child_by_field_name("value")
             key = node.child_by_field_name("subscript")
+            if value is not None and self.text(value).rsplit(".", 1)[-1] == "Annotated" \
+                    and key is not None:  # MessengerDep = Annotated[GuestMessenger,
+                return self.expr(key)  # Depends(...)]: an alias of its type (FastAPI)
             return ir.Index(self.expr(value), self.expr(key), pos_of(node))
         if t == "dictionary":
             return self.dictionary(node)
