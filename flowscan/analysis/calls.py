@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
     from flowscan.catalog import LanguageIndex
 
-USER_ID_KEYS = ("id", "user_id", "userId", "uid")
+USER_ID_KEYS = ("id", "user_id", "userId", "uid", "external_id", "externalId")
 
 
 CONTACT = frozenset({"name", "email", "phone", "address"})  # a person's or a business's
@@ -430,7 +430,10 @@ class Calls(Idioms):
                 if not aligned:
                     continue
                 given, v = e.args[role.pos], args[role.pos]
-                if role.role == "identifier":
+                if role.role == "identifier" and isinstance(given, ir.Obj):  # options:
+                    out.extend((self.identifies(x, xv, named=True), "identifier")  # {user_id:
+                               for x, xv in entries_named(given, v, USER_ID_KEYS))  # ...}
+                elif role.role == "identifier":
                     out.append((self.identifies(given, v), "identifier"))
                 elif isinstance(given, ir.Obj):
                     out.extend((self.identifies(x, xv, named=True), "identifier")
@@ -458,6 +461,12 @@ class Calls(Idioms):
         `distinct_id=row.uid`) identifies a person, whatever the object is called; so
         does the `id` of the user an SDK is told about (`setUser({id: req.params.id})`:
         `named`, the key says it is an id)."""
+        inner = [p for p in given.parts if not isinstance(p, ir.Str)] \
+            if isinstance(given, ir.Join) else []
+        if len(inner) == 1 and isinstance(inner[0], ir.Attr | ir.Index) \
+                and self.prog.tax.is_person(self.context_of(inner[0].obj)):
+            given = inner[0]  # `vol-${volunteer.id}`: a person's id, prefixed, is still
+            v = self.expr(given)  # theirs (`door-${door.pk}`, `kiosk-${id}` are no one's)
         if any(isinstance(lab, Source) and (category == "user_id" or lab.category == category)
                for lab in flatten(v)) or v.clean or v.text is not None or is_configuration(given) \
                 or (category != "user_id" and isinstance(given, ir.Name) and any(
