@@ -254,9 +254,10 @@ class Frame(Fields, Calls):
             obj = target.obj
             if key is not None and self.request_state(obj, key):  # a middleware's
                 self.prog.set_class_attr(REQUEST_STATE, key, value)  # request.state.member
-            if isinstance(obj, ir.Name) and obj.id in ("self", "this") and self.fn is not None \
-                    and self.fn.cls and key is not None:
-                self.prog.set_class_attr(self.fn.cls, key, value)
+            owner = self.instance_class() if isinstance(obj, ir.Name) \
+                and obj.id in ("self", "this") and key is not None else None
+            if owner is not None and key is not None:
+                self.prog.set_class_attr(owner, key, value)
             elif isinstance(obj, ir.Name) and obj.id not in self.imports:
                 if self.mutate_global(obj.id, self.with_field(EMPTY, key or "*", value, weak)):
                     return
@@ -372,6 +373,19 @@ class Frame(Fields, Calls):
 
     def span(self, pos: ir.Pos) -> Span:
         return Span(self.module.path, pos[0], pos[1], pos[2], pos[3])
+
+    def instance_class(self) -> str | None:
+        """The class whose instance `self`/`this` is here: a method's, or, in a closure
+        that reads it from an enclosing method (`.subscribe(() => { this.last = x })`),
+        that method's; then `this.last = x` sets the instance's attribute rather than
+        shadowing `this` in the closure."""
+        fn = self.fn
+        for _ in range(8):
+            if fn is None or fn.cls:
+                return fn.cls if fn is not None else None
+            entry = self.prog.functions.get(fn.parent) if fn.parent else None
+            fn = entry[0] if entry is not None else None
+        return None
 
     def lookup(self, name: str, pos: ir.Pos) -> Val:
         v = self.env.get(name)
