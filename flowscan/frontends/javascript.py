@@ -31,6 +31,9 @@ TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaratio
              "ambient_declaration", "abstract_class_declaration", "module", "comment",
              "empty_statement", "debugger_statement", "import_alias", "internal_module"}
 
+# React and Next.js function component types: `React.FC<Props>` types the props parameter
+COMPONENT_TYPES = frozenset({"FC", "FunctionComponent", "VFC", "NextPage", "StatelessComponent"})
+
 
 class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
@@ -180,7 +183,8 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
             return
         if name.type == "identifier" and value.type in FUNCTIONS:  # `const f = () => ...`
             own = value.child_by_field_name("name")  # is named f, as JavaScript names it
-            ref = self.function(value, None if own is not None else self.text(name))
+            ref = self.function(value, None if own is not None else self.text(name),
+                                props=self.component_props(decl.child_by_field_name("type")))
             out.append(ir.Assign(self.target(name), ref, weak))
             return
         out.append(ir.Assign(self.target(name), self.expr(value), weak))
@@ -422,7 +426,18 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         return ir.Param(f"<pattern@{pattern.start_point[0] + 1}>", "pattern", dflt,
                         self.target(pattern))
 
-    def function(self, node: Any, name: str | None = None, cls: str | None = None) -> ir.Expr:
+    def component_props(self, node: Any | None) -> str | None:
+        """`const Screen: React.FC<Props> = ({ route }) => ...`: the component's props
+        type, which its unannotated first parameter has."""
+        generic = next((c for c in node.named_children if c.type == "generic_type"),
+                       None) if node is not None else None
+        name = generic.child_by_field_name("name") if generic is not None else None
+        if name is None or self.text(name).rsplit(".", 1)[-1] not in COMPONENT_TYPES:
+            return None
+        return annotation_name(self, generic.child_by_field_name("type_arguments"))
+
+    def function(self, node: Any, name: str | None = None, cls: str | None = None,
+                 props: str | None = None) -> ir.Expr:
         name_node = node.child_by_field_name("name")
         if name is None:
             name = self.text(name_node) if name_node is not None else "<anonymous>"
@@ -430,6 +445,8 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         params_node = node.child_by_field_name("parameters") or node.child_by_field_name(
             "parameter")
         params = self.params(params_node)
+        if props is not None and params and params[0].annotation is None:
+            params[0].annotation = props
         bound = cls is not None
         if bound:
             params.insert(0, ir.Param("this"))
