@@ -491,11 +491,16 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                 self.push(fid)
 
     def summary(self, fid: str, unit: str) -> Summary | None:
+        found = self.summary_now(fid)  # before depending: its first summary is no
+        self.depend(fid, unit)  # change to `unit`
+        return found
+
+    def summary_now(self, fid: str) -> Summary | None:
+        """`fid`'s summary, running it first (demand) if it has none yet."""
         found = self.summaries.get(fid)
-        if found is None and fid in self.functions:  # run it first: its first summary
-            self.demand(fid, self.functions[fid][1].path)  # is no change to `unit`
+        if found is None and fid in self.functions:
+            self.demand(fid, self.functions[fid][1].path)
             found = self.summaries.get(fid)
-        self.depend(fid, unit)
         return found
 
     def captured(self, fid: str, name: str, unit: str) -> Val | None:
@@ -503,10 +508,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         not on the whole summary (whose return and sinks are the callers' business, and
         whose first appearance, after the closure ran inside it, re-ran every closure:
         a tenth of formbricks' runs)."""
-        found = self.summaries.get(fid)
-        if found is None and fid in self.functions:
-            self.demand(fid, self.functions[fid][1].path)
-            found = self.summaries.get(fid)
+        found = self.summary_now(fid)
         self.depend(f"env:{fid}:{name}", unit)
         if found is not None:
             return found.env.get(name)

@@ -285,10 +285,11 @@ class Idioms:
             recv, name = args[0], "copy"
         if recv is not None and name in COPIERS:
             # body.model_dump(exclude={"password"}), .model_dump(include={"email"})
-            named = {(selects or {}).get(k, k): {
+            as_kw = selects or {}  # model_to_dict's fields= is include=
+            named = {as_kw.get(k, k): {
                 i.value for i in (v.items if isinstance(v, ir.Seq) else ())
                 if isinstance(i, ir.Str)} for k, v in e.kwargs
-                if (selects or {}).get(k, k) in ("include", "exclude")}
+                if as_kw.get(k, k) in ("include", "exclude")}
             if selects is not None and "include" in named:  # the fields it names, read
                 return Val(fields={k: self.attr(recv, k, e.args[0], e.pos)  # on the
                                    for k in sorted(named["include"])})  # instance
