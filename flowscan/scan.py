@@ -41,7 +41,7 @@ class Options:
 
 def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None) -> ScanResult:
     from flowscan.analysis.engine import Program
-    from flowscan.analysis.incremental import snapshot
+    from flowscan.analysis.incremental import settled, snapshot
     from flowscan.analysis.resolve import Resolver
 
     started = time.perf_counter()
@@ -72,7 +72,10 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
         else:
             state = work.stored_result(key + ".state") if stored is not None else None
             if state is not None and edited is not None and added is not None:
-                program = resume_program(state, edited, added, loader, catalog, resolver)
+                previous = work.stored_modules({rel: stored.keys[rel] for rel in edited
+                                                if rel in stored.keys})
+                program = resume_program(state, edited, added, loader, catalog, resolver,
+                                         previous)
             else:
                 direct = sorted(rel for rel, f in facts.items() if f.direct)
                 program = Program(loader.load(direct), catalog, resolver, loader=loader)
@@ -81,6 +84,12 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 program.load_dependencies(program.initial)
             files_done = time.perf_counter()
             accs = program.finish()
+            if program.hold is not None and not settled(program):  # the edit changed
+                runs = program.runs  # what other files read: their readers run too
+                program = resume_program(work.stored_result(key + ".state"), edited or set(),
+                                         added or set(), loader, catalog, resolver)
+                accs = program.finish()
+                program.runs += runs
             analysis_done = time.perf_counter()
             runs = program.runs
             comments = {rel: m.comments for rel, m in program.modules.items()}
@@ -197,14 +206,18 @@ class ProjectLoader:
 
 
 def resume_program(state: Any, edited: set[str], added: set[str], loader: ProjectLoader,
-                   catalog: Catalog, resolver: Any) -> Any:
+                   catalog: Catalog, resolver: Any, previous: dict[str, Any] | None = None
+                   ) -> Any:
     """The stored program, brought up to date with the edited and the newly relevant
-    files (analysis/incremental.py)."""
+    files (analysis/incremental.py; `previous`: the edited files as they were, for a
+    narrow re-run)."""
     from flowscan.analysis.incremental import resume
 
     modules = loader.load(state.paths)
-    edited = edited | (set(state.paths) - set(modules))  # no longer lowered: gone
-    program = resume(state, modules, edited, catalog, resolver, loader)
+    gone = set(state.paths) - set(modules)  # no longer lowered
+    edited = edited | gone
+    program = resume(state, modules, edited, catalog, resolver, loader,
+                     previous if not gone else None)
     newly = sorted(added | {rel for rel in edited if loader.facts.get(rel) is not None
                             and loader.facts[rel].direct and rel not in program.eager})
     fresh = set(newly) - set(program.modules)

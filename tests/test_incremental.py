@@ -184,3 +184,56 @@ def test_a_subclass_call_removed_takes_the_inherited_methods_findings_along(
     again = run_scan([root], cached, catalog)
     assert _comparable(again) == _comparable(run_scan([root], Options(jobs=1, cache=False),
                                                       catalog))
+
+
+CHAIN = {
+    "package.json": '{"dependencies": {"mixpanel-browser": "2"}}',
+    "src/plans.ts": 'export const PLANS = ["free", "team"];\nexport type Plan = string;\n',
+    "src/track.ts": (
+        'import mixpanel from "mixpanel-browser";\nimport { PLANS } from "./plans";\n\n'
+        "export function trackSignup(user) {\n"
+        '  mixpanel.track("signup", { email: user.email, plans: PLANS });\n}\n'),
+    **{f"src/page{i}.ts": (
+        'import { trackSignup } from "./track";\nimport { PLANS } from "./plans";\n\n'
+        f"export function register{i}(user) {{\n  trackSignup(user);\n  return PLANS;\n}}\n")
+       for i in range(4)},
+}
+
+
+def test_an_edit_no_other_file_sees_runs_only_its_own_units(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """A helper added to a module others import changes nothing they read: its
+    importers keep their results (a narrow re-run, incremental.py: settled)."""
+    root = write_project(tmp_path, monkeypatch, CHAIN)
+    first = _scan(root, catalog)
+    plans = root / "src" / "plans.ts"
+    plans.write_text(plans.read_text() + "\nfunction helper(v) { return v + 1; }\n")
+    again = _scan(root, catalog)
+    assert 0 < again.stats["units_run"] <= 2 < first.stats["units_run"]
+    assert _comparable(again) == _comparable(_scan(root, catalog, cache=False))
+
+
+def test_an_edit_that_changes_what_importers_read_reruns_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    root = write_project(tmp_path, monkeypatch, CHAIN)
+    _scan(root, catalog)
+    track = root / "src" / "track.ts"
+    track.write_text(track.read_text().replace("email: user.email", "plan: user.plan"))
+    again = _scan(root, catalog)
+    assert _comparable(again) == _comparable(_scan(root, catalog, cache=False))
+    assert all(f.categories != ("email",) for f in again.findings)
+
+
+def test_a_global_others_asked_for_in_vain_reruns_them_once_defined(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """`from app.track import late` read before `late` exists: its reader held its
+    absence, and runs again when the edit defines it."""
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/track.py": WRAPPER,
+        "app/views.py": CALLER + "\n\ndef later(user):\n    from app.track import late\n"
+                        "    late.track(user.id, 'x', {'phone': user.phone})\n"})
+    first = _scan(root, catalog)
+    (root / "app" / "track.py").write_text(WRAPPER + "\nlate = Mixpanel('other')\n")
+    again = _scan(root, catalog)
+    expected = _scan(root, catalog, cache=False)
+    assert _comparable(again) == _comparable(expected) != _comparable(first)

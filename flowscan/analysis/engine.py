@@ -127,6 +127,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.live: dict[str, Frame] = {}  # functions running now, by fid
         # fid -> (name, closure) -> what the closure read of fid's live locals
         self.live_reads: dict[str, dict[tuple[str, str], object]] = {}
+        # incremental.py, a narrow re-run: store key -> its value before, whose readers
+        # outside the re-run wait until it is known whether the value changed
+        self.hold: dict[str, object] | None = None
+        self.fresh: set[str] = set()  # units run since (their readers' changes reach them)
         self.initial = sorted(modules)
         self.add(modules, ())
 
@@ -222,7 +226,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                 keys = sorted(self.deferred)
                 self.deferred.clear()
                 for key in keys:
-                    for unit in sorted(self.deps.get(key, ())):
+                    for unit in sorted(self.readers(key)):
                         self.push(unit)
                 continue
             unit = self.queue.popleft()
@@ -236,6 +240,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             return
         self.visits[unit] = n + 1
         self.runs += 1
+        if self.hold is not None:
+            self.fresh.add(unit)
         outer, self.running = self.running, unit
         self.contributed.pop(unit, None)
         try:
@@ -344,12 +350,18 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         if n >= MAX_CHANGES:
             return  # widened: a store that keeps changing stops re-running its readers
         self.changes[key] = n + 1
-        readers = set(self.deps.get(key, ())).difference(current)
+        readers = self.readers(key).difference(current)
         if len(readers) > FANOUT and self.queue:
             self.deferred.add(key)
             return
         for unit in sorted(readers):
             self.push(unit)
+
+    def readers(self, key: str) -> set[str]:
+        found = self.deps.get(key, set())
+        if self.hold is None or key not in self.hold:
+            return set(found)
+        return {u for u in found if u in self.fresh or u not in self.visits}
 
     def depend(self, key: str, unit: str) -> None:
         if not self._probing:

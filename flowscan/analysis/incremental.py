@@ -11,8 +11,9 @@ worklist carries any change further."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flowscan import ir
@@ -20,7 +21,7 @@ from flowscan.analysis.engine import Program
 from flowscan.analysis.growth import Loader
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import join_all
-from flowscan.analysis.walk import bottom_up
+from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
@@ -28,6 +29,9 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
          "_noun_cache")
+
+
+POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
 
 
 @dataclass
@@ -54,9 +58,17 @@ def key_path(key: str) -> str:
 
 
 def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
-           catalog: Catalog, resolver: Resolver, loader: Loader | None) -> Program:
+           catalog: Catalog, resolver: Resolver, loader: Loader | None,
+           previous: dict[str, ir.Module] | None = None) -> Program:
     """A program holding `state`, with `modules` (the edited ones freshly lowered) and
-    everything the edited files could have changed undone and queued again."""
+    everything the edited files could have changed undone and queued again.
+
+    With `previous` (the edited files as they were), a narrow re-run: only the edited
+    files' units and the other writers of what they wrote run again; the readers of
+    those stores outside it are held back, and `settled` tells after the run whether
+    every such store ended as it was (then they need no run: the usual case of an edit
+    that changes nothing another file sees). If one did not, the caller starts over
+    from the stored state without `previous`."""
     prog = Program({}, catalog, resolver, loader=loader)
     for name, value in state.stores.items():
         setattr(prog, name, value)
@@ -64,7 +76,21 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     # limit is per run: an old count must not stop a clean reader from catching up)
     prog.visits = {unit: 1 for unit in prog.visits}
     prog.register(modules)
-    dirty, keys = dirty_closure(prog, edited)
+    wanted: set[str] = set()  # the edited files' units to run again at once
+    if previous is None:
+        dirty, keys = dirty_closure(prog, edited)
+    else:
+        dirty, keys = dirty_closure(prog, edited, readers=False)
+        prog.hold = {key: stored_value(prog, key, previous)
+                     for key in keys | {f"ir:{p}" for p in edited}}
+        # those that wrote what others read (held back: they will not ask for it)
+        wanted = {u for key, units in prog.writers.items() if key in keys
+                  and any(key_path(r) not in edited for r in prog.deps.get(key, ()))
+                  for u in units if key_path(u) in edited}
+        # units outside whose findings lie in the edited files (a caller's data at a
+        # parameter's sink there): reset drops those findings, so they record them again
+        dirty |= {u for u, found in prog.contributed.items()
+                  if u not in dirty and any(k[0] in edited for k in found)}
     reset(prog, keys, dirty, edited)
     callees = rebind(prog, dirty)
     for unit in callees - dirty:  # run again, with their summaries and findings standing
@@ -72,7 +98,8 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     dirty |= callees
     # the edited files' own units run as a fresh run would choose them (start, below);
     # the other dirty units, because what they read may have changed
-    again = sorted(u for u in dirty if exists(prog, u) and key_path(u) not in edited)
+    again = sorted(u for u in dirty if exists(prog, u)
+                   and (key_path(u) not in edited or u in wanted))
     for unit in again:  # module bodies first, as in a fresh run: their globals are
         if unit.startswith("module:"):  # what the functions read
             prog.push(unit)
@@ -105,9 +132,11 @@ def exists(prog: Program, unit: str) -> bool:
     return unit in prog.functions
 
 
-def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
+def dirty_closure(prog: Program, edited: set[str], readers: bool = True
+                  ) -> tuple[set[str], set[str]]:
     """The units to run again and the store keys to empty. (Parameter bindings are no
-    store keys: they are kept per caller, see rebind.)"""
+    store keys: they are kept per caller, see rebind.) Without `readers`, only the
+    writers that rebuild an emptied store, not the units that read it."""
     written: dict[str, set[str]] = {}
     for key, units in prog.writers.items():
         for unit in units:
@@ -128,11 +157,109 @@ def dirty_closure(prog: Program, edited: set[str]) -> tuple[set[str], set[str]]:
             if key in keys:
                 continue
             keys.add(key)
-            touched = prog.deps.get(key, set()) | prog.writers.get(key, set())
+            touched = prog.writers.get(key, set())
+            if readers:
+                touched = touched | prog.deps.get(key, set())
             for unit in touched - units:
                 units.add(unit)
                 todo_units.append(unit)
     return units, keys
+
+
+def stored_value(prog: Program, key: str, previous: dict[str, ir.Module] | None = None
+                 ) -> object:
+    """What the readers of a store key see of it, comparable across runs; a kind of
+    key not known here compares unequal to everything (its readers always run)."""
+    head, _, rest = key.partition(":")
+    if head == "ir":  # what others read of the file, as it was (previous) or is now
+        return interface(prog.modules.get(rest) if previous is None else previous.get(rest))
+    if head == "module":
+        env = prog.globals.get(rest)
+        return None if env is None else dict(env)
+    if head == "global":
+        path, name = rest.rsplit(":", 1)
+        return (_key(prog.globals.get(path, {}).get(name)),
+                _key(prog.global_writes.get(path, {}).get(name)))
+    if head == "class":
+        cid, name = rest.rsplit(":", 1)
+        if name == "__bases__":
+            return _key(prog.class_bases.get(cid))
+        return _key(prog.class_attrs.get(cid, {}).get(name))
+    if head == "env":
+        fid, name = rest.rsplit(":", 1)
+        found = prog.summaries.get(fid)
+        return None if found is None else _key(found.env.get(name))
+    if head == "load":
+        return rest in prog.modules
+    if "::" in key and head not in ("param", "person-noun"):
+        found = prog.summaries.get(key)
+        return None if found is None else found.key()
+    return object()
+
+
+def interface(module: ir.Module | None) -> tuple[Any, ...] | None:
+    """What other files' units read of a module's code itself, not through a store:
+    its imports and exports, its classes and its functions' signatures. Where these
+    stand in the file is left out (a function's position matters to its own run,
+    which is part of the re-run), not where its exports' expressions stand."""
+    if module is None:
+        return None
+    return (module.imports, module.exports,
+            {cid: POSITION.sub("", repr(c)) for cid, c in module.classes.items()},
+            {fid: POSITION.sub("", repr(replace(fn, body=())))
+             for fid, fn in module.functions.items()})
+
+
+def same_interface(old: Any, new: Any) -> bool:
+    """Classes and functions added are none of their business: others reached the
+    old ones through stores, which the re-run compares."""
+    if old is None or new is None:
+        return old is new
+    return old[:2] == new[:2] and all(
+        new[i].get(name) == shape for i in (2, 3) for name, shape in old[i].items())
+
+
+def _key(value: Any) -> object:
+    return None if value is None else value.key()
+
+
+def settled(prog: Program) -> bool:
+    """After a narrow re-run: whether every store it emptied and rebuilt reads, to the
+    readers it held back, as it did before."""
+    assert prog.hold is not None
+    hold, prog.hold = prog.hold, None
+    read = {key_path(key) for key in hold if prog.deps.get(key, set()) - prog.fresh}
+    for key, old in hold.items():
+        if key.startswith("ir:"):
+            if key[3:] in read and not same_interface(old, stored_value(prog, key)):
+                return False  # callers read signatures, importers exports, say
+            continue
+        if not prog.deps.get(key, set()) - prog.fresh:
+            continue
+        if key.startswith("module:"):
+            if not _same_env(prog, key[7:], old):
+                return False
+        elif stored_value(prog, key) != old:
+            return False
+    prog.fresh = set()
+    return True
+
+
+def _same_env(prog: Program, path: str, old: object) -> bool:
+    """A module's globals as its importers see them: those it had, and of the new ones
+    (a helper added), those its exports name; an importer reads no other."""
+    new = prog.globals.get(path)
+    if old is None or new is None:
+        return old is None and new is None
+    assert isinstance(old, dict)
+    module = prog.modules.get(path)
+    names = set(old)
+    if module is not None and module.language != "python":
+        names |= set(new) & names_read(tuple(
+            ir.Eval(e.value) for e in module.exports if e.value is not None))
+    else:
+        names |= set(new)
+    return all(_key(old.get(n)) == _key(new.get(n)) for n in names)
 
 
 def rebind(prog: Program, dirty: set[str]) -> set[str]:
