@@ -267,6 +267,7 @@ class LanguageIndex:
         return [leak for rx, leak in self.config if rx.fullmatch(path)]
 
     def returned(self, path: str) -> str | None:
+        """The path a call's result has, or "" when it is the vendor's data."""
         try:
             return self._returns_seen[path]
         except KeyError:
@@ -326,7 +327,7 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
                           c.get("kw"), bool(c.get("sends")))
             idx.callbacks.setdefault(c["call"], []).append(cb)
         for r in spec.get("returns") or ():
-            idx.returns.append((Glob(r["call"]), r["binds"]))
+            idx.returns.append((Glob(r["call"]), r.get("binds", "")))  # "": data
         for leak in spec.get("config_leaks") or ():
             idx.config.append((Glob(leak["call"]), {**leak, "vendor": vid}))
 

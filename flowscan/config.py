@@ -189,6 +189,9 @@ def _expected(err: Any) -> str:
         return "expected a non-empty string"
     if v == "required":
         return f"expected key {err.message.split(' is a required')[0]}"
+    if v == "oneOf" and all(set(sub) == {"required"} for sub in err.validator_value):
+        keys = [k for sub in err.validator_value for k in sub["required"]]
+        return f"expected exactly one of the keys {', '.join(map(repr, keys))}"
     desc = schema.get("description")
     return f"expected {desc}" if desc else err.message
 

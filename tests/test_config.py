@@ -190,6 +190,10 @@ def test_fields_sanitisers_and_custom_vendor(repo: Repo, capsys) -> None:  # typ
     ("policy:\n  - {vendor: sentry, categories: [emails], action: allow}\n",
      ".flowscan.yml: policy[0].categories: expected \"*\" or a list of data category ids"),
     ("fail-on: [\n", ".flowscan.yml:2: invalid YAML"),
+    ("vendors:\n  - {id: acme, name: Acme, category: other, languages: {python: {\n"
+     "      packages: [acme], imports: {acme: acme}, returns: [{call: acme.fetch()}]}}}\n",
+     ".flowscan.yml:3: vendors[0].languages.python.returns[0]: expected exactly one of "
+     "the keys 'binds', 'data'"),
 ])
 def test_errors_name_file_key_and_expectation(repo: Repo, capsys, text: str,  # type: ignore[no-untyped-def]
                                               message: str) -> None:

@@ -209,6 +209,9 @@ class Calls(Idioms):
         if resolved and not args and not kwargs and last_name(e.func).startswith("$"):
             result = join(result, Val(refs=frozenset(r for r in func.refs if r[0])))  # a
             # plugin may provide a getter of its client: `$posthog().capture(...)` (Nuxt)
+        if resolved and any(self.lang.returned(f"{path}()") == "" for vendor, path in func.refs
+                            if vendor):  # the vendor's data (a webhook event), under any of
+            result = Val(result.labels)  # the paths its client goes by
         if sent and result.labels:  # what a sink returns is the vendor's answer, not the
             result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
             # to the same call may look like builders that hold their arguments)
@@ -364,7 +367,7 @@ class Calls(Idioms):
             if data:
                 result = Val(data, refs=result.refs)
         binds = self.lang.returned(f"{path}()")
-        if binds is not None:
+        if binds:
             result = join(result, Val(refs=frozenset({(vendor, binds)})))
         return result
 

@@ -190,7 +190,7 @@ class Frame(Fields, Calls):
                 r[1].rsplit(".", 1)[-1][:1].isupper() or typename[:1].isupper()))
         vendor_types |= frozenset(  # `client: LDClient`: the catalog's returns say
             (r[0], bound) for r in vendor_types  # which object that type names
-            if (bound := self.lang.returned(r[1])) is not None)
+            if (bound := self.lang.returned(r[1])))
         return Val(refs=vendor_types, insts=declared.classes)
 
     def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
