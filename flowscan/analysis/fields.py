@@ -245,10 +245,12 @@ class Fields:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
                 if obj is not None and out.labels:  # request.cookies["device_id"] is a
-                    holder = expr_text(obj)           # device id, not the cookie jar
-                    out = Val(frozenset(lab for lab in out.labels if not (
-                        isinstance(lab, Source) and lab.field == holder)), out.fields,
-                        out.refs, out.funcs, out.classes, out.insts, out.mods, out.text)
+                    holder = expr_text(obj)           # device id, not the cookie jar;
+                    out = Val(frozenset(lab for lab in out.labels if not (  # an id has no
+                        isinstance(lab, Source) and (lab.field == holder or (  # phone: what
+                            lab.category == "user_id" != c.category)))),  # holds one is the
+                        out.fields, out.refs, out.funcs, out.classes,  # record it names,
+                        out.insts, out.mods, out.text)  # populated (callout.customer.phone)
                 out = join(out, Val(frozenset({src})))
         return join(out, fallback)
 
