@@ -4,6 +4,8 @@ array callbacks, form state, ORM queries, model records and getters (mixed into
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
@@ -50,7 +52,9 @@ QUERY_METHODS = {
     "findOneByOrFail", "findOneOrFail", "findBy", "findOrFail", "findOneAndUpdate",
     "findByIdAndUpdate", "get_object_or_404", "scalar_one",
     "scalar_one_or_none", "scalars", "query_one", "query_all", "sql", "query",
+    "fetch_one", "fetch_all", "fetch_val",  # encode/databases
 }  # (sql`select ... where token = ${token}`: a tagged template is a call of its tag)
+SQL = re.compile(r"\s*(select|insert|update|delete|with)\b", re.IGNORECASE)
 ORM_GETTERS = {"get", "get_or_404", "load"}  # session.get(Model, pk), db.get_or_404(...)
 # what Model.query.<filters>.<answer>() and Model.objects.<filters>.<answer>() give: the
 # model's records
@@ -157,6 +161,8 @@ class Idioms:
             state = Val(init.labels, insts=declared.classes | init.insts)
             return Val(fields={"0": state, "1": EMPTY})
         if name in QUERY_METHODS or (name == "fetch" and isinstance(e.func, ir.Attr)) or (
+                name == "execute" and e.args and isinstance(e.args[0], ir.Str)
+                and SQL.match(e.args[0].value)) or (  # db.execute("INSERT ... RETURNING id")
                 name in ORM_GETTERS and isinstance(e.func, ir.Attr) and len(args) >= 2
                 and args[0].classes):  # session.get(TreatmentCycle, cycle_id)
             # get_object_or_404(Prescription, pk=...): a record of the model it names;

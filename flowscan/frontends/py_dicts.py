@@ -68,13 +68,22 @@ def unrolled(low: Lowering, node: Any, known: dict[str, tuple[str, ...]]) -> ir.
     key_node, value_node = body.child_by_field_name("key"), body.child_by_field_name("value")
     if left is None or right is None or key_node is None or value_node is None:
         return None
-    if len(clauses) == 1 and left.type == "identifier":
+    if left.type == "identifier" and all(c.type == "if_clause" for c in clauses[1:]):
+        # (a test only drops keys whose value is empty: `... if getattr(obj, k)`)
         keys = literal_keys(low, right, known)
         var = low.text(left)
-        if not keys or key_node.type != "identifier" or low.text(key_node) != var:
+        for c in clauses[1:] if keys else ():  # `if k not in PII_KEYS`: those kept
+            m = MEMBERSHIP.fullmatch(low.text(c).removeprefix("if").strip())
+            if m is not None and m.group(1) == var:
+                picked = known.get(m.group(3).strip())
+                if picked is None:
+                    return None
+                keys = tuple(k for k in keys if (k in picked) == (m.group(2) == "in"))
+        if keys and key_node.type == "identifier" and low.text(key_node) == var:
+            value = low.expr(value_node)
+            return ir.Obj(tuple((k, substitute(value, var, ir.Str(k))) for k in keys))
+        if len(clauses) == 1:
             return None
-        value = low.expr(value_node)
-        return ir.Obj(tuple((k, substitute(value, var, ir.Str(k))) for k in keys))
     if len(clauses) == 2 and clauses[1].type == "if_clause":
         return filtered(low, left, right, key_node, value_node, clauses[1], known)
     return None
