@@ -5,7 +5,6 @@ array callbacks, form state, ORM queries, model records and getters (mixed into
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
