@@ -303,6 +303,9 @@ class Taxonomy:
         head, _, last = name.rpartition("_")
         if found is None and head and last in self._representations:
             found = self._classify_name(field, head, context)  # birthday_iso, dob_str
+            veto = self._exclude.get(found.category) if found is not None else None
+            if veto is not None and veto.fullmatch(name):  # the whole name excluded
+                return None
         return found
 
     def _classify_name(self, field: str, name: str, context: str | None
