@@ -67,6 +67,7 @@ ENTITY_WRITERS = {"save", "create"}  # repo.save(entity), repo.create(plain): th
 QUERY_OPTIONS = {"data", "where", "include", "select", "values", "fields"}
 REPOSITORIES = {"getRepository", "getMongoRepository", "getTreeRepository"}  # TypeORM
 MAX_ELEMENTS = 32  # items a list built by append() keeps apart; past that they merge
+KEYED_SETTERS = {"set", "append"}  # form.set(key, value), formData.append(key, value)
 MUTATORS = {"update", "setdefault", "append", "extend", "push", "add", "insert", "unshift"}
 COPIERS = {"copy", "dict", "deepcopy", "toJSON", "toObject", "to_dict", "model_dump", "dict_",
            "items", "values", "entries", "clone", "structuredClone"}  # (toObject: Mongoose)
@@ -229,6 +230,23 @@ class Idioms:
             if self.mutate_global(recv_expr.id, delta):
                 return CLEAN
         local = isinstance(recv_expr, ir.Name) and recv_expr.id in self.env
+        if recv is not None and name in KEYED_SETTERS and len(args) == 2 and (
+                isinstance(e.args[0], ir.Str)) and (local or (
+                isinstance(recv_expr, ir.Attr | ir.Index) and self.root_local(recv_expr))):
+            assert recv_expr is not None  # form.set("To", plumber.phone): a URLSearchParams,
+            key = e.args[0].value         # FormData, Map or Headers holds it under its key
+            value = self.named_by_key(key, args[1], e.args[1])
+            merged = self.env[recv_expr.id] if isinstance(recv_expr, ir.Name) else recv
+            if merged.fields is not None and len(merged.fields) < MAX_ELEMENTS:
+                merged = Val(merged.labels, {**merged.fields, key: join(
+                    merged.fields.get(key, EMPTY), value)}, merged.refs, merged.funcs)
+            else:
+                merged = join(merged, taint_only(value))
+            if isinstance(recv_expr, ir.Name):
+                self.env[recv_expr.id] = merged
+            else:
+                self.assign(recv_expr, merged, False)
+            return CLEAN
         if recv is not None and name in MUTATORS and (local or (  # payload.messages.push(m)
                 isinstance(recv_expr, ir.Attr | ir.Index) and self.root_local(recv_expr))):
             assert recv_expr is not None
