@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,10 @@ class Options:
 
 
 # ---------------------------------------------------------------- the pipeline
+
+
+LIGHT_RUNS = 200  # at most so many units run after an edit, and
+LIGHT_FILES = 16  # so many files changed since the stored state: it is not stored again
 
 
 def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None) -> ScanResult:
@@ -70,10 +74,16 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             # changed ((None, None): it cannot be brought up to date, analyse afresh)
             accs, comments = stored.accs, stored.comments
         else:
-            state = work.stored_result(key + ".state") if stored is not None else None
-            if state is not None and edited is not None and added is not None:
-                previous = work.stored_modules({rel: stored.keys[rel] for rel in edited
-                                                if rel in stored.keys})
+            base = stored  # the result the stored state is of (an earlier one: see below)
+            if stored is not None and stored.base is not None:
+                base = stored.base
+                edited, added = loader.stale(base)
+            state = work.stored_result(key + ".state") if base is not None else None
+            previous = None
+            if state is not None and base is not None and edited is not None \
+                    and added is not None:
+                previous = work.stored_modules({rel: base.keys[rel] for rel in edited
+                                                if rel in base.keys})
                 program = resume_program(state, edited, added, loader, catalog, resolver,
                                          previous)
             else:
@@ -84,8 +94,10 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 program.load_dependencies(program.initial)
             files_done = time.perf_counter()
             accs = program.finish()
-            if program.hold is not None and not settled(program):  # the edit changed
-                runs = program.runs  # what other files read: their readers run too
+            narrow = program.hold is not None
+            if narrow and not settled(program):  # the edit changed what other files
+                narrow = False  # read: their readers run too
+                runs = program.runs
                 program = resume_program(work.stored_result(key + ".state"), edited or set(),
                                          added or set(), loader, catalog, resolver)
                 accs = program.finish()
@@ -93,11 +105,20 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             analysis_done = time.perf_counter()
             runs = program.runs
             comments = {rel: m.comments for rel, m in program.modules.items()}
-            work.store_result(key, Analysed(
+            result = Analysed(
                 accs, comments, {rel: facts[rel].key for rel in facts},
                 {p: names for p, names in program.hot_by_module.items() if names},
-                frozenset(rel for rel, f in facts.items() if f.direct)))
-            work.store_result(key + ".state", snapshot(program))
+                frozenset(rel for rel, f in facts.items() if f.direct))
+            if narrow and base is not None and runs <= LIGHT_RUNS \
+                    and len(edited or ()) + len(added or ()) <= LIGHT_FILES:
+                # a small edit: the stored state stays as it was (writing ten megabytes
+                # is a fifth of a pre-commit run on a large tree); the next run starts
+                # from it again, with every file edited since
+                result.base = replace(base, accs={}, base=None)
+                work.store_result(key, result)
+            else:
+                work.store_result(key, result)
+                work.store_result(key + ".state", snapshot(program))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -133,6 +154,9 @@ class Analysed:
     keys: dict[str, str]
     hot: dict[str, frozenset[str]]
     direct: frozenset[str] = frozenset()  # files that touched a vendor themselves
+    # the result the stored program state is of, when a small edit did not store the
+    # state again (its accs left out): an incremental run starts from that state
+    base: Analysed | None = None
 
 
 class ProjectLoader:

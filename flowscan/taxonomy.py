@@ -65,11 +65,23 @@ class Classification:
     context: str | None
 
 
-@dataclass(frozen=True, slots=True)
 class _Pattern:
-    category: str
-    source: str
-    regex: re.Pattern[str]
+    """One field pattern; compiled when first matched on its own (the alternation of
+    all of them answers most questions: a scan that classifies a few fields, as after
+    an edit, compiles a few of the 550)."""
+
+    __slots__ = ("category", "source", "_regex")
+
+    def __init__(self, category: str, source: str) -> None:
+        self.category = category
+        self.source = source
+        self._regex: re.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile(self.source)
+        return self._regex
 
 
 def _compile(source: str, where: str) -> re.Pattern[str]:
@@ -81,21 +93,27 @@ def _compile(source: str, where: str) -> re.Pattern[str]:
 
 
 def _regex_list(data: dict[str, Any], key: str) -> re.Pattern[str] | None:
-    """A top-level list of regexes, each checked on its own (an error names its index),
-    as one alternation; None when the list is absent or empty."""
+    """A top-level list of regexes as one alternation (an error names the index of the
+    broken one); None when the list is absent or empty."""
     sources = list(data.get(key) or ())
-    for i, src in enumerate(sources):
-        _compile(src, f"{key}[{i}]")
-    return _alternation(sources) if sources else None
+    return _alternation(sources, [f"{key}[{i}]" for i in range(len(sources))]) \
+        if sources else None
 
 
-def _alternation(sources: Sequence[str]) -> re.Pattern[str]:
-    """One regex for many, to reject the usual non-match in a single call.
+def _alternation(sources: Sequence[str], places: Sequence[str]) -> re.Pattern[str]:
+    """One regex for many, to reject the usual non-match in a single call. Compiling
+    it checks them all; only when it fails is each compiled on its own, to name the
+    broken one (`places`: where each stands in the file).
 
     Groups are non-capturing on purpose: a capturing group per branch defeats the
     engine's first-literal check on each branch and makes a miss ~15x slower.
     """
-    return re.compile("|".join(f"(?:{s})" for s in sources) or "(?!)")
+    try:
+        return re.compile("|".join(f"(?:{s})" for s in sources) or "(?!)")
+    except re.error as exc:
+        for src, where in zip(sources, places, strict=True):
+            _compile(src, where)
+        raise ValueError(f"taxonomy: {places[0]}...: invalid regexes: {exc}") from exc
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -181,22 +199,26 @@ class Taxonomy:
         self._fields: list[_Pattern] = []
         self._contextual: list[_Pattern] = []
         self._exclude: dict[str, re.Pattern[str]] = {}
+        field_places: list[str] = []
+        context_places: list[str] = []
         for cat, spec in categories.items():
             self._meta[cat] = (
                 spec["title"],
                 spec.get("description", ""),
                 tuple(spec["fideslang"]),
             )
-            for kind, out in (("fields", self._fields), ("contextual", self._contextual)):
+            for kind, out, places in (("fields", self._fields, field_places),
+                                      ("contextual", self._contextual, context_places)):
                 for i, src in enumerate(spec.get(kind) or ()):
-                    out.append(_Pattern(cat, src, _compile(src, f"categories.{cat}.{kind}[{i}]")))
+                    out.append(_Pattern(cat, src))
+                    places.append(f"categories.{cat}.{kind}[{i}]")
             excludes = spec.get("exclude") or ()
-            for i, src in enumerate(excludes):
-                _compile(src, f"categories.{cat}.exclude[{i}]")
             if excludes:
-                self._exclude[cat] = _alternation(excludes)
-        self._fields_re = _alternation([p.source for p in self._fields])
-        self._contextual_re = _alternation([p.source for p in self._contextual])
+                self._exclude[cat] = _alternation(
+                    excludes, [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
+        self._fields_re = _alternation([p.source for p in self._fields], field_places)
+        self._contextual_re = _alternation([p.source for p in self._contextual],
+                                           context_places)
 
         self._words: dict[str, int] = {}
         for key, kind in (
@@ -232,11 +254,11 @@ class Taxonomy:
                 self._literals.append((cat, _compile(src, f"literals.{cat}[{i}]")))
 
         sanitisers = _as_list(data.get("sanitisers"))
-        for i, src in enumerate(sanitisers):
-            _compile(src, f"sanitisers[{i}]")
+        places = [f"sanitisers[{i}]" for i in range(len(sanitisers))]
         dotted = [s for s in sanitisers if r"\." in s]
-        self._sanitiser_re = _alternation(sanitisers)
-        self._sanitiser_dotted_re = _alternation(dotted)
+        self._sanitiser_re = _alternation(sanitisers, places)
+        self._sanitiser_dotted_re = _alternation(dotted, [p for p, s in zip(
+            places, sanitisers, strict=True) if r"\." in s])
 
         # Per-instance caches: the analysis repeats the same questions.
         self._classify_cached: Callable[[str, str | None], Classification | None]

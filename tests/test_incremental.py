@@ -237,3 +237,27 @@ def test_a_global_others_asked_for_in_vain_reruns_them_once_defined(
     again = _scan(root, catalog)
     expected = _scan(root, catalog, cache=False)
     assert _comparable(again) == _comparable(expected) != _comparable(first)
+
+
+def test_small_edits_in_a_row_start_from_the_state_stored_before_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """A small edit does not store the program state again (scan.py: LIGHT_RUNS): the
+    next run starts from the older state with every file edited since, and an edit
+    undone brings back the findings that state holds."""
+    root = write_project(tmp_path, monkeypatch, CHAIN)
+    _scan(root, catalog)
+    states = sorted(tmp_path.rglob("*.state"))
+    stamps = [p.stat().st_mtime_ns for p in states]
+    plans, track = root / "src" / "plans.ts", root / "src" / "track.ts"
+    original = track.read_text()
+    plans.write_text(plans.read_text() + "\nfunction helper(v) { return v + 1; }\n")
+    first = _scan(root, catalog)
+    assert [p.stat().st_mtime_ns for p in sorted(tmp_path.rglob("*.state"))] == stamps
+    track.write_text(original.replace("email: user.email", "plan: user.plan"))
+    second = _scan(root, catalog)
+    assert _comparable(second) == _comparable(_scan(root, catalog, cache=False))
+    assert _comparable(second) != _comparable(first)
+    track.write_text(original)
+    third = _scan(root, catalog)
+    assert _comparable(third) == _comparable(first) == _comparable(
+        _scan(root, catalog, cache=False))
