@@ -116,6 +116,58 @@ def _alternation(sources: Sequence[str], places: Sequence[str]) -> re.Pattern[st
         raise ValueError(f"taxonomy: {places[0]}...: invalid regexes: {exc}") from exc
 
 
+def _first_chars(source: str) -> frozenset[str] | None:
+    """The characters a string that `source` fullmatches can start with, or None when
+    that is not plain from its parse (then it is tried on every head)."""
+    try:
+        import re._constants as c
+        import re._parser as sre
+
+        parsed = sre.parse(source)
+    except Exception:  # another Python's internals: no buckets
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+
+    def first(items: list[Any]) -> tuple[set[str] | None, bool]:
+        out: set[str] = set()
+        for op, av in items:
+            if op is c.LITERAL:
+                return out | {chr(av)}, False
+            if op is c.IN:
+                for o, a in av:
+                    if o is c.LITERAL:
+                        out.add(chr(a))
+                    elif o is c.RANGE:
+                        out |= {chr(x) for x in range(a[0], a[1] + 1)}
+                    else:
+                        return None, False
+                return out, False
+            if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+                continue  # consumes nothing
+            if op is c.SUBPATTERN:
+                branches, optional = [list(av[3])], False
+            elif op is c.BRANCH:
+                branches, optional = [list(b) for b in av[1]], False
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                branches, optional = [list(av[2])], av[0] == 0
+            else:
+                return None, False
+            empty = optional
+            for branch in branches:
+                found, may_be_empty = first(branch)
+                if found is None:
+                    return None, False
+                out |= found
+                empty = empty or may_be_empty
+            if not empty:
+                return out, False
+        return out, True
+
+    found, empty = first(list(parsed))
+    return None if found is None or empty else frozenset(found)
+
+
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
         return []
@@ -164,6 +216,8 @@ class Taxonomy:
         "_meta",
         "_fields",
         "_fields_re",
+        "_buckets",
+        "_starts",
         "_contextual",
         "_contextual_re",
         "_exclude",
@@ -216,6 +270,8 @@ class Taxonomy:
             if excludes:
                 self._exclude[cat] = _alternation(
                     excludes, [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
+        self._buckets: dict[tuple[int, str], tuple[re.Pattern[str], list[_Pattern]]] = {}
+        self._starts: dict[int, list[frozenset[str] | None]] = {}
         self._fields_re = _alternation([p.source for p in self._fields], field_places)
         self._contextual_re = _alternation([p.source for p in self._contextual],
                                            context_places)
@@ -392,15 +448,29 @@ class Taxonomy:
         under many prefixes and objects, and one alternation match costs microseconds.
         """
         hits: list[_Pattern | None] = []
-        for combined, patterns in (
-            (self._fields_re, self._fields),
-            (self._contextual_re, self._contextual),
-        ):
+        for kind in (0, 1):
+            combined, patterns = self._bucket(kind, head[:1])
             found = None
-            if combined.fullmatch(head):
+            if patterns and combined.fullmatch(head):
                 found = next((p for p in patterns if p.regex.fullmatch(head)), None)
             hits.append(found)
         return hits[0], hits[1]
+
+    def _bucket(self, kind: int, char: str) -> tuple[re.Pattern[str], list[_Pattern]]:
+        """The patterns (field ones: kind 0, contextual: 1) that can match a head starting
+        with `char`, in file order, and their alternation: a tenth of the 550, so a miss,
+        the usual answer, costs a tenth (0.7 s of a cold scan of formbricks before)."""
+        found = self._buckets.get((kind, char))
+        if found is None:
+            every = self._fields if kind == 0 else self._contextual
+            starts = self._starts.get(kind)
+            if starts is None:
+                starts = self._starts[kind] = [_first_chars(p.source) for p in every]
+            chosen = [p for p, first in zip(every, starts, strict=True)
+                      if first is None or char in first]
+            combined = re.compile("|".join(f"(?:{p.source})" for p in chosen) or "(?!)")
+            found = self._buckets[(kind, char)] = (combined, chosen)
+        return found
 
     @staticmethod
     def _pick(

@@ -19,6 +19,7 @@ from flowscan.taxonomy import (
     DEFAULT_TAXONOMY_PATH,
     Classification,
     Taxonomy,
+    _first_chars,
     load_taxonomy,
     normalise,
 )
@@ -412,3 +413,28 @@ def test_fields_of_someone_else(taxonomy: Taxonomy, field: str, holder: str, exp
                                 ) -> None:
     from flowscan.analysis.walk import of_someone_else
     assert of_someone_else(field, holder, taxonomy) is expected
+
+
+def test_patterns_tried_by_first_character_find_what_all_of_them_find(
+        taxonomy: Taxonomy) -> None:
+    """A head is tried against the patterns that can start with its first character
+    (taxonomy.py: _bucket); the first match must be the one trying every pattern finds,
+    for every case field and every suffix of it."""
+    heads = set()
+    for case in CASES:
+        tokens = normalise(case["field"]).split("_")
+        heads |= {"_".join(tokens[i:]) for i in range(len(tokens))}
+    heads |= {"x", "0", "_", "zz_email", "email2", "phone_numbers"}
+    for head in sorted(h for h in heads if h):
+        every = tuple(next((p for p in patterns if p.regex.fullmatch(head)), None)
+                      for patterns in (taxonomy._fields, taxonomy._contextual))
+        assert taxonomy._head_hits(head) == every, head
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("e_?mails?", {"e"}), ("(card|account)_?holder", {"c", "a"}),
+    ("(?!x)[a-c]+", {"a", "b", "c"}), ("(pre_)?natal", {"p", "n"}), (".+_id", None),
+    ("(?i)email", None), ("(a)?", None)])
+def test_first_characters_of_a_pattern(source: str, expected: set[str] | None) -> None:
+    found = _first_chars(source)
+    assert (None if found is None else set(found)) == expected
