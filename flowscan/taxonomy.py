@@ -116,16 +116,19 @@ def _alternation(sources: Sequence[str], places: Sequence[str]) -> re.Pattern[st
         raise ValueError(f"taxonomy: {places[0]}...: invalid regexes: {exc}") from exc
 
 
-def _first_chars(source: str) -> frozenset[str] | None:
+def _first_chars(source: str, where: str = "") -> frozenset[str] | None:
     """The characters a string that `source` fullmatches can start with, or None when
-    that is not plain from its parse (then it is tried on every head)."""
+    that is not plain from its parse (then it is tried on every head). Parsing checks
+    the regex (`where`: its place in the file, for the error)."""
     try:
         import re._constants as c
         import re._parser as sre
-
-        parsed = sre.parse(source)
-    except Exception:  # another Python's internals: no buckets
+    except ImportError:  # another Python's internals: no buckets, checked when compiled
         return None
+    try:
+        parsed = sre.parse(source)
+    except re.error as exc:
+        raise ValueError(f"taxonomy: {where}: invalid regex {source!r}: {exc}") from exc
     if parsed.state.flags & re.IGNORECASE:
         return None
 
@@ -201,9 +204,11 @@ def _checksum_ok(value: str) -> bool:
     return True
 
 
-def _unpickled(data: Mapping[str, Any]) -> Taxonomy:
+def _unpickled(data: Mapping[str, Any], starts: dict[int, list[frozenset[str] | None]]
+               ) -> Taxonomy:
     taxonomy = Taxonomy.__new__(Taxonomy)
     taxonomy._data = data
+    taxonomy._starts = starts
     return taxonomy
 
 
@@ -215,11 +220,9 @@ class Taxonomy:
         "_ids",
         "_meta",
         "_fields",
-        "_fields_re",
         "_buckets",
         "_starts",
         "_contextual",
-        "_contextual_re",
         "_exclude",
         "_words",
         "_max_words",
@@ -245,7 +248,10 @@ class Taxonomy:
 
     normalise = staticmethod(normalise)
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any],
+                 starts: dict[int, list[frozenset[str] | None]] | None = None) -> None:
+        """`starts`: the patterns' first characters as an earlier build read them (the
+        document was checked then): given, no pattern is parsed again."""
         self._data = data
         categories: Mapping[str, Mapping[str, Any]] = data["categories"]
         self._ids: tuple[str, ...] = tuple(categories)
@@ -271,10 +277,11 @@ class Taxonomy:
                 self._exclude[cat] = _alternation(
                     excludes, [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
         self._buckets: dict[tuple[int, str], tuple[re.Pattern[str], list[_Pattern]]] = {}
-        self._starts: dict[int, list[frozenset[str] | None]] = {}
-        self._fields_re = _alternation([p.source for p in self._fields], field_places)
-        self._contextual_re = _alternation([p.source for p in self._contextual],
-                                           context_places)
+        self._starts = starts if starts is not None else {
+            kind: [_first_chars(p.source, where) for p, where in zip(
+                patterns, places, strict=True)]
+            for kind, patterns, places in ((0, self._fields, field_places),
+                                           (1, self._contextual, context_places))}
 
         self._words: dict[str, int] = {}
         for key, kind in (
@@ -337,13 +344,13 @@ class Taxonomy:
         """Pickle as its source document: worker processes recompile, caches stay local.
         Compiled on first use: a scan whose analysis result comes from the cache (a
         warm run, the pre-commit hook) never classifies a field."""
-        return (_unpickled, (self._data,))
+        return (_unpickled, (self._data, self._starts))
 
     def __getattr__(self, name: str) -> Any:
         # reached only for a slot not yet filled, i.e. on an unpickled taxonomy
         if name == "_data" or name not in Taxonomy.__slots__:
             raise AttributeError(name)
-        self.__init__(self._data)  # type: ignore[misc]
+        self.__init__(self._data, object.__getattribute__(self, "_starts"))  # type: ignore[misc]
         return object.__getattribute__(self, name)
 
     # -- metadata ---------------------------------------------------------------
@@ -463,12 +470,10 @@ class Taxonomy:
         found = self._buckets.get((kind, char))
         if found is None:
             every = self._fields if kind == 0 else self._contextual
-            starts = self._starts.get(kind)
-            if starts is None:
-                starts = self._starts[kind] = [_first_chars(p.source) for p in every]
-            chosen = [p for p, first in zip(every, starts, strict=True)
+            chosen = [p for p, first in zip(every, self._starts[kind], strict=True)
                       if first is None or char in first]
-            combined = re.compile("|".join(f"(?:{p.source})" for p in chosen) or "(?!)")
+            combined = _alternation([p.source for p in chosen], [
+                f"categories.{p.category} pattern {p.source!r}" for p in chosen])
             found = self._buckets[(kind, char)] = (combined, chosen)
         return found
 
