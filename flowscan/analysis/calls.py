@@ -16,7 +16,7 @@ from flowscan.analysis.common import (
     strip_credentials,
 )
 from flowscan.analysis.http import http_call, is_request, vendor_for_url
-from flowscan.analysis.idioms import NO_PROPAGATION, Idioms
+from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, Idioms
 from flowscan.analysis.values import (
     BASE_MARK,
     CLEAN,
@@ -215,6 +215,9 @@ class Calls(Idioms):
         if sent and result.labels:  # what a sink returns is the vendor's answer, not the
             result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
             # to the same call may look like builders that hold their arguments)
+        if library and isinstance(e.func, ir.Attr) and e.func.name in COPIERS \
+                and self.receiver_value(e.func.obj).insts:  # a project model's dump
+            library = []  # (pydantic's model_dump): its fields, read as the idiom does
         if library:
             result = join(result, self.library_call(e, library, args, kwargs))
             resolved = resolved or any(self.prog.tax.is_sanitiser(p) for p in library)
@@ -399,7 +402,8 @@ class Calls(Idioms):
                         if k == "**" and v.fields is not None:
                             reached.extend((f, role.role) for fk, f in v.fields.items()
                                            if fk not in named)
-                            reached.append((Val(v.labels), role.role))
+                            if not v.closed:  # (a model's dump: its fields, no more)
+                                reached.append((Val(v.labels), role.role))
                         elif k == "**":
                             reached.append((v, role.role))
                         elif k not in named:  # the keyword names it, as a key would

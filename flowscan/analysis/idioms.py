@@ -316,8 +316,10 @@ class Idioms:
             if selects is not None and "include" in named:  # the fields it names, read
                 return Val(fields={k: self.attr(recv, k, e.args[0], e.pos)  # on the
                                    for k in sorted(named["include"])})  # instance
-            if recv.insts and not recv.fields:
-                fields = self.model_fields(recv, e.pos)
+            closed = False
+            if recv.insts and not recv.fields:  # a model's dump has its fields and no
+                fields = self.model_fields(recv, e.pos)  # other key (a `**` of it into
+                closed = bool(fields)  # an SDK call passes no first_name it lacks)
             elif recv.fields and named:
                 fields = dict(recv.fields)
             else:
@@ -325,7 +327,7 @@ class Idioms:
             if "include" in named:
                 fields = {k: v for k, v in fields.items() if k in named["include"]}
             fields = {k: v for k, v in fields.items() if k not in named.get("exclude", ())}
-            return Val(recv.labels, fields)
+            return Val(recv.labels, fields, closed=closed)
         if recv is not None and name in PREDICATES and isinstance(e.func, ir.Attr) \
                 and not any(a.funcs for a in args):
             return CLEAN  # phone.startsWith("07"), email.endswith(".ac.uk"): a yes or no
