@@ -113,6 +113,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self._person_classes: dict[str, bool] = {}
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
+        self._reverse: tuple[int, dict[tuple[str, str], str]] | None = None  # classes.py
         self._person_nouns: frozenset[str] = frozenset()
         self._noun_cache: dict[tuple[str, tuple[str, ...]], bool] = {}  # persons.py
         self.changes: dict[str, int] = {}

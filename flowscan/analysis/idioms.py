@@ -363,6 +363,11 @@ class Idioms:
         if isinstance(chain, ir.Attr) and chain.name in ("query", "objects") \
                 and isinstance(chain.obj, ir.Name):
             return self.lookup(chain.obj.id, chain.obj.pos).classes
+        if isinstance(chain, ir.Attr):  # patient.results.order_by(...): a Django reverse
+            owner = self.receiver_value(chain.obj)  # relation's manager (classes.py)
+            relations = self.prog.reverse_relations() if owner.insts else {}
+            return frozenset(found for cid in owner.insts if cid in self.prog.classes and (
+                found := relations.get((self.prog.classes[cid][0].name, chain.name))))
         return frozenset()
 
     def call_back(self, e: ir.Call, i: int, fn: Val, given: list[tuple[Val, ir.Expr]]) -> Val:

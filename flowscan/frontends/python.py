@@ -342,6 +342,25 @@ class PythonLowering(Lowering):
         name = target.rsplit(".", 1)[-1] if target else ""
         return name if name[:1].isupper() and name.isidentifier() else None
 
+    def reverse_accessor(self, node: Any | None, model: str) -> str | None:
+        """The name a Django relation gives the related model for this one's records:
+        `related_name="results"`, else `labresult_set` (not for `+`, which hides it, nor
+        SQLAlchemy's relationship, whose backref names are declared on both sides)."""
+        if node is None or node.type != "call":
+            return None
+        func = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if func is None or args is None or self.text(func).rsplit(".", 1)[-1] not in (
+                "ForeignKey", "OneToOneField", "ParentalKey"):
+            return None
+        for kw in args.named_children:
+            if kw.type == "keyword_argument":
+                key, value = kw.child_by_field_name("name"), kw.child_by_field_name("value")
+                if key is not None and value is not None and self.text(key) == "related_name":
+                    named = string_value(self, value) if value.type == "string" else None
+                    return named if named and named.isidentifier() else None
+        return f"{model.lower()}_set"
+
     def klass(self, node: Any, out: list[ir.Stmt], weak: bool) -> None:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "<class>"
@@ -363,10 +382,14 @@ class PythonLowering(Lowering):
                         left = a.child_by_field_name("left") if a.type == "assignment" else None
                         if left is not None and left.type == "identifier":
                             fields.append(self.text(left))
+                            right = a.child_by_field_name("right")
                             declared = annotation_name(self, a.child_by_field_name("type")) \
-                                or self.related_model(a.child_by_field_name("right"))
+                                or self.related_model(right)
                             if declared:  # applicant: Applicant, owner: Mapped["User"]
                                 types[fields[-1]] = declared
+                            reverse = self.reverse_accessor(right, name)
+                            if declared and reverse:  # patient.results: the LabResults
+                                types[f"~{reverse}"] = declared  # (analysis: field_type)
                 self.stmt(child, weak, class_body)
         self.scope.pop()
         self.classes[cid] = ir.Class(cid, name, bases, self.methods, tuple(fields),
