@@ -173,3 +173,14 @@ def substitute(e: Any, name: str, new: ir.Expr) -> Any:
     changed = {f.name: substitute(getattr(e, f.name), name, new) for f in fields(e)
                if f.name != "pos"}
     return replace(e, **changed)
+
+def bound_names(target: ir.Target) -> list[str]:
+    """The names a destructuring pattern binds, in order."""
+    if isinstance(target, ir.Name):
+        return [target.id]
+    if isinstance(target, ir.DObj):
+        names = [n for _, t in target.entries for n in bound_names(t)]
+        return names + (bound_names(target.rest) if target.rest is not None else [])
+    if isinstance(target, ir.DSeq):
+        return [n for t in target.items for n in bound_names(t)]
+    return []

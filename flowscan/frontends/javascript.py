@@ -11,6 +11,7 @@ from flowscan.frontends.base import (
     Lowering,
     Parsed,
     annotation_name,
+    bound_names,
     operand_chain,
     pos_of,
     string_value,
@@ -345,6 +346,10 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                     self.exports.append(ir.Export(s.target.id, ir.Name(s.target.id)))
                     if is_default:
                         self.exports.append(ir.Export("default", ir.Name(s.target.id)))
+                elif isinstance(s, ir.Assign) and isinstance(s.target, ir.DObj | ir.DSeq):
+                    # export const { trackEvent } = helpers: each name it binds
+                    self.exports.extend(ir.Export(name, ir.Name(name))
+                                        for name in bound_names(s.target))
             for imp in self.imports[imports_before:]:  # export const { sendSms } =
                 if imp.local:  # require('./twilio.service'): a re-export
                     self.exports.append(ir.Export(imp.local, module=imp.module,
@@ -653,3 +658,4 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
 
 def lower(parsed: Parsed) -> ir.Module:
     return JsLowering(parsed, "javascript").run(parsed)
+
