@@ -230,28 +230,20 @@ class Idioms:
             if self.mutate_global(recv_expr.id, delta):
                 return CLEAN
         local = isinstance(recv_expr, ir.Name) and recv_expr.id in self.env
-        if recv is not None and name in KEYED_SETTERS and len(args) == 2 and (
-                isinstance(e.args[0], ir.Str)) and (local or (
+        keyed = name in KEYED_SETTERS and len(args) == 2 and isinstance(e.args[0], ir.Str)
+        if recv is not None and (keyed or name in MUTATORS) and (local or (
                 isinstance(recv_expr, ir.Attr | ir.Index) and self.root_local(recv_expr))):
-            assert recv_expr is not None  # form.set("To", plumber.phone): a URLSearchParams,
-            key = e.args[0].value         # FormData, Map or Headers holds it under its key
-            value = self.named_by_key(key, args[1], e.args[1])
+            assert recv_expr is not None  # payload.messages.push(m), form.set("To", phone)
             merged = self.env[recv_expr.id] if isinstance(recv_expr, ir.Name) else recv
-            if merged.fields is not None and len(merged.fields) < MAX_ELEMENTS:
-                merged = Val(merged.labels, {**merged.fields, key: join(
-                    merged.fields.get(key, EMPTY), value)}, merged.refs, merged.funcs)
-            else:
-                merged = join(merged, taint_only(value))
-            if isinstance(recv_expr, ir.Name):
-                self.env[recv_expr.id] = merged
-            else:
-                self.assign(recv_expr, merged, False)
-            return CLEAN
-        if recv is not None and name in MUTATORS and (local or (  # payload.messages.push(m)
-                isinstance(recv_expr, ir.Attr | ir.Index) and self.root_local(recv_expr))):
-            assert recv_expr is not None
-            merged = self.env[recv_expr.id] if isinstance(recv_expr, ir.Name) else recv
-            for a in [*args, *(v for _, v in kwargs)]:
+            if keyed:  # a URLSearchParams, FormData, Map or Headers holds it under its key
+                key = e.args[0].value  # type: ignore[union-attr]
+                value = self.named_by_key(key, args[1], e.args[1])
+                if merged.fields is not None and len(merged.fields) < MAX_ELEMENTS:
+                    merged = Val(merged.labels, {**merged.fields, key: join(
+                        merged.fields.get(key, EMPTY), value)}, merged.refs, merged.funcs)
+                else:
+                    merged = join(merged, taint_only(value))
+            for a in [*args, *(v for _, v in kwargs)] if not keyed else ():
                 if name in ("update", "setdefault") and a.fields:  # dict.update({...})
                     merged = Val(merged.labels, {**(merged.fields or {}), **a.fields},
                                  merged.refs, merged.funcs)
