@@ -162,9 +162,21 @@ class TypesAndJsx:
             while value is not None and value.type == "array" and value.named_child_count:
                 value = value.named_children[0]  # [{ type: ObjectId, ref: 'Job' }]
             ref = self.schema_ref(value) if value is not None else None
-            if ref:
-                types[fields[-1]] = ref
+            nested = self.subdocument(name, fields[-1], value) if not ref else None
+            if ref or nested:  # (a nested path `geo: { lat: Number, lng: Number }` is a
+                types[fields[-1]] = ref or nested  # record of its own: its fields speak)
         return ir.ClassRef(self.shape_class(name, args[0], (), fields, types).cid)
+
+    def subdocument(self, model: str, field: str, value: Any | None) -> str | None:
+        """The class of a schema's nested path (an object of paths, not a type
+        declaration such as `{ type: String, required: true }`), by its id."""
+        if value is None or value.type != "object":
+            return None
+        keys = [self.text(k).strip("'\"") for pair in value.named_children
+                if pair.type == "pair" and (k := pair.child_by_field_name("key")) is not None]
+        if not keys or "type" in keys or "ref" in keys:
+            return None
+        return self.shape_class(f"{model}.{field}", value, (), keys, {}).cid
 
     def schema_ref(self, value: Any) -> str | None:
         if value.type != "object":
