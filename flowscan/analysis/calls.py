@@ -50,7 +50,8 @@ def entries_named(obj: ir.Obj, v: Val, keys: tuple[str, ...]) -> list[tuple[ir.E
     """The entries of an object literal under `keys`, with the values it evaluated to."""
     fields = v.fields or {}
     return [(x, fields.get(k, EMPTY)) for k, x in obj.entries if k in keys]
-ID_NAME = re.compile(r"(?:(.+)_)?(?:id|pk|uid|uuid|guid)|(.+[a-z0-9])(?:Id|ID|Pk|Uid|Uuid|Guid)")
+ID_NAME = re.compile(r"(?:(.+)_)?(?:id|pk|uid|uuid|guid|ref|reference)"
+                     r"|(.+[a-z0-9])(?:Id|ID|Pk|Uid|Uuid|Guid|Ref|Reference)")
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 
 
@@ -497,8 +498,9 @@ class Calls(Idioms):
         if (m is None and not named) or (owner and self.prog.tax.is_non_person(owner)):
             return EMPTY  # (user.orgId, team_id: an organisation's)
         context = self.context_of(given.obj) if isinstance(given, ir.Attr | ir.Index) else ""
-        if context and (self.prog.tax.is_non_person(context) or is_configuration(given)):
-            return EMPTY
+        if context and ((self.prog.tax.is_non_person(context) and not self.prog.is_person_noun(
+                context.lower(), self.unit)) or is_configuration(given)):
+            return EMPTY  # (a `tenant` is a person where the project's Tenant has a name)
         if isinstance(given, ir.Attr | ir.Index) and self.of_things(given.obj):
             return EMPTY  # str(instance.pk) of a `Clinic` instance: the clinic's
         return Val(frozenset({Source(category, expr_text(given), self.span(given.pos),
