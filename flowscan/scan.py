@@ -82,8 +82,12 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             previous = None
             if state is not None and base is not None and edited is not None \
                     and added is not None:
+                # narrow only after one edited file: with several, a narrow run was seen
+                # to keep a stale summary (generic adapters registered by an edited
+                # module, called from another edited one); those run the full closure
                 previous = work.stored_modules({rel: base.keys[rel] for rel in edited
-                                                if rel in base.keys})
+                                                if rel in base.keys}) \
+                    if len(edited) == 1 else None
                 program = resume_program(state, edited, added, loader, catalog, resolver,
                                          previous)
             else:

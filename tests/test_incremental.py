@@ -261,3 +261,23 @@ def test_small_edits_in_a_row_start_from_the_state_stored_before_them(
     third = _scan(root, catalog)
     assert _comparable(third) == _comparable(first) == _comparable(
         _scan(root, catalog, cache=False))
+
+
+def test_several_files_edited_at_once_run_the_full_closure(tmp_path: Path, catalog) -> None:
+    """A function appended to an adapter module that registers itself, and a client
+    removed from the module whose function calls the adapters, in one run: the
+    findings and flows are a fresh scan's (a narrow run, scan.py, is for one file)."""
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "crew-dispatch", root)
+    cached = Options(jobs=1, cache=True, cache_dir=tmp_path / "cache")
+    run_scan([root], cached, catalog)
+    adapter = root / "crew" / "adapters" / "intercom_adapter.py"
+    adapter.write_text(adapter.read_text() + "\n\ndef _edited():\n    return 4\n")
+    tasks = root / "crew" / "tasks.py"
+    client = 'bugsnag_client = bugsnag.Client(api_key="bugsnag-key")'
+    assert client in tasks.read_text()
+    tasks.write_text("\n".join(line for line in tasks.read_text().split("\n")
+                               if not line.startswith(client)))
+    again = run_scan([root], cached, catalog)
+    assert _comparable(again) == _comparable(run_scan([root], Options(jobs=1, cache=False),
+                                                      catalog))
