@@ -39,8 +39,7 @@ class Options:
 # ---------------------------------------------------------------- the pipeline
 
 
-LIGHT_RUNS = 200  # at most so many units run after an edit, and
-LIGHT_FILES = 16  # so many files changed since the stored state: it is not stored again
+LIGHT_RUNS = 200  # after a narrow run of at most so many units the state is not stored again
 
 
 def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None) -> ScanResult:
@@ -113,8 +112,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 accs, comments, {rel: facts[rel].key for rel in facts},
                 {p: names for p, names in program.hot_by_module.items() if names},
                 frozenset(rel for rel, f in facts.items() if f.direct))
-            if narrow and base is not None and runs <= LIGHT_RUNS \
-                    and len(edited or ()) + len(added or ()) <= LIGHT_FILES:
+            if narrow and base is not None and runs <= LIGHT_RUNS:
                 # a small edit: the stored state stays as it was (writing ten megabytes
                 # is a fifth of a pre-commit run on a large tree); the next run starts
                 # from it again, with every file edited since
