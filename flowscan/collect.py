@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,14 +146,8 @@ class Collector:
         million IR nodes otherwise triggers full collections over a growing heap
         (3x the cost on a 250k-line tree), and none of them is garbage. Frozen after,
         so that the analysis' collections do not walk the IR either."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused(freeze=True):
             return self._modules(relevant)
-        finally:
-            gc.freeze()
-            if enabled:
-                gc.enable()
 
     def _modules(self, relevant: Iterable[str]) -> dict[str, ir.Module]:
         modules: dict[str, ir.Module] = {}
@@ -229,24 +224,28 @@ class Collector:
         time), frozen after: it lives as long as the scan."""
         if self.cache is None:
             return None
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused(freeze=True):
             return self.cache.result(key)
-        finally:
-            gc.freeze()
-            if enabled:
-                gc.enable()
 
     def store_result(self, key: str, value: Any) -> None:
         if self.cache is not None:
-            enabled = gc.isenabled()
-            gc.disable()
-            try:
+            with gc_paused(freeze=False):
                 self.cache.put_result(key, value)
-            finally:
-                if enabled:
-                    gc.enable()
+
+
+@contextmanager
+def gc_paused(freeze: bool) -> Iterator[None]:
+    """The cyclic GC off while many long-lived objects are made or pickled; with
+    `freeze`, those objects are left out of later collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 class MemoResolver:
