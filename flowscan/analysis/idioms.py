@@ -90,6 +90,9 @@ STATE_HOOKS = {"useState", "reactive", "ref"}  # form state (React, Vue)
 PREDICATES = {"startsWith", "endsWith", "startswith", "endswith", "includes", "isdigit",
               "isalpha", "isalnum", "isnumeric", "isdecimal", "isupper", "islower",
               "isspace", "isEmpty", "isBlank"}  # methods that answer yes or no
+# a schema's checked copy of its input, inside a result object: zod's
+# `schema.safeParse(x).data`, valibot's `v.safeParse(Schema, x).output`
+CHECKED_RESULTS = {"safeParse": "data", "safeParseAsync": "data", "spa": "data"}
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
 
@@ -204,6 +207,12 @@ class Idioms:
                                  in zip(e.kwargs, kwargs, strict=False)}}
             return Val(args[0].labels if args and args[0].fields is None else frozenset(),
                        fields)
+        if name in CHECKED_RESULTS and self.module.language != "python" and args:
+            if isinstance(e.func, ir.Attr) and len(args) == 1:
+                return Val(fields={CHECKED_RESULTS[name]: args[0], "success": CLEAN,
+                                   "error": CLEAN})
+            if len(args) == 2:  # valibot: safeParse(Schema, input)
+                return Val(fields={"output": args[1], "success": CLEAN, "issues": CLEAN})
         getter = self.getter_source(e, name) if not args and not kwargs else None
         if getter is not None:
             return Val(frozenset({getter}))
