@@ -68,7 +68,7 @@ def test_models_become_classes_with_their_fields_and_relations() -> None:
     module = lower_schema("prisma/schema.prisma", SCHEMA)
     client = module.classes["prisma/schema.prisma::Client"]
     visit = module.classes["prisma/schema.prisma::Visit"]
-    assert client.fields == ("id", "email", "fullName", "plan", "visits")
+    assert client.fields == ("id", "email", "fullName", "plan")  # `visits`: other records
     assert client.types == {"visits": "Visit"}  # Plan is an enum, not a model
     assert visit.types == {"client": "Client"}
     assert sorted(module.classes) == ["prisma/schema.prisma::Client", "prisma/schema.prisma::Visit"]
@@ -99,3 +99,30 @@ def test_editing_the_schema_invalidates_a_stored_result(
             "  fullName  String\n", "  nickname  String\n"))
     again = scan(root, catalog)  # a client is a nickname and a plan now: no person
     assert again.findings == scan(root, catalog, False).findings == []
+
+
+def test_a_relation_to_records_of_another_schema_file_is_no_field_of_a_person(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """`emails NotificationEmail[]` holds other records: it makes no Bounty a person,
+    so a bounty's id and name stay clean (dub's multi-file schema)."""
+    root = write_project(tmp_path, monkeypatch, {
+        "prisma/schema/bounty.prisma": (
+            "model Bounty {\n  id     String @id\n  name   String\n"
+            "  emails NotificationEmail[]\n  program Program @relation(fields: [programId], "
+            "references: [id])\n  programId String\n}\n"),
+        "prisma/schema/notification.prisma": (
+            "model NotificationEmail {\n  id    String @id\n  bountyId String\n  partner Partner @relation(fields: [partnerId], references: [id])\n  partnerId String\n}\n"
+            "model Partner {\n  id    String @id\n  email String\n}\n"),
+        "src/db.ts": DB,
+        "src/route.ts": (
+            "import { PostHog } from 'posthog-node';\nimport { prisma } from './db';\n"
+            "const posthog = new PostHog('phc_key');\n"
+            "export async function updated(id: string) {\n"
+            "  const bounty = await prisma.bounty.findUniqueOrThrow({ where: { id } });\n"
+            "  posthog.capture({ distinctId: 'ops', event: 'bounty',\n"
+            "                    properties: { bountyId: bounty.id, title: bounty.name } });\n"
+            "  const p = await prisma.partner.findFirstOrThrow({ where: { id } });\n"
+            "  posthog.capture({ distinctId: 'ops', event: 'mail', properties: { to: p.email } });\n"
+            "}\n")})
+    found = {f.span.line: f.categories for f in scan(root, catalog, False).findings}
+    assert found == {9: ("email",)}

@@ -14,6 +14,8 @@ from flowscan import ir
 MODEL = re.compile(r"^[ \t]*model[ \t]+([A-Za-z_]\w*)[ \t]*\{", re.M)
 FIELD = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]+([A-Za-z_][\w.]*)(\[\])?\??")
 LANGUAGE = "javascript"  # the client it generates is used from JS/TS
+SCALARS = {"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json",
+           "Bytes", "Unsupported"}
 
 
 def is_schema(name: str) -> bool:
@@ -36,9 +38,13 @@ def lower_schema(path: str, text: str) -> ir.Module:
             hit = FIELD.match(raw.split("//", 1)[0])
             if hit is None:  # `@@map(...)`, blank lines, comments
                 continue
-            fields.append(hit.group(1))
             if hit.group(2) in models:
                 types[hit.group(1)] = hit.group(2)
+            if hit.group(2) in models or (hit.group(2) not in SCALARS and (
+                    hit.group(3) or "@relation" in raw)):
+                continue  # a relation (also to a model of another schema file) holds
+            fields.append(hit.group(1))  # other records: `emails NotificationEmail[]` makes
+            # no Bounty a person
         cid = f"{path}::{name}"
         pos = (line, 1, line, 1)
         classes[cid] = ir.Class(cid, name, (), {}, tuple(fields), pos, types)
