@@ -167,6 +167,13 @@ class Fields:
             out = join(out, Val(refs=refs))
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)
+            # a method runs on the instances of the classes it was found on: a base
+            # method's `self._identify_user(data)` over several wrappers gets each
+            # override with its own wrapper (HeapWrapper's self.url is Heap's, not also
+            # Mixpanel's)
+            recv = v if len(v.insts) == 1 else Val(
+                v.labels, v.fields, v.refs, v.funcs, v.classes, frozenset({cid}), v.mods,
+                v.text, v.clean, v.closed)
             declared = self.prog.field_type(cid, name, self.unit)
             typed = self.instance_of(*declared) if declared is not None else EMPTY
             if not typed.is_empty():  # `partner: Learner`, `cio: TrackClient` declared
@@ -180,11 +187,11 @@ class Fields:
                 if getters and obj is not None:  # @property def cio(self): reading calls it
                     call = ir.Call(ir.Attr(obj, name, pos or ir.NOPOS), (), (), pos or ir.NOPOS)
                     for fid in getters:
-                        out = join(out, self.apply(call, fid, v, [], []))
+                        out = join(out, self.apply(call, fid, recv, [], []))
                     continue
                 if found.funcs:
                     found = Val(found.labels, found.fields, found.refs,
-                                frozenset((f, v) for f, _ in found.funcs), found.classes,
+                                frozenset((f, recv) for f, _ in found.funcs), found.classes,
                                 found.insts, found.mods)
                 text = found.text if out.text is None and not out.fields else out.text
                 out = join(out, found)

@@ -513,9 +513,17 @@ class Frame(Fields, Calls):
         if isinstance(e, ir.ClassRef):
             entry = self.prog.classes.get(e.cid)
             if entry is not None and entry[0].bases:  # again on every run: an imported base
-                self.prog.set_bases(e.cid, join_all([self.expr(b) for b in entry[0].bases]))
+                self.prog.set_bases(e.cid, join_all([self.base(b) for b in entry[0].bases]))
             return Val(classes=frozenset({e.cid}))
         return EMPTY
+
+    def base(self, b: ir.Expr) -> Val:
+        """A class's base; a generic one's subscript names a type, not the base
+        (`class MixpanelWrapper(BaseWrapper[UserData])` is a BaseWrapper)."""
+        v = self.expr(b)
+        if isinstance(b, ir.Index) and not v.classes and not v.refs:
+            v = self.expr(b.obj)
+        return v
 
     def element(self, v: Val) -> Val:
         """What a loop over `v` binds: the elements of a list it built (instances whose
