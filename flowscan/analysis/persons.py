@@ -55,7 +55,7 @@ class PersonEvidence:
         business's too, a Dog has a date of birth; a Tenant with a full name and a date
         of birth is a person whatever the taxonomy reads `tenant` as: a class whose name
         says it is no person needs two kinds of what only people have, or a full name
-        of its own (not an `owner_name`) beside an email or a phone."""
+        or a date of birth of its own (not an `owner_name`) beside an email or a phone."""
         kinds = {c.category for f in fields
                  if (c := self.tax.classify(f, None)) is not None and not c.contextual
                  and c.category in PERSON_EVIDENCE and not (  # (desk_phone: a business's)
@@ -64,9 +64,9 @@ class PersonEvidence:
                  and not of_someone_else(f, name, self.tax)}
         if self.tax.is_non_person(name):
             return len(kinds & STRONG_EVIDENCE) >= 2 or (
-                bool(kinds & CONTACT_DATA) and any(
+                bool(kinds & CONTACT_DATA) and ("date_of_birth" in kinds or any(
                     (c := self.tax.classify(f, None)) is not None and c.category == "name"
-                    and not c.contextual and not c.context for f in fields))
+                    and not c.contextual and not c.context for f in fields)))
         return bool(kinds)
 
     def is_person_noun(self, word: str, unit: str) -> bool:
