@@ -242,6 +242,13 @@ class Calls(Idioms):
             result = join(result, inst)
         if not resolved:
             result = join(result, self.unknown_call(e, func, args, kwargs))
+        default = next((v.text for k, v in kwargs if k == "default"), None)
+        if default is not None and "://" in default and result.text is None \
+                and not any(vendor for vendor, _ in result.refs):
+            result = Val(result.labels, result.fields, result.refs, result.funcs,
+                         result.classes, result.insts, result.mods, default, result.clean,
+                         result.closed)  # base_url = URLField(default=API_URL): a
+            # configuration model's URL field, unless set otherwise, is that URL
         if e.types and not result.insts:  # request<Trainer>(...), get<User[]>(...): what
             for name in e.types:           # the type argument says the answer is
                 declared = self.lookup(name, e.pos).classes

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from flowscan import ir
+from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.values import BASE_MARK, Val, client_like
 
 if TYPE_CHECKING:
@@ -73,6 +74,13 @@ class Hotness:
             return any(self.value(f, depth + 1) for f in v.fields.values())
         return False
 
+    def vendor_url(self, v: Val) -> bool:
+        """A module constant holding a vendor's URL (DEFAULT_AMPLITUDE_API_URL): the
+        files that import it may build where a wrapper sends its data from it (a
+        configuration model's field default)."""
+        return v.text is not None and "://" in v.text \
+            and vendor_for_url(self.prog, v.text) is not None
+
     def function(self, fid: str) -> bool:
         found = self._fns.get(fid)
         if found is None:
@@ -114,7 +122,8 @@ class Hotness:
         module = prog.modules[path]
         seen = seen | {path}
         names = {name for store in (prog.globals, prog.global_writes)
-                 for name, v in store.get(path, {}).items() if self.value(v)}
+                 for name, v in store.get(path, {}).items()
+                 if self.value(v) or self.vendor_url(v)}
         unit = f"module:{path}"
         with prog.probing():
             if module.language == "python":
