@@ -400,7 +400,11 @@ class Taxonomy:
         tokens = ctx_tokens + name.split("_")
         # Vetoes see the field alone and the field spelled with its object (company.phone
         # is checked as company_phone too).
-        targets = (name, "_".join(tokens)) if ctx_tokens else (name,)
+        targets: tuple[str, ...] = (name, "_".join(tokens)) if ctx_tokens else (name,)
+        if ctx_tokens and len(ctx_tokens[-1]) > 3 and ctx_tokens[-1].endswith("s"):
+            one = ctx_tokens[-1]  # hubs.phone is checked as hub_phone too
+            one = one[:-3] + "y" if one.endswith("ies") else one[:-1]
+            targets += ("_".join([*ctx_tokens[:-1], one, *name.split("_")]),)
         vetoes: dict[str, bool] = {}
 
         def vetoed(cat: str) -> bool:
