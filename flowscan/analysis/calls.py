@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.common import (
+    ARGUMENT,
+    FOREIGN,
+    OUTER,
     FindingAcc,
     expr_text,
     is_configuration,
@@ -21,12 +24,14 @@ from flowscan.analysis.values import (
     BASE_MARK,
     CLEAN,
     EMPTY,
+    MAX_FIELDS_DEPTH,
     ParamLabel,
     Source,
     Val,
     data_only,
     flatten,
     join,
+    params_only,
 )
 from flowscan.catalog import ArgRole, Sink
 from flowscan.model import Step
@@ -137,6 +142,23 @@ def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
     return "equals" not in leak or literal(value) == leak["equals"]
 
 
+def unenclosed(v: Val, depth: int = 0) -> Val:
+    """The enclosing function's part of what a closure wrote (labels of its parameters
+    as the closure sees them, FOREIGN up, and data sources), in the enclosing
+    function's own numbering."""
+    fields = None
+    if v.fields and depth < MAX_FIELDS_DEPTH:
+        fields = {k: f for k, f in ((k, unenclosed(f, depth + 1))
+                                    for k, f in v.fields.items()) if not f.is_empty()}
+    labels = frozenset(
+        ParamLabel(lab.index - FOREIGN, lab.path) if isinstance(lab, ParamLabel) else lab
+        for lab in v.labels if not isinstance(lab, ParamLabel)
+        or FOREIGN <= lab.index < 2 * FOREIGN)
+    if not labels and not fields:
+        return EMPTY
+    return Val(labels, fields or None)
+
+
 class Calls(Idioms):
     """The call half of the interpreter (mixed into `Frame`)."""
 
@@ -157,6 +179,7 @@ class Calls(Idioms):
         def span(self, pos: ir.Pos) -> Any: ...
         def context_of(self, obj: ir.Expr | None) -> str: ...
         def write_global(self, path: str, name: str, delta: Val) -> None: ...
+        def write_argument(self, given: ir.Expr | None, delta: Val) -> None: ...
 
         def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
                          ) -> Val: ...
@@ -596,6 +619,15 @@ class Calls(Idioms):
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
         for (path, name), delta in sorted(summary.writes.items()):
+            if path == ARGUMENT:
+                self.write_argument(exprs.get(int(name)), self.instantiate(delta, actual, step))
+                continue
+            if path == OUTER:  # a callback of this function filled one of its locals
+                if fn.parent is not None and fn.parent == self.unit:
+                    self.write_argument(ir.Name(name, e.pos), join(
+                        self.instantiate(params_only(delta, FOREIGN), actual, step),
+                        unenclosed(delta)))
+                continue
             self.write_global(path, name, self.instantiate(delta, actual, step))
         return self.instantiate(summary.ret, actual, step)
 

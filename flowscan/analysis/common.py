@@ -33,6 +33,11 @@ class FindingAcc:
 
 
 FOREIGN = 1000  # parameter labels of enclosing functions, as closures see them (frame.py)
+# Summary.writes key (ARGUMENT, "i"): what the function put into its i-th parameter's
+# object (`params.append("To", phone)`, `d["email"] = ...`): the caller's object gets it
+ARGUMENT = "#argument"
+# (OUTER, name): what a closure put into a local of the function around it
+OUTER = "#outer"
 
 
 @dataclass

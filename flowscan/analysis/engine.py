@@ -408,9 +408,11 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         own = {(lab, key, role) for lab, key, role in frame.param_sinks
                if lab.index < FOREIGN}
         self.hand_out(fid, frame.param_sinks - own)
+        writes = {k: shareable(v, SHARED_LIBRARIES)
+                  for k, v in (frame.writes | frame.argument_writes()
+                               | frame.outer_writes()).items()}
         new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
-                      frozenset(own | self.closure_sinks.get(fid, set())), env,
-                      {k: shareable(v, SHARED_LIBRARIES) for k, v in frame.writes.items()})
+                      frozenset(own | self.closure_sinks.get(fid, set())), env, writes)
         # the last run's summary, not a join with earlier ones: an early run that met a
         # parameter before its callers bound its class (`member.to_braze_attributes()`
         # unresolved) passed the whole object to the sink; once bound, it does not, and

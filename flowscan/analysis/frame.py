@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from flowscan import ir
 from flowscan.analysis.calls import Calls
 from flowscan.analysis.common import (
+    ARGUMENT,
     FOREIGN,
+    OUTER,
     REQUEST_STATE,
     SINK_KEY,
     last_name,
@@ -33,6 +35,8 @@ from flowscan.taxonomy import Classification, normalise
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
+
+MAX_ARGUMENT_FIELDS = 32  # keys a function may add to a caller's object (argument_writes)
 
 GLOBAL_OBJECTS = {"window", "globalThis", "global"}
 
@@ -104,6 +108,9 @@ class Frame(Fields, Calls):
         self.ret: Val = EMPTY
         self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
         self.writes: dict[tuple[str, str], Val] = {}  # Summary.writes
+        self.bound: dict[str, tuple[int, Val]] = {}  # parameter name -> index, first value
+        self.mutated: set[str] = set()  # names whose object was changed in place
+        self.adopted: dict[str, Val] = {}  # enclosing function's locals it changes
         self.lang = prog.catalog.lang(module.language)
         self.imports = {imp.local: imp for imp in module.imports if imp.local}
         cls = prog.classes.get(fn.cls) if fn is not None and fn.cls else None
@@ -155,6 +162,67 @@ class Frame(Fields, Calls):
                 if src is not None:
                     v = join(v, Val(frozenset({src})))
             self.env[p.name] = v
+            self.bound[p.name] = (i, v)
+
+    def argument_writes(self) -> dict[tuple[str, str], Val]:
+        """The fields a function added to a parameter's object, that object still being
+        the caller's (`def fill(d, u): d["email"] = u.email`, `p.append("To", phone)`),
+        not a new one bound to the name: they are the caller's after the call."""
+        out: dict[tuple[str, str], Val] = {}
+        for name, (i, before) in self.bound.items():
+            after = self.env.get(name) if name in self.mutated else None
+            if after is None or after is before or ParamLabel(i) not in after.labels:
+                continue
+            old = before.fields or {}
+            added = {k: v for k, v in (after.fields or {}).items()
+                     if not v.is_empty() and (k not in old or old[k].key() != v.key())}
+            labels = after.labels - before.labels  # (a key set on an opaque object)
+            if (added or labels) and len(added) <= MAX_ARGUMENT_FIELDS:
+                out[(ARGUMENT, str(i))] = Val(labels, added or None)
+        return out
+
+    def adopt_captured(self, name: str) -> bool:
+        """A closure changes a local of the function around it in place
+        (`entries.forEach(([k, v]) => params.append(k, v))`): it works on that object
+        here, and what it adds is the enclosing function's after the call (OUTER)."""
+        fn = self.fn
+        if fn is None or fn.parent is None or fn.parent not in self.prog.functions \
+                or name in self.bound:
+            return False
+        found = self.prog.captured(fn.parent, name, self.unit)
+        if found is None or found.refs or found.funcs or found.classes or found.mods:
+            return False  # (a client or a module is no container it fills)
+        self.env[name] = self.adopted[name] = enclosing(found, 1)
+        return True
+
+    def outer_writes(self) -> dict[tuple[str, str], Val]:
+        """What a closure added to the enclosing function's locals (adopt_captured)."""
+        out: dict[tuple[str, str], Val] = {}
+        for name, before in self.adopted.items():
+            after = self.env.get(name)
+            if after is None or after is before:
+                continue
+            old = before.fields or {}
+            added = {k: v for k, v in (after.fields or {}).items()
+                     if not v.is_empty() and (k not in old or old[k].key() != v.key())}
+            labels = after.labels - before.labels
+            if (added or labels) and len(added) <= MAX_ARGUMENT_FIELDS:
+                out[(OUTER, name)] = Val(labels, added or None)
+        return out
+
+    def write_argument(self, given: ir.Expr | None, delta: Val) -> None:
+        """A callee's argument write (argument_writes) into the caller's variable."""
+        if not isinstance(given, ir.Name) or given.id not in self.env or delta.is_empty():
+            return
+        old = self.env[given.id]
+        fields = old.fields
+        if delta.fields:
+            fields = dict(old.fields or {})
+            for k, v in delta.fields.items():
+                fields[k] = join(fields[k], v) if k in fields else v
+        self.env[given.id] = Val(old.labels | delta.labels, fields, old.refs, old.funcs,
+                                 old.classes, old.insts, old.mods, old.text, old.clean,
+                                 old.closed)
 
     def declared_return(self) -> None:
         """`def parse(...) -> CpapSummary`, `): Promise<Trainer>`: what the function
@@ -259,10 +327,14 @@ class Frame(Fields, Calls):
             if owner is not None and key is not None:
                 self.prog.set_class_attr(owner, key, value)
             elif isinstance(obj, ir.Name) and obj.id not in self.imports:
-                if self.mutate_global(obj.id, self.with_field(EMPTY, key or "*", value, weak)):
+                if obj.id not in self.env and self.adopt_captured(obj.id):
+                    pass  # `payload[k] = user[k]` in a callback: the enclosing function's
+                elif self.mutate_global(obj.id, self.with_field(EMPTY, key or "*", value,
+                                                                weak)):
                     return
                 base = self.env.get(obj.id, EMPTY)
                 self.env[obj.id] = self.with_field(base, key, value, weak)
+                self.mutated.add(obj.id)
             elif isinstance(obj, ir.Attr | ir.Index) and self.root_local(obj) is not None:
                 # event["properties"]["$email"] = ...: rebuild the path from the variable
                 inner = self.expr(obj)

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from flowscan import ir
+from flowscan.analysis.common import ARGUMENT, OUTER
 from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.values import BASE_MARK, Val, client_like
 
@@ -88,7 +89,10 @@ class Hotness:
             s = self.prog.summaries.get(fid)  # (its env matters to its closures only)
             # (a function that puts its parameters into a module-level container, such
             # as an event buffer a flush() sends, is hot too: its callers fill it)
-            found = s is not None and (bool(s.sinks) or bool(s.writes) or self.value(s.ret))
+            found = s is not None and (bool(s.sinks) or any(
+                path not in (ARGUMENT, OUTER) for path, _ in s.writes)
+                or self.value(s.ret))  # (what
+            # it puts into its callers' objects reaches a vendor only where they send them)
             self._fns[fid] = found
         return found
 

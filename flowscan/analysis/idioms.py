@@ -104,6 +104,9 @@ class Idioms:
         env: dict[str, Val]
         lang: LanguageIndex
         selected: set[Any]
+        mutated: set[str]
+
+        def adopt_captured(self, name: str) -> bool: ...
 
         def expr(self, e: ir.Expr) -> Val: ...
         def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
@@ -238,8 +241,9 @@ class Idioms:
                               else Val(fields={"*": a}) for a in args[-1:]])
             if self.mutate_global(recv_expr.id, delta):
                 return CLEAN
-        local = isinstance(recv_expr, ir.Name) and recv_expr.id in self.env
         keyed = name in KEYED_SETTERS and len(args) == 2 and isinstance(e.args[0], ir.Str)
+        local = isinstance(recv_expr, ir.Name) and (recv_expr.id in self.env or (
+            (keyed or name in MUTATORS) and self.adopt_captured(recv_expr.id)))
         if recv is not None and (keyed or name in MUTATORS) and (local or (
                 isinstance(recv_expr, ir.Attr | ir.Index) and self.root_local(recv_expr))):
             assert recv_expr is not None  # payload.messages.push(m), form.set("To", phone)
@@ -268,6 +272,7 @@ class Idioms:
                     merged = join(merged, taint_only(a))
             if isinstance(recv_expr, ir.Name):
                 self.env[recv_expr.id] = merged
+                self.mutated.add(recv_expr.id)
             else:
                 self.assign(recv_expr, merged, False)
             return CLEAN

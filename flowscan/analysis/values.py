@@ -270,3 +270,4 @@ def without_params(v: Val, depth: int = 0) -> Val:
     return Val(frozenset(lab for lab in v.labels if isinstance(lab, Source)), fields,
                v.refs, frozenset((f, None) for f, _ in v.funcs), v.classes, v.insts,
                v.mods, v.text, v.clean, v.closed)
+
