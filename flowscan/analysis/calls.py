@@ -227,7 +227,9 @@ class Calls(Idioms):
             if vendor:
                 resolved = True
                 result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
-                sent = sent or self.lang.sink(path) is not None
+                sent = sent or self.lang.sink(path) is not None \
+                    or self.prog.catalog.tier(vendor) == "inventory"  # (maps.geocode(...)'s
+                # coordinates are Google's answer, not the address it was sent)
             else:
                 library.append(path)
         if resolved and not args and not kwargs and last_name(e.func).startswith("$"):
@@ -361,8 +363,8 @@ class Calls(Idioms):
         if sink is not None:
             self.sink(e, sink, path, args, kwargs)
         elif self.prog.catalog.tier(vendor) == "inventory":
-            generic = Sink(vendor, path, (), "unknown")
-            self.sink(e, generic, path, args, kwargs)
+            sink = Sink(vendor, path, (), "unknown")  # any call sends what it is given,
+            self.sink(e, sink, path, args, kwargs)  # and answers with the vendor's data
         for leak in self.lang.config_leaks(path) if self.lang.config else ():
             if option_matches(e, leak):
                 self.report_config(e, vendor, path, leak)
