@@ -142,6 +142,12 @@ def option_matches(e: ir.Call, leak: dict[str, Any]) -> bool:
     return "equals" not in leak or literal(value) == leak["equals"]
 
 
+def constructs(e: ir.Call) -> bool:
+    """A call that makes an object (a class, by its capitalised name) rather than asks
+    for something."""
+    return last_name(e.func)[:1].isupper()
+
+
 def unenclosed(v: Val, depth: int = 0) -> Val:
     """The enclosing function's part of what a closure wrote (labels of its parameters
     as the closure sees them, FOREIGN up, and data sources), in the enclosing
@@ -180,6 +186,7 @@ class Calls(Idioms):
         def context_of(self, obj: ir.Expr | None) -> str: ...
         def write_global(self, path: str, name: str, delta: Val) -> None: ...
         def write_argument(self, given: ir.Expr | None, delta: Val) -> None: ...
+        def adopt_captured(self, name: str, builder: bool = False) -> bool: ...
 
         def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
                          ) -> Val: ...
@@ -227,9 +234,9 @@ class Calls(Idioms):
             if vendor:
                 resolved = True
                 result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
-                sent = sent or self.lang.sink(path) is not None \
-                    or self.prog.catalog.tier(vendor) == "inventory"  # (maps.geocode(...)'s
-                # coordinates are Google's answer, not the address it was sent)
+                sent = sent or self.lang.sink(path) is not None or (
+                    self.prog.catalog.tier(vendor) == "inventory" and not constructs(e))
+                # (maps.geocode(...)'s coordinates are Google's answer, not the address)
             else:
                 library.append(path)
         if resolved and not args and not kwargs and last_name(e.func).startswith("$"):
@@ -363,8 +370,11 @@ class Calls(Idioms):
         if sink is not None:
             self.sink(e, sink, path, args, kwargs)
         elif self.prog.catalog.tier(vendor) == "inventory":
-            sink = Sink(vendor, path, (), "unknown")  # any call sends what it is given,
-            self.sink(e, sink, path, args, kwargs)  # and answers with the vendor's data
+            self.sink(e, Sink(vendor, path, (), "unknown"), path, args, kwargs)
+            if not constructs(e):  # a method call sends what it is given and answers
+                sink = Sink(vendor, path, (), "unknown")  # with the vendor's data; an
+                # SDK object made (`new SendEmailCommand(input)`, `CreateParams(...)`)
+                # holds its input until a call sends it
         for leak in self.lang.config_leaks(path) if self.lang.config else ():
             if option_matches(e, leak):
                 self.report_config(e, vendor, path, leak)
@@ -396,7 +406,8 @@ class Calls(Idioms):
             root = recv  # profile.set("email", e).set("name", n): the chain's builder
             while isinstance(root, ir.Call) and isinstance(root.func, ir.Attr):
                 root = root.func.obj
-            if isinstance(root, ir.Name) and root.id in self.env and data:
+            if isinstance(root, ir.Name) and data and (
+                    root.id in self.env or self.adopt_captured(root.id, builder=True)):
                 self.env[root.id] = join(self.env[root.id], Val(data))
             if recv is not None:
                 data |= self.receiver_value(recv).labels
