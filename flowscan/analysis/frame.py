@@ -181,7 +181,7 @@ class Frame(Fields, Calls):
                 out[(ARGUMENT, str(i))] = Val(labels, added or None)
         return out
 
-    def adopt_captured(self, name: str) -> bool:
+    def adopt_captured(self, name: str, builder: bool = False) -> bool:
         """A closure changes a local of the function around it in place
         (`entries.forEach(([k, v]) => params.append(k, v))`): it works on that object
         here, and what it adds is the enclosing function's after the call (OUTER)."""
@@ -190,8 +190,10 @@ class Frame(Fields, Calls):
                 or name in self.bound:
             return False
         found = self.prog.captured(fn.parent, name, self.unit)
-        if found is None or found.refs or found.funcs or found.classes or found.mods:
-            return False  # (a client or a module is no container it fills)
+        if found is None or found.funcs or found.classes or found.mods or (
+                found.refs and not builder):
+            return False  # (a client or a module is no container it fills; an SDK
+            # builder, `new Identify()`, is, when its setters are called)
         self.env[name] = self.adopted[name] = enclosing(found, 1)
         return True
 
