@@ -95,6 +95,20 @@ def enclosing(v: Val, hops: int) -> Val:
                v.closed)
 
 
+def added_to(before: Val, after: Val) -> Val | None:
+    """What an object gained in place: the keys set on it (also a key set on an opaque
+    object, as labels); None when nothing, or too much to be a record's fields."""
+    if after is before:
+        return None
+    old = before.fields or {}
+    added = {k: v for k, v in (after.fields or {}).items()
+             if not v.is_empty() and (k not in old or old[k].key() != v.key())}
+    labels = after.labels - before.labels
+    if not (added or labels) or len(added) > MAX_ARGUMENT_FIELDS:
+        return None
+    return Val(labels, added or None)
+
+
 class Frame(Fields, Calls):
     def __init__(self, prog: Program, module: ir.Module, fn: ir.Function | None,
                  unit: str) -> None:
@@ -171,14 +185,10 @@ class Frame(Fields, Calls):
         out: dict[tuple[str, str], Val] = {}
         for name, (i, before) in self.bound.items():
             after = self.env.get(name) if name in self.mutated else None
-            if after is None or after is before or ParamLabel(i) not in after.labels:
-                continue
-            old = before.fields or {}
-            added = {k: v for k, v in (after.fields or {}).items()
-                     if not v.is_empty() and (k not in old or old[k].key() != v.key())}
-            labels = after.labels - before.labels  # (a key set on an opaque object)
-            if (added or labels) and len(added) <= MAX_ARGUMENT_FIELDS:
-                out[(ARGUMENT, str(i))] = Val(labels, added or None)
+            if after is not None and ParamLabel(i) in after.labels:
+                delta = added_to(before, after)
+                if delta is not None:
+                    out[(ARGUMENT, str(i))] = delta
         return out
 
     def adopt_captured(self, name: str, builder: bool = False) -> bool:
@@ -202,14 +212,9 @@ class Frame(Fields, Calls):
         out: dict[tuple[str, str], Val] = {}
         for name, before in self.adopted.items():
             after = self.env.get(name)
-            if after is None or after is before:
-                continue
-            old = before.fields or {}
-            added = {k: v for k, v in (after.fields or {}).items()
-                     if not v.is_empty() and (k not in old or old[k].key() != v.key())}
-            labels = after.labels - before.labels
-            if (added or labels) and len(added) <= MAX_ARGUMENT_FIELDS:
-                out[(OUTER, name)] = Val(labels, added or None)
+            delta = added_to(before, after) if after is not None else None
+            if delta is not None:
+                out[(OUTER, name)] = delta
         return out
 
     def write_argument(self, given: ir.Expr | None, delta: Val) -> None:
