@@ -520,7 +520,8 @@ class Frame(Fields, Calls):
             if isinstance(e.key, ir.Str):
                 return self.attr(obj, e.key.value, e.obj, e.pos, key=True)
             self.expr(e.key)
-            out = join(Val(flatten(obj)), self.item(obj, None))
+            labels = flatten(obj)  # (an empty join would drop a text the items share:
+            out = join(Val(labels) if labels else EMPTY, self.item(obj, None))  # HOSTS[env])
             if obj.insts and obj.fields is None:  # tests[-1] of `tests: list[HearingTest]`
                 out = join(out, Val(insts=obj.insts))
             return out
@@ -618,7 +619,8 @@ class Frame(Fields, Calls):
                 return v.fields[index]
             if not v.fields:  # an opaque holder: its items are opaque holders too
                 return Val(v.labels, {}) if v.labels else EMPTY
-            return join(Val(v.labels), join_all(list(v.fields.values())))
+            return join(Val(v.labels) if v.labels else EMPTY,  # (keeps a text they share)
+                        join_all(list(v.fields.values())))
         if v.labels:
             return Val(v.labels)
         return EMPTY

@@ -145,8 +145,31 @@ def join(a: Val, b: Val, depth: int = 0) -> Val:
     return Val(
         a.labels | b.labels, fields, refs, _cap(a.funcs | b.funcs),
         _cap(a.classes | b.classes), _cap(a.insts | b.insts), a.mods | b.mods,
-        a.text if a.text == b.text else None, a.clean and b.clean, a.closed and b.closed,
+        _text(a, b), a.clean and b.clean, a.closed and b.closed,
     )
+
+
+def _text(a: Val, b: Val) -> str | None:
+    """The constant a join still is: theirs if they agree, or if the other side knew
+    nothing yet (a class attribute first stored before the module global it is read
+    from was: `self.base_url = HOSTS["sandbox"]`), or the site two URLs share."""
+    if a.text == b.text:
+        return a.text
+    if a.text is None and a.opaque():
+        return b.text
+    if b.text is None and b.opaque():
+        return a.text
+    return same_site(a.text, b.text)
+
+
+def same_site(a: str | None, b: str | None) -> str | None:
+    """Two URLs on one site (`https://sandbox.plaid.com`, `https://production.plaid.com`,
+    one per environment) stand for that site: the first of them, else nothing."""
+    if a is None or b is None or "://" not in a or "://" not in b:
+        return None
+    hosts = [u.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower() for u in (a, b)]
+    sites = [".".join(h.rsplit(".", 2)[-2:]) for h in hosts]
+    return min(a, b) if sites[0] == sites[1] and "." in sites[0] else None
 
 
 def _cap(items: frozenset[Any]) -> frozenset[Any]:
