@@ -37,6 +37,9 @@ MEASURES = {"length", "size"}
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
 
+# Django request dictionaries: they hold submitted fields, and are no context of them
+QUERY_DICTS = frozenset({"POST", "GET", "FILES", "COOKIES"})
+
 class Fields:
     if TYPE_CHECKING:
         prog: Program
@@ -79,6 +82,8 @@ class Fields:
         name = last_name(obj)
         if name in ("self", "this", "cls"):
             return self.class_name
+        if name in QUERY_DICTS and isinstance(obj, ir.Attr):
+            return ""  # request.POST["code"]: a form field, not a post code
         if isinstance(obj, ir.Name) and name in self.elements and (
                 len(name) <= 2 or self.prog.tax.is_transparent(name)):
             return self.elements[name]  # `d.age for d in tax_return.dependents`
