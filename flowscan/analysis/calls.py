@@ -370,11 +370,11 @@ class Calls(Idioms):
         if sink is not None:
             self.sink(e, sink, path, args, kwargs)
         elif self.prog.catalog.tier(vendor) == "inventory":
-            self.sink(e, Sink(vendor, path, (), "unknown"), path, args, kwargs)
+            generic = Sink(vendor, path, (), "unknown")
+            self.sink(e, generic, path, args, kwargs)
             if not constructs(e):  # a method call sends what it is given and answers
-                sink = Sink(vendor, path, (), "unknown")  # with the vendor's data; an
-                # SDK object made (`new SendEmailCommand(input)`, `CreateParams(...)`)
-                # holds its input until a call sends it
+                sink = generic  # with the vendor's data; an SDK object made (`new
+                # SendEmailCommand(input)`, `CreateParams(...)`) holds its input until sent
         for leak in self.lang.config_leaks(path) if self.lang.config else ():
             if option_matches(e, leak):
                 self.report_config(e, vendor, path, leak)

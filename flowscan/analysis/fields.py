@@ -40,6 +40,7 @@ JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`),
 # Django request dictionaries: they hold submitted fields, and are no context of them
 QUERY_DICTS = frozenset({"POST", "GET", "FILES", "COOKIES"})
 
+
 class Fields:
     if TYPE_CHECKING:
         prog: Program

@@ -334,10 +334,10 @@ class Frame(Fields, Calls):
             if owner is not None and key is not None:
                 self.prog.set_class_attr(owner, key, value)
             elif isinstance(obj, ir.Name) and obj.id not in self.imports:
-                if obj.id not in self.env and self.adopt_captured(obj.id):
-                    pass  # `payload[k] = user[k]` in a callback: the enclosing function's
-                elif self.mutate_global(obj.id, self.with_field(EMPTY, key or "*", value,
-                                                                weak)):
+                adopted = obj.id not in self.env and self.adopt_captured(obj.id)  # (a
+                # callback's `payload[k] = user[k]`: the enclosing function's payload)
+                if not adopted and self.mutate_global(
+                        obj.id, self.with_field(EMPTY, key or "*", value, weak)):
                     return
                 base = self.env.get(obj.id, EMPTY)
                 self.env[obj.id] = self.with_field(base, key, value, weak)

@@ -89,10 +89,11 @@ class Hotness:
             s = self.prog.summaries.get(fid)  # (its env matters to its closures only)
             # (a function that puts its parameters into a module-level container, such
             # as an event buffer a flush() sends, is hot too: its callers fill it)
+            # (what it puts into its callers' own objects, ARGUMENT and OUTER writes,
+            # reaches a vendor only where they send them: no reason to read the callers)
             found = s is not None and (bool(s.sinks) or any(
                 path not in (ARGUMENT, OUTER) for path, _ in s.writes)
-                or self.value(s.ret))  # (what
-            # it puts into its callers' objects reaches a vendor only where they send them)
+                or self.value(s.ret))
             self._fns[fid] = found
         return found
 
