@@ -15,6 +15,7 @@ from flowscan.analysis.common import (
     orm_client,
     request_state_key,
 )
+from flowscan.analysis.idioms import COPIERS
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
@@ -85,6 +86,9 @@ class Fields:
             return self.class_name
         if name in QUERY_DICTS and isinstance(obj, ir.Attr):
             return ""  # request.POST["code"]: a form field, not a post code
+        if isinstance(obj, ir.Call) and isinstance(obj.func, ir.Attr) \
+                and obj.func.name in COPIERS:
+            return self.context_of(obj.func.obj)  # studio.toObject().phone: the studio's
         if isinstance(obj, ir.Name) and name in self.elements and (
                 len(name) <= 2 or self.prog.tax.is_transparent(name)):
             return self.elements[name]  # `d.age for d in tax_return.dependents`
