@@ -234,9 +234,7 @@ class Calls(Idioms):
             if vendor:
                 resolved = True
                 result = join(result, self.vendor_call(e, vendor, path, args, kwargs))
-                sent = sent or self.lang.sink(path) is not None or (
-                    self.prog.catalog.tier(vendor) == "inventory" and not constructs(e))
-                # (maps.geocode(...)'s coordinates are Google's answer, not the address)
+                sent = sent or self.sends(e, vendor, path)
             else:
                 library.append(path)
         if resolved and not args and not kwargs and last_name(e.func).startswith("$"):
@@ -361,6 +359,15 @@ class Calls(Idioms):
             out = Val(frozenset(), out.fields, out.refs, text=out.text)  # what it was sent
         return out
 
+    def sends(self, e: ir.Call, vendor: str, path: str) -> bool:
+        """Whether a vendor call sends what it is given, so that what it answers is the
+        vendor's data: a catalog sink, or any method call of an inventory-tier SDK
+        (maps.geocode(...)'s coordinates are Google's, not the address). An SDK object
+        made with its input (`new SendEmailCommand(input)`, `CreateParams(...)`) holds
+        that input until a call sends it."""
+        return self.lang.sink(path) is not None or (
+            self.prog.catalog.tier(vendor) == "inventory" and not constructs(e))
+
     def vendor_call(self, e: ir.Call, vendor: str, path: str, args: list[Val],
                     kwargs: list[tuple[str, Val]]) -> Val:
         if len(args) >= 2 and isinstance(e.args[0], ir.Str):  # identify.set("age", value):
@@ -370,11 +377,7 @@ class Calls(Idioms):
         if sink is not None:
             self.sink(e, sink, path, args, kwargs)
         elif self.prog.catalog.tier(vendor) == "inventory":
-            generic = Sink(vendor, path, (), "unknown")
-            self.sink(e, generic, path, args, kwargs)
-            if not constructs(e):  # a method call sends what it is given and answers
-                sink = generic  # with the vendor's data; an SDK object made (`new
-                # SendEmailCommand(input)`, `CreateParams(...)`) holds its input until sent
+            self.sink(e, Sink(vendor, path, (), "unknown"), path, args, kwargs)
         for leak in self.lang.config_leaks(path) if self.lang.config else ():
             if option_matches(e, leak):
                 self.report_config(e, vendor, path, leak)
@@ -391,7 +394,7 @@ class Calls(Idioms):
                 if cb.sends:  # beforeSend(event) { event.user = {...}; return event }
                     self.callback_sends(e, vendor, path, fid, cb.param, bound)
         result = Val(refs=frozenset({(vendor, f"{path}()")}))
-        if sink is None:
+        if not self.sends(e, vendor, path):
             # SDK builders and data objects (BaseEvent(...), Identify().set(k, v)) hold
             # what they were given until a sink sends them
             data = frozenset(lab for v in [*args, *(v for _, v in kwargs)] for lab in flatten(v)

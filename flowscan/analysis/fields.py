@@ -177,13 +177,6 @@ class Fields:
             out = join(out, Val(refs=refs))
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)
-            # a method runs on the instances of the classes it was found on: a base
-            # method's `self._identify_user(data)` over several wrappers gets each
-            # override with its own wrapper (HeapWrapper's self.url is Heap's, not also
-            # Mixpanel's)
-            recv = v if len(v.insts) == 1 else Val(
-                v.labels, v.fields, v.refs, v.funcs, v.classes, frozenset({cid}), v.mods,
-                v.text, v.clean, v.closed)
             declared = self.prog.field_type(cid, name, self.unit)
             typed = self.instance_of(*declared) if declared is not None else EMPTY
             if not typed.is_empty():  # `partner: Learner`, `cio: TrackClient` declared
@@ -192,6 +185,13 @@ class Fields:
                                               or any(vnd for vnd, _ in found.refs)):
                     continue  # BaseModel().signed_by: the declared type says more
             if found is not None:
+                # a method runs on the instances of the classes it was found on: a base
+                # method's `self._identify_user(data)` over several wrappers gets each
+                # override with its own wrapper (HeapWrapper's self.url is Heap's, not
+                # also Mixpanel's)
+                recv = v if len(v.insts) == 1 or not found.funcs else Val(
+                    v.labels, v.fields, v.refs, v.funcs, v.classes, frozenset({cid}),
+                    v.mods, v.text, v.clean, v.closed)
                 getters = [fid for fid, _ in sorted(found.funcs, key=lambda f: f[0])
                            if fid in self.prog.functions and self.prog.functions[fid][0].getter]
                 if getters and obj is not None:  # @property def cio(self): reading calls it
