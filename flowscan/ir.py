@@ -8,7 +8,10 @@ dataclasses so that they pickle cheaply between worker processes and into the ca
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+
+from flowscan.pickling import by_fields
 
 Pos = tuple[int, int, int, int]
 NOPOS: Pos = (0, 0, 0, 0)
@@ -292,3 +295,8 @@ class Module:
     classes: dict[str, Class]
     exports: tuple[Export, ...] = ()
     comments: dict[int, str] = field(default_factory=dict)  # line -> comment text
+
+
+for _cls in list(globals().values()):  # every node pickles as a call (pickling.py)
+    if isinstance(_cls, type) and dataclasses.is_dataclass(_cls) and _cls.__module__ == __name__:
+        by_fields(_cls)

@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowscan.pickling import by_fields
+
 LEVELS = ("note", "warning", "error")  # ascending severity
 
 
@@ -14,6 +16,7 @@ def level_rank(level: str) -> int:
     return LEVELS.index(level) if level in LEVELS else -1
 
 
+@by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Span:
     path: str  # relative to the scan root, forward slashes
@@ -23,6 +26,7 @@ class Span:
     end_col: int = 0
 
 
+@by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Step:
     """One hop of a code flow: where the value was and what it looked like there."""
@@ -32,6 +36,7 @@ class Step:
     kind: str  # source | call | return | sink
 
 
+@by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Flow:
     """One personal-data field reaching the sink, with how it got there."""
@@ -44,6 +49,7 @@ class Flow:
     context: str = ""  # the object the field was read from, if that decided
 
 
+@by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Finding:
     """One (sink call, vendor) pair that personal data reaches."""
@@ -82,6 +88,7 @@ class Finding:
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+@by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class FileOutcome:
     path: str
@@ -90,12 +97,6 @@ class FileOutcome:
     reason: str = ""  # skipped: why; partial: a summary
     errors: tuple[Span, ...] = ()  # partial: the spans tree-sitter could not parse
     lines: int = 0
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # positional: the cache index holds one per file, and the generic frozen
-        # dataclass unpickling costs five times as much
-        return (FileOutcome, (self.path, self.status, self.language, self.reason,
-                              self.errors, self.lines))
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowscan.model import Span, Step
+from flowscan.pickling import by_fields
 
 MAX_FIELDS_DEPTH = 8  # LLM message lists nest five deep
 MAX_VIA = 6
@@ -19,6 +20,7 @@ MAX_REFS = 8
 MAX_TARGETS = 24
 
 
+@by_fields
 @dataclass(frozen=True, slots=True, order=True)
 class Source:
     """A personal-data field read at ``span``; ``via`` lists the calls it crossed."""
@@ -37,6 +39,7 @@ class Source:
                       (*self.via, step))
 
 
+@by_fields
 @dataclass(frozen=True, slots=True, order=True)
 class ParamLabel:
     """Whatever the caller passes as parameter ``index``, read at ``path``."""
@@ -82,6 +85,12 @@ class Val:
         self.clean = clean  # a literal or a sanitised value: never personal
         self.closed = closed  # a literal dict/object/list: its keys are all known
         self._key: tuple[object, ...] | None = None  # values are never changed once built
+
+    def __reduce__(self) -> tuple[type[Val], tuple[object, ...]]:
+        # a call, not the slots' state: twice as fast to load, and the memoised key
+        # (as large as the value) stays out of the stored program state
+        return Val, (self.labels, self.fields, self.refs, self.funcs, self.classes,
+                     self.insts, self.mods, self.text, self.clean, self.closed)
 
     def is_empty(self) -> bool:
         return not (self.labels or self.fields or self.refs or self.funcs or self.classes
