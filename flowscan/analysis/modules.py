@@ -115,7 +115,8 @@ class ModuleValues:
             return Val(classes=frozenset({self.orm_types[imp.name]}))
         lang = self.catalog.lang(module.language)
         hit = lang.import_root(imp.module)
-        if hit is not None:
+        if hit is not None and not (module.language == "python"
+                                    and self.resolver.python_shadow(module.path, imp.module)):
             vendor, root = hit
             path = root if imp.name in (None, "default", "*") or (
                 module.language == "javascript" and is_default_instance(imp.name, imp.module)

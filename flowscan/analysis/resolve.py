@@ -75,6 +75,24 @@ class Resolver:
         return max(hits, key=lambda h: (len(posixpath.commonprefix([h, importer])),
                                         python_module_name(h) == module, -len(h)))
 
+    def python_shadow(self, importer: str, module: str) -> str | None:
+        """The project file an absolute `import module` reaches before an installed
+        package of that name: `module`'s first segment as a file or package in the
+        directory on `sys.path` for the importer (its own directory for a script, the
+        one holding its outermost package otherwise). A wrapper `analytics.py` beside
+        `views.py` is what `import analytics` there means, not Segment's SDK."""
+        if module.startswith(".") or not importer.endswith(".py"):
+            return None
+        top = posixpath.dirname(importer)
+        while top and f"{top}/__init__.py" in self.paths:
+            top = posixpath.dirname(top)
+        first = module.split(".", 1)[0]
+        base = f"{top}/{first}" if top else first
+        for cand in (f"{base}.py", f"{base}/__init__.py"):
+            if cand in self.paths and cand != importer:
+                return cand
+        return None
+
     def _py_exact(self, dotted: str) -> str | None:
         stem = dotted.replace(".", "/")
         for cand in (f"{stem}.py", f"{stem}/__init__.py", f"{stem}.pyi"):
