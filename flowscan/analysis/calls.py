@@ -34,7 +34,7 @@ from flowscan.analysis.values import (
     params_only,
 )
 from flowscan.catalog import ArgRole, Sink
-from flowscan.model import Step
+from flowscan.model import Span, Step
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -622,6 +622,7 @@ class Calls(Idioms):
         if summary is None:
             return EMPTY
         step = Step(self.span(e.pos), f"{expr_text(e.func)}(...)", "call")
+        named = self.named_by_params(fn, entry[1].path, actual)
         for label, key, role in summary.sinks:
             v = self.project(actual.get(label.index, EMPTY), label.path,
                              exprs.get(label.index), e.pos)
@@ -636,16 +637,29 @@ class Calls(Idioms):
                     self.param_sinks.add((lab, key, role))
         for (path, name), delta in sorted(summary.writes.items()):
             if path == ARGUMENT:
-                self.write_argument(exprs.get(int(name)), self.instantiate(delta, actual, step))
+                self.write_argument(exprs.get(int(name)),
+                                    self.instantiate(delta, actual, step, named))
                 continue
             if path == OUTER:  # a callback of this function filled one of its locals
                 if fn.parent is not None and fn.parent == self.unit:
                     self.write_argument(ir.Name(name, e.pos), join(
-                        self.instantiate(params_only(delta, FOREIGN), actual, step),
+                        self.instantiate(params_only(delta, FOREIGN), actual, step, named),
                         unenclosed(delta)))
                 continue
-            self.write_global(path, name, self.instantiate(delta, actual, step))
-        return self.instantiate(summary.ret, actual, step)
+            self.write_global(path, name, self.instantiate(delta, actual, step, named))
+        return self.instantiate(summary.ret, actual, step, named)
+
+    @staticmethod
+    def named_by_params(fn: ir.Function, path: str, actual: dict[int, Val]
+                        ) -> frozenset[tuple[str, Span]]:
+        """The sources a function read off its own parameters' names (`def map_url(lat,
+        lng)`: coordinates) that this call's arguments speak for: what the caller passes
+        is better evidence than what the callee calls it (a zone's centroid passed as
+        `lat` is still a zone's). An argument that says nothing of its own about personal
+        data (no label, no constant: a field of a vendor's response) leaves the name."""
+        span = Span(path, fn.pos[0], fn.pos[1], fn.pos[2], fn.pos[3])
+        return frozenset((fn.params[i].name, span) for i, v in actual.items()
+                         if i < len(fn.params) and (v.labels or v.clean or v.text is not None))
 
     def bind_actuals(self, fn: ir.Function, e: ir.Call, recv: Val | None, args: list[Val],
                      kwargs: list[tuple[str, Val]]
@@ -702,7 +716,8 @@ class Calls(Idioms):
             obj = ir.Attr(obj, name) if obj is not None else None
         return v
 
-    def instantiate(self, ret: Val, actual: dict[int, Val], step: Step, depth: int = 0) -> Val:
+    def instantiate(self, ret: Val, actual: dict[int, Val], step: Step,
+                    named: frozenset[tuple[str, Span]] = frozenset(), depth: int = 0) -> Val:
         if ret is EMPTY:
             return EMPTY
         labels: set[Any] = set()
@@ -710,11 +725,12 @@ class Calls(Idioms):
         for lab in ret.labels:
             if isinstance(lab, ParamLabel):
                 out = join(out, self.project(actual.get(lab.index, EMPTY), lab.path))
-            else:
+            elif not (named and isinstance(lab, Source) and not lab.via
+                      and (lab.field, lab.span) in named):
                 labels.add(lab)
         fields = None
         if ret.fields is not None and depth < 4:
-            fields = {k: self.instantiate(v, actual, step, depth + 1)
+            fields = {k: self.instantiate(v, actual, step, named, depth + 1)
                       for k, v in ret.fields.items()}
         result = join(out, Val(frozenset(labels), fields, ret.refs, ret.funcs, ret.classes,
                                ret.insts, ret.mods, ret.text, ret.clean))
