@@ -250,6 +250,9 @@ class Function:
     getter: bool = False  # @property / `get x()`: reading the attribute calls it
     receives_class: bool = False  # @classmethod: the first param is the class itself
     returns: str | None = None  # the declared return type's name (`-> CpapSummary`)
+    # a callback of `pharmacies.map((ph) => ...)`: what its first parameter is an element
+    # of (`ph.postcode` is a pharmacy's, as `for ph in pharmacies` says in a loop)
+    element_of: str | None = None
 
 
 @dataclass(slots=True)

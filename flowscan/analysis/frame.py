@@ -130,6 +130,12 @@ class Frame(Fields, Calls):
         cls = prog.classes.get(fn.cls) if fn is not None and fn.cls else None
         self.class_name = cls[0].name if cls is not None else ""
         self.elements: dict[str, str] = {}  # loop variable -> what it iterates (its context)
+        outer = fn
+        while outer is not None:  # `pharmacies.map((ph) => ...)`, also seen from closures
+            if outer.element_of and outer.params and outer.params[0].kind == "pos":
+                self.elements.setdefault(outer.params[0].name, outer.element_of)
+            entry = prog.functions.get(outer.parent) if outer.parent else None
+            outer = entry[0] if entry is not None else None
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
         self._persons: frozenset[str] | None = None
 

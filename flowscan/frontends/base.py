@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache
 from importlib import resources
@@ -39,6 +40,45 @@ def error_spans(tree: Any, query: Any, limit: int = 50) -> tuple[ir.Pos, ...]:
     if not spans:  # only MISSING nodes: report the whole file as recovered
         spans.append((1, 1, root.end_point[0] + 1, root.end_point[1] + 1))
     return tuple(sorted(spans))
+
+
+# Parts of a value that identify no one, which both front ends lower to a call of a name
+# the taxonomy's sanitisers clean with: at most the last four characters (`phone[-3:]`,
+# `licence.slice(-4)`, the usual masked hint "****1234") and the domain of an email
+# address (`email.split("@")[1]`).
+TAIL_SLICE = re.compile(r"-\s*[1-4]\s*")
+PART_MASK = "masked_part_of"
+SPLITTERS = {"split": ("1", "-1"), "rsplit": ("1", "-1"), "partition": ("2", "-1"),
+             "rpartition": ("2", "-1")}
+
+
+def masked_part(value: ir.Expr, pos: ir.Pos) -> ir.Call:
+    return ir.Call(ir.Name(PART_MASK, pos), (value,), (), pos)
+
+
+def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
+    """The masking call for a tail slice of a single value; None for a collection
+    (`history[-4:]`, `messages.slice(-3)`: the last few items still say everything)."""
+    named = value
+    if isinstance(named, ir.Test | ir.Op):  # (phone or "")[-3:]
+        named = next((p for p in named.parts if not isinstance(p, ir.Str | ir.Lit)), named)
+    name = named.name if isinstance(named, ir.Attr) else named.id \
+        if isinstance(named, ir.Name) else ""
+    word = re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name)[-1].lower()
+    if not word or (word.endswith("s") and not word.endswith(("ss", "us"))) \
+            or word in ("history", "log", "list", "queue", "buffer", "array", "items"):
+        return None
+    return masked_part(value, pos)
+
+
+def email_domain(parts: ir.Expr, index: str, pos: ir.Pos) -> ir.Call | None:
+    """`email.split("@")[1]`, `.split('@').pop()`, `email.partition("@")[2]`: the
+    domain, not the address."""
+    if isinstance(parts, ir.Call) and isinstance(parts.func, ir.Attr) and parts.args \
+            and index.strip() in SPLITTERS.get(parts.func.name, ()) \
+            and isinstance(parts.args[0], ir.Str) and parts.args[0].value == "@":
+        return masked_part(parts.func.obj, pos)
+    return None
 
 
 def pos_of(node: Any) -> ir.Pos:

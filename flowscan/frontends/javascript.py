@@ -8,10 +8,13 @@ from typing import Any
 
 from flowscan import ir
 from flowscan.frontends.base import (
+    TAIL_SLICE,
     Lowering,
     Parsed,
     annotation_name,
     bound_names,
+    email_domain,
+    masked_tail,
     operand_chain,
     pos_of,
     string_value,
@@ -35,6 +38,10 @@ TYPE_ONLY = {"type_alias_declaration", "interface_declaration", "enum_declaratio
 # React and Next.js function component types: `React.FC<Props>` types the props parameter
 COMPONENT_TYPES = frozenset({"FC", "FunctionComponent", "VFC", "NextPage", "StatelessComponent"})
 
+
+# array methods whose first callback parameter is an element of the receiver
+ELEMENT_CALLBACKS = frozenset({"map", "forEach", "filter", "find", "findLast", "some",
+                               "every", "flatMap", "findIndex", "sort", "toSorted"})
 
 class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
     def run(self, parsed: Parsed) -> ir.Module:
@@ -552,7 +559,10 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                            pos_of(node))
         if t == "subscript_expression":
             obj, index = node.child_by_field_name("object"), node.child_by_field_name("index")
-            return ir.Index(self.expr(obj), self.expr(index), pos_of(node))
+            lowered = self.expr(obj)
+            domain = email_domain(lowered, self.text(index), pos_of(node)) \
+                if index is not None else None
+            return domain or ir.Index(lowered, self.expr(index), pos_of(node))
         if t in ("call_expression", "new_expression"):
             return self.call(node)
         if t == "string":
@@ -642,6 +652,14 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
             if args_node is not None and node.type == "call_expression" else None
         if model is not None:
             return model
+        if func_node is not None and func_node.type == "member_expression" \
+                and args_node is not None and args_node.type == "arguments" \
+                and args_node.named_child_count == 1 \
+                and self.text(func_node.child_by_field_name("property")) in ("slice", "substr") \
+                and TAIL_SLICE.fullmatch(self.text(args_node.named_children[0])) \
+                and (masked := masked_tail(self.expr(func_node.child_by_field_name("object")),
+                                           pos_of(node))) is not None:
+            return masked  # licence.slice(-4)
         func = ir.Name("import", pos_of(func_node)) if func_node is not None \
             and func_node.type == "import" else self.expr(func_node)  # import('posthog-js')
         args: list[ir.Expr] = []
@@ -653,6 +671,18 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         type_args = node.child_by_field_name("type_arguments")
         types = tuple(name for t in type_args.named_children
                       if (name := annotation_name(self, t))) if type_args is not None else ()
+        if isinstance(func, ir.Attr) and (func.name == "pop" and not args or func.name == "at"
+                                          and len(args) == 1 and args_node is not None
+                                          and self.text(args_node.named_children[0]) == "-1"):
+            domain = email_domain(func.obj, "-1", pos_of(node))  # email.split('@').pop()
+            if domain is not None:
+                return domain
+        if isinstance(func, ir.Attr) and func.name in ELEMENT_CALLBACKS and args \
+                and isinstance(args[0], ir.FuncRef) and args[0].fid in self.functions:
+            over = func.obj.name if isinstance(func.obj, ir.Attr) else \
+                func.obj.id if isinstance(func.obj, ir.Name) else None
+            if over is not None and not over.isupper():  # (COUNTRIES: literal data)
+                self.functions[args[0].fid].element_of = over  # pharmacies.map((ph) => ...)
         return ir.Call(func, tuple(args), (), pos_of(node), types)
 
 

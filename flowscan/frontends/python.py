@@ -8,9 +8,12 @@ from typing import Any
 
 from flowscan import ir
 from flowscan.frontends.base import (
+    TAIL_SLICE,
     Lowering,
     Parsed,
     annotation_name,
+    email_domain,
+    masked_tail,
     operand_chain,
     pos_of,
     string_value,
@@ -478,7 +481,14 @@ class PythonLowering(Lowering):
             if value is not None and self.text(value).rsplit(".", 1)[-1] == "Annotated" \
                     and key is not None:  # MessengerDep = Annotated[GuestMessenger,
                 return self.expr(key)  # Depends(...)]: an alias of its type (FastAPI)
-            return ir.Index(self.expr(value), self.expr(key), pos_of(node))
+            obj = self.expr(value)
+            if key is not None and key.type == "slice" \
+                    and TAIL_SLICE.fullmatch(self.text(key).removesuffix(":").rstrip()) \
+                    and (masked := masked_tail(obj, pos_of(node))) is not None:
+                return masked  # phone[-3:]
+            if key is not None and (domain := email_domain(obj, self.text(key), pos_of(node))):
+                return domain  # email.split("@")[1]
+            return ir.Index(obj, self.expr(key), pos_of(node))
         if t == "dictionary":
             return self.dictionary(node)
         if t in ("list", "tuple", "set", "expression_list"):
