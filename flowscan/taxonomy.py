@@ -92,11 +92,30 @@ def _compile(source: str, where: str) -> re.Pattern[str]:
         raise ValueError(f"taxonomy: {where}: invalid regex {source!r}: {exc}") from exc
 
 
-def _regex_list(data: dict[str, Any], key: str) -> re.Pattern[str] | None:
+class _Lazy:
+    """An alternation compiled when first matched: a re-scan after an edit asks a few
+    of them, and compiling them all costs more than the run (checked when the taxonomy
+    is built from its document, see Taxonomy.__init__)."""
+
+    __slots__ = ("sources", "places", "_rx")
+
+    def __init__(self, sources: Sequence[str], places: Sequence[str]) -> None:
+        self.sources = tuple(sources)
+        self.places = tuple(places)
+        self._rx: re.Pattern[str] | None = None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = _alternation(self.sources, self.places)
+        return rx.fullmatch(text)
+
+
+def _regex_list(data: Mapping[str, Any], key: str) -> _Lazy | None:
     """A top-level list of regexes as one alternation (an error names the index of the
     broken one); None when the list is absent or empty."""
     sources = list(data.get(key) or ())
-    return _alternation(sources, [f"{key}[{i}]" for i in range(len(sources))]) \
+    return _Lazy(sources, [f"{key}[{i}]" for i in range(len(sources))]) \
         if sources else None
 
 
@@ -239,7 +258,7 @@ class Taxonomy:
         "_records",
         "_measures",
         "_qualifiers",
-        "_classify_cached",
+        "_classified",
         "_head_cached",
         "_literal_cached",
         "_sanitiser_cached",
@@ -258,7 +277,7 @@ class Taxonomy:
         self._meta: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         self._fields: list[_Pattern] = []
         self._contextual: list[_Pattern] = []
-        self._exclude: dict[str, re.Pattern[str]] = {}
+        self._exclude: dict[str, _Lazy] = {}
         field_places: list[str] = []
         context_places: list[str] = []
         for cat, spec in categories.items():
@@ -274,7 +293,7 @@ class Taxonomy:
                     places.append(f"categories.{cat}.{kind}[{i}]")
             excludes = spec.get("exclude") or ()
             if excludes:
-                self._exclude[cat] = _alternation(
+                self._exclude[cat] = _Lazy(
                     excludes, [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
         self._buckets: dict[tuple[int, str], tuple[re.Pattern[str], list[_Pattern]]] = {}
         self._starts = starts if starts is not None else {
@@ -319,13 +338,21 @@ class Taxonomy:
         sanitisers = _as_list(data.get("sanitisers"))
         places = [f"sanitisers[{i}]" for i in range(len(sanitisers))]
         dotted = [s for s in sanitisers if r"\." in s]
-        self._sanitiser_re = _alternation(sanitisers, places)
-        self._sanitiser_dotted_re = _alternation(dotted, [p for p, s in zip(
+        self._sanitiser_re = _Lazy(sanitisers, places)
+        self._sanitiser_dotted_re = _Lazy(dotted, [p for p, s in zip(
             places, sanitisers, strict=True) if r"\." in s])
+        if starts is None:  # built from the document: every regex is checked now
+            for lazy in (*self._exclude.values(), self._sanitiser_re,
+                         self._sanitiser_dotted_re, self._person_secrets,
+                         self._person_vetoes, self._business_fields, self._token_makers):
+                if lazy is not None:
+                    lazy.fullmatch("")
 
         # Per-instance caches: the analysis repeats the same questions.
-        self._classify_cached: Callable[[str, str | None], Classification | None]
-        self._classify_cached = lru_cache(maxsize=_CACHE_SIZE)(self._classify)
+        try:  # (an unpickled one may hold answers already: remember)
+            object.__getattribute__(self, "_classified")
+        except AttributeError:
+            self._classified: dict[tuple[str, str | None], Classification | None] = {}
         self._head_cached: Callable[[str], tuple[_Pattern | None, _Pattern | None]]
         self._head_cached = lru_cache(maxsize=_CACHE_SIZE)(self._head_hits)
         self._literal_cached: Callable[[str], str | None]
@@ -378,7 +405,32 @@ class Taxonomy:
         ``classify("name", "user")`` is ``name``; ``classify("name", "product")`` and
         ``classify("name")`` are None. ``context`` may be dotted (``request.user``).
         """
-        return self._classify_cached(field, context or None)
+        key = (field, context or None)
+        try:
+            return self._classified[key]
+        except KeyError:
+            pass
+        if len(self._classified) >= _CACHE_SIZE:
+            self._classified.clear()
+        found = self._classified[key] = self._classify(field, context or None)
+        return found
+
+    def answers(self) -> dict[tuple[str, str | None], Classification | None]:
+        """What `classify` has answered: an analysis keeps them with its state, so that
+        a re-scan after an edit asks the patterns only about names it has not seen."""
+        return self._classified
+
+    def remember(self, answers: Mapping[tuple[str, str | None], Classification | None]
+                 ) -> None:
+        """Take answers an earlier run of the same rules gave (see `answers`). Asking
+        for them builds nothing: a taxonomy unpickled for a re-scan compiles its
+        patterns only when a new name comes."""
+        try:
+            memo = object.__getattribute__(self, "_classified")
+        except AttributeError:
+            memo = {}
+            object.__setattr__(self, "_classified", memo)
+        memo.update(answers)
 
     def _classify(self, field: str, context: str | None) -> Classification | None:
         name = normalise(field)
@@ -624,8 +676,8 @@ class Taxonomy:
 
     def cache_clear(self) -> None:
         """Drop cached answers (tests, long-lived processes that reload rules)."""
+        self._classified.clear()
         for cached in (
-            self._classify_cached,
             self._head_cached,
             self._literal_cached,
             self._sanitiser_cached,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flowscan import ir
@@ -38,10 +38,14 @@ POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
 class State:
     paths: list[str]  # the modules the analysis read
     stores: dict[str, Any]
+    # the taxonomy's answers (the state is keyed by the rules): a resumed run asks its
+    # patterns only about new names, and most re-scans compile none of them
+    classified: dict[tuple[str, str | None], Any] = field(default_factory=dict)
 
 
 def snapshot(prog: Program) -> State:
-    return State(sorted(prog.modules), {name: getattr(prog, name) for name in STATE})
+    return State(sorted(prog.modules), {name: getattr(prog, name) for name in STATE},
+                 dict(prog.tax.answers()))
 
 
 def key_path(key: str) -> str:
@@ -69,6 +73,7 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     every such store ended as it was (then they need no run: the usual case of an edit
     that changes nothing another file sees). If one did not, the caller starts over
     from the stored state without `previous`."""
+    catalog.taxonomy.remember(state.classified)
     prog = Program({}, catalog, resolver, loader=loader)
     for name, value in state.stores.items():
         setattr(prog, name, value)
