@@ -310,9 +310,11 @@ class Fields:
             return v
         if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
             return v  # set_tag("race", race.name): the key names the object, not a trait
-        own = normalise(last_name(value)) if isinstance(value, ir.Attr | ir.Index) else ""
+        own = normalise(last_name(value)) if isinstance(value, ir.Attr | ir.Index | ir.Name) \
+            else ""
         if own.endswith(f"_{normalise(key)}") and self.prog.tax.classify(own) is None:
-            return v  # {phone: req.body.depotPhone}: its own name says whose it is
+            return v  # {phone: req.body.depotPhone}, {"name": office_name}: its own name
+            # says whose it is
         holder = self.context_of(value.obj) if isinstance(value, ir.Attr | ir.Index) else ""
         if holder and self.prog.tax.is_non_person(holder) \
                 and self.prog.tax.classify(key, holder) is None:

@@ -95,6 +95,14 @@ PREDICATES = {"startsWith", "endsWith", "startswith", "endswith", "includes", "i
 CHECKED_RESULTS = {"safeParse": "data", "safeParseAsync": "data", "spa": "data"}
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat"}  # a URL template filled in is still that URL
+# library calls that answer the value they are given in another form: its parts are
+# still its parts (`date.fromisoformat(form["date_of_birth"]).year`)
+CONVERTERS = {"fromisoformat", "strptime", "fromtimestamp", "parse_date", "parse_datetime",
+              "to_datetime", "parseISO", "fromISO", "fromJSDate", "dayjs", "moment", "Date",
+              "Decimal", "int", "float", "str", "Number", "String", "parseInt", "parseFloat",
+              # and methods that answer their receiver so: `...strptime(dob, fmt).date()`
+              "date", "toDate", "isoformat", "toISOString", "astimezone", "toJSDate",
+              "toLocaleDateString", "toDateString"}
 
 
 class Idioms:
@@ -354,6 +362,10 @@ class Idioms:
             funcs |= p.funcs
         if funcs:
             return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
+        given = args[0] if args else recv  # (a method's value is its receiver)
+        if name in CONVERTERS and given is not None and name not in self.env \
+                and not given.fields and not given.insts:
+            return Val(frozenset(labels))  # a birth date parsed: its year is the person's
         if is_request(expr_text(e.func)):  # fetch(signedUrl): the response holds what
             return EMPTY  # the server sent, not the key or the data that fetched it
         # An opaque result that holds the data: passed on whole it is personal, but its
