@@ -523,9 +523,10 @@ class Calls(Idioms):
             v = self.expr(given)  # theirs (`door-${door.pk}`, `kiosk-${id}` are no one's)
         if any(isinstance(lab, Source) and (category == "user_id" or lab.category == category)
                for lab in flatten(v)) or v.clean or v.text is not None or is_configuration(given) \
-                or (category != "user_id" and isinstance(given, ir.Name) and any(
-                    isinstance(lab, ParamLabel) and not lab.path for lab in v.labels)):
-            return EMPTY  # (a wrapper's `to` parameter: its callers say what they pass)
+                or (category not in ("user_id", "credentials") and isinstance(given, ir.Name)
+                    and any(isinstance(lab, ParamLabel) and not lab.path for lab in v.labels)):
+            return EMPTY  # (a wrapper's `to` parameter: its callers say what they pass; a
+            # token the contract calls a person's, as Plaid's access_token, is one anyway)
         while isinstance(given, ir.Call) and given.args and last_name(given.func) in (
                 "str", "String", "toString", "int", "Number"):
             given = given.args[0]  # str(client.id)
