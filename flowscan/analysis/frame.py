@@ -420,7 +420,7 @@ class Frame(Fields, Calls):
         old = fields.get(key)
         fields[key] = join(old, value) if weak and old is not None else value
         return Val(base.labels, fields, base.refs, base.funcs, base.classes, base.insts,
-                   base.mods)
+                   base.mods, base.text)  # (a URL whose searchParams are set is that URL)
 
     # ------------------------------------------------------------ names
 

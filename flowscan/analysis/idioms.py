@@ -94,7 +94,7 @@ PREDICATES = {"startsWith", "endsWith", "startswith", "endswith", "includes", "i
 # `schema.safeParse(x).data`, valibot's `v.safeParse(Schema, x).output`
 CHECKED_RESULTS = {"safeParse": "data", "safeParseAsync": "data", "spa": "data"}
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
-                "concat"}  # a URL template filled in is still that URL
+                "concat", "toString"}  # a URL template filled in is still that URL
 # library calls that answer the value they are given in another form: its parts are
 # still its parts (`date.fromisoformat(form["date_of_birth"]).year`)
 CONVERTERS = {"fromisoformat", "strptime", "fromtimestamp", "parse_date", "parse_datetime",
@@ -362,6 +362,14 @@ class Idioms:
             funcs |= p.funcs
         if funcs:
             return Val(frozenset(labels), {} if labels else None, funcs=frozenset(funcs))
+        if name == "URL" and isinstance(e.func, ir.Name) and "URL" not in self.env \
+                and args and self.module.language != "python":  # new URL(path, base): a
+            text = args[0].text if args[0].text and "://" in args[0].text else (  # URL on
+                args[1].text if len(args) > 1 else None)  # its host, its query set later
+            return Val(frozenset(labels), {"searchParams": Val(fields={})}, text=text)
+        if recv is not None and recv.clean and not labels and not funcs \
+                and not (recv.fields or recv.refs or recv.insts):
+            return CLEAN  # hashed.slice(0, 12): a method of a clean value, given nothing
         given = args[0] if args else recv  # (a method's value is its receiver)
         if name in CONVERTERS and given is not None and name not in self.env \
                 and not given.fields and not given.insts:
