@@ -36,6 +36,7 @@ _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
 _PERSON, _PART, _NON_PERSON, _TRANSPARENT = 1, 2, 3, 4
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")  # user1 -> user
 _CACHE_SIZE = 1 << 20
+_PLAIN_IMAGES = frozenset({"photo", "picture"})  # face_flows words that need a person beside
 
 
 @lru_cache(maxsize=1 << 18)
@@ -249,6 +250,7 @@ class Taxonomy:
         "_sanitiser_re",
         "_sanitiser_dotted_re",
         "_secret_flows",
+        "_face_flows",
         "_person_secrets",
         "_person_vetoes",
         "_business_fields",
@@ -316,6 +318,7 @@ class Taxonomy:
         self._representations = frozenset(
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
+        self._face_flows = frozenset(normalise(w) for w in data.get("face_flows") or ())
         self._ordinals = frozenset(normalise(w) for w in data.get("ordinal_contexts") or ())
         self._records: dict[tuple[str, ...], str] = {}
         for cat, words in (data.get("record_contexts") or {}).items():
@@ -657,6 +660,18 @@ class Taxonomy:
         """`send_magic_link`, `issue_door_pin`: a function whose name says it hands a
         person a secret (its bare `token` or `pin` is that secret)."""
         return self._secret_flow_cached(function)
+
+    def in_face_flow(self, function: str) -> bool:
+        """`upload_headshot`, `save_player_photo`: a function whose name says it handles a
+        person's face image (`photo`/`picture` only beside a word for a person: not
+        `upload_product_photo`)."""
+        words = [w for w in normalise(function).split("_") if w]
+        for i, w in enumerate(words):
+            if w in self._face_flows and (w not in _PLAIN_IMAGES or any(
+                    self._word_kind(o) == _PERSON or o == "profile"
+                    for o in words[:i] + words[i + 1:])):
+                return True
+        return False
 
     def _in_secret_flow(self, function: str) -> bool:
         name = f"_{normalise(function)}_"

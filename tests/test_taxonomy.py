@@ -339,6 +339,16 @@ def test_secret_flows_read_whole_words(taxonomy: Taxonomy, function: str, expect
     assert taxonomy.in_secret_flow(function) is expected
 
 
+@pytest.mark.parametrize(("function", "expected"), [
+    ("upload_headshot", True), ("uploadProfilePhoto", True), ("upload_player_photo", True),
+    ("store_selfie", True), ("upload_photo", False), ("upload_product_photo", False),
+    ("save_picture", False), ("surface_map", False), ("upload_logo", False),
+])
+def test_face_flows_need_a_person_beside_a_photo(taxonomy: Taxonomy, function: str,
+                                                 expected: bool) -> None:
+    assert taxonomy.in_face_flow(function) is expected
+
+
 def test_from_dict_equals_load(raw: dict[str, Any], taxonomy: Taxonomy) -> None:
     built = Taxonomy.from_dict(raw)
     assert built.categories == taxonomy.categories

@@ -33,6 +33,12 @@ from flowscan.analysis.walk import CONTACT_DATA
 from flowscan.model import Span
 from flowscan.taxonomy import Classification, normalise
 
+# plain names of an uploaded file: in a function that handles a face image
+# (taxonomy `face_flows`: upload_headshot, save_player_photo) it is that image
+IMAGE_FILES = frozenset({"file", "file_storage", "upload", "uploaded", "image", "img",
+                         "photo", "picture", "pic", "blob", "buffer", "data", "stream",
+                         "content", "fp", "fh", "f"})
+
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
 
@@ -434,6 +440,9 @@ class Frame(Fields, Calls):
                 c = None
         if c is None:
             c = self.own_person_id(name)
+        if c is None and self.fn is not None and normalise(name) in IMAGE_FILES \
+                and self.prog.tax.in_face_flow(self.fn.name):  # upload_headshot(m, file)
+            c = Classification("biometric", "face image", False, None)
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
