@@ -16,6 +16,9 @@ from flowscan.pickling import by_fields
 Pos = tuple[int, int, int, int]
 NOPOS: Pos = (0, 0, 0, 0)
 MODULE_SCOPE = "<module>"  # Attr(Name(MODULE_SCOPE), x): x declared `global` in a function
+# Call(Name(MASKED_PART), (x,)): a part of x that identifies no one (its last few
+# characters, an email's domain), as a front end recognised it
+MASKED_PART = "<masked part>"
 
 
 # ---------------------------------------------------------------- expressions

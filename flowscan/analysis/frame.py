@@ -33,14 +33,14 @@ from flowscan.analysis.walk import CONTACT_DATA
 from flowscan.model import Span
 from flowscan.taxonomy import Classification, normalise
 
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+
 # plain names of an uploaded file: in a function that handles a face image
 # (taxonomy `face_flows`: upload_headshot, save_player_photo) it is that image
 IMAGE_FILES = frozenset({"file", "file_storage", "upload", "uploaded", "image", "img",
                          "photo", "picture", "pic", "blob", "buffer", "data", "stream",
                          "content", "fp", "fh", "f"})
-
-if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
 
 MAX_ARGUMENT_FIELDS = 32  # keys a function may add to a caller's object (argument_writes)
 

@@ -42,18 +42,17 @@ def error_spans(tree: Any, query: Any, limit: int = 50) -> tuple[ir.Pos, ...]:
     return tuple(sorted(spans))
 
 
-# Parts of a value that identify no one, which both front ends lower to a call of a name
-# the taxonomy's sanitisers clean with: at most the last four characters (`phone[-3:]`,
-# `licence.slice(-4)`, the usual masked hint "****1234") and the domain of an email
-# address (`email.split("@")[1]`).
+# Parts of a value that identify no one, which both front ends lower to a call of
+# ir.MASKED_PART: at most the last four characters (`phone[-3:]`, `licence.slice(-4)`,
+# the usual masked hint "****1234") and the domain of an email address
+# (`email.split("@")[1]`).
 TAIL_SLICE = re.compile(r"-\s*[1-4]\s*")
-PART_MASK = "masked_part_of"
 SPLITTERS = {"split": ("1", "-1"), "rsplit": ("1", "-1"), "partition": ("2", "-1"),
              "rpartition": ("2", "-1")}
 
 
 def masked_part(value: ir.Expr, pos: ir.Pos) -> ir.Call:
-    return ir.Call(ir.Name(PART_MASK, pos), (value,), (), pos)
+    return ir.Call(ir.Name(ir.MASKED_PART, pos), (value,), (), pos)
 
 
 def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
