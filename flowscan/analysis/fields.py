@@ -337,8 +337,24 @@ class Fields:
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
                          and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}
             return v
+        if self.excluded_on_holder(value, key):
+            return v  # {hourlyRate: tutor.hourlyRateCents / 100}: a tutor's rate is a price
         pos = getattr(value, "pos", (0, 0, 0, 0))
         return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
+
+    def excluded_on_holder(self, value: ir.Expr, key: str) -> bool:
+        """Whether `value` reads (also inside arithmetic) a field that `key` names in
+        another form (`hourlyRateCents` under `hourlyRate`) from an object on which the
+        taxonomy says that name is no one's: a tutor's rate is a price."""
+        probe = next((p for p in value.parts if isinstance(p, ir.Attr)), None) \
+            if isinstance(value, ir.Op) else value
+        if not isinstance(probe, ir.Attr):
+            return False
+        holder = self.context_of(probe.obj)
+        own, named = normalise(probe.name), normalise(key)
+        return bool(holder) and (own == named or own.startswith(f"{named}_")
+                                 or own.endswith(f"_{named}")) \
+            and self.prog.tax.classify(named, holder) is None
 
     def obj(self, e: ir.Obj, context: str | None = None) -> Val:
         """A literal object; a nested one's keys are read with the keys above them as
