@@ -310,11 +310,8 @@ class Fields:
             return v
         if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
             return v  # set_tag("race", race.name): the key names the object, not a trait
-        own = normalise(last_name(value)) if isinstance(value, ir.Attr | ir.Index | ir.Name) \
-            else ""
-        if own.endswith(f"_{normalise(key)}") and self.prog.tax.classify(own) is None:
-            return v  # {phone: req.body.depotPhone}, {"name": office_name}: its own name
-            # says whose it is
+        if self.disowned_by_name(value, key):
+            return v
         holder = self.context_of(value.obj) if isinstance(value, ir.Attr | ir.Index) else ""
         if holder and self.prog.tax.is_non_person(holder) \
                 and self.prog.tax.classify(key, holder) is None:
@@ -337,21 +334,22 @@ class Fields:
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
                          and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}
             return v
-        if self.excluded_on_holder(value, key):
-            return v  # {hourlyRate: tutor.hourlyRateCents / 100}: a tutor's rate is a price
         pos = getattr(value, "pos", (0, 0, 0, 0))
         return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
 
-    def excluded_on_holder(self, value: ir.Expr, key: str) -> bool:
-        """Whether `value` reads (also inside arithmetic) a field that `key` names in
-        another form (`hourlyRateCents` under `hourlyRate`) from an object on which the
-        taxonomy says that name is no one's: a tutor's rate is a price."""
+    def disowned_by_name(self, value: ir.Expr, key: str) -> bool:
+        """Whether the value's own name, a form of the key's, already says the data is no
+        one's: by itself (`{phone: req.body.depotPhone}`, `{"name": office_name}`) or on
+        the object it is read from, also inside arithmetic (`{hourlyRate:
+        tutor.hourlyRateCents / 100}`: a tutor's rate is a price)."""
         probe = next((p for p in value.parts if isinstance(p, ir.Attr)), None) \
             if isinstance(value, ir.Op) else value
-        if not isinstance(probe, ir.Attr):
+        if not isinstance(probe, ir.Attr | ir.Index | ir.Name):
             return False
-        holder = self.context_of(probe.obj)
-        own, named = normalise(probe.name), normalise(key)
+        own, named = normalise(last_name(probe)), normalise(key)
+        if probe is value and own.endswith(f"_{named}") and self.prog.tax.classify(own) is None:
+            return True
+        holder = self.context_of(probe.obj) if isinstance(probe, ir.Attr) else ""
         return bool(holder) and (own == named or own.startswith(f"{named}_")
                                  or own.endswith(f"_{named}")) \
             and self.prog.tax.classify(named, holder) is None

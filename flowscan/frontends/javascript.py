@@ -652,16 +652,14 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
             if args_node is not None and node.type == "call_expression" else None
         if model is not None:
             return model
-        if func_node is not None and func_node.type == "member_expression" \
-                and args_node is not None and args_node.type == "arguments" \
-                and args_node.named_child_count == 1 \
-                and self.text(func_node.child_by_field_name("property")) in ("slice", "substr") \
-                and TAIL_SLICE.fullmatch(self.text(args_node.named_children[0])) \
-                and (masked := masked_tail(self.expr(func_node.child_by_field_name("object")),
-                                           pos_of(node))) is not None:
-            return masked  # licence.slice(-4)
         func = ir.Name("import", pos_of(func_node)) if func_node is not None \
             and func_node.type == "import" else self.expr(func_node)  # import('posthog-js')
+        if isinstance(func, ir.Attr) and func.name in ("slice", "substr") \
+                and args_node is not None and args_node.type == "arguments" \
+                and args_node.named_child_count == 1 \
+                and TAIL_SLICE.fullmatch(self.text(args_node.named_children[0])) \
+                and (masked := masked_tail(func.obj, pos_of(node))) is not None:
+            return masked  # licence.slice(-4) (its receiver lowered once)
         args: list[ir.Expr] = []
         if args_node is not None:
             if args_node.type == "template_string":  # tagged template
