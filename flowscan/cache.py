@@ -97,16 +97,16 @@ def _sign(payload: bytes) -> bytes | None:
     secret = _secret()
     if secret is None:
         return None
-    return hmac.new(secret, payload, hashlib.sha256).digest() + payload
+    return hmac.digest(secret, payload, "sha256") + payload
 
 
-def _verify(data: bytes) -> bytes | None:
+def _verify(data: bytes) -> memoryview | None:
     secret = _secret()
     if secret is None or len(data) < 32:
         return None
-    mac, payload = data[:32], data[32:]
-    good = hmac.new(secret, payload, hashlib.sha256).digest()
-    return payload if hmac.compare_digest(mac, good) else None
+    payload = memoryview(data)[32:]  # hmac.digest: OpenSSL's one-shot, no HMAC object
+    good = hmac.digest(secret, payload, "sha256")
+    return payload if hmac.compare_digest(data[:32], good) else None
 
 
 def write_atomic(path: Path, data: bytes) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from flowscan.pickling import by_fields
+from flowscan.pickling import by_fields, lazy
 
 Pos = tuple[int, int, int, int]
 NOPOS: Pos = (0, 0, 0, 0)
@@ -306,3 +306,5 @@ class Module:
 for _cls in list(globals().values()):  # every node pickles as a call (pickling.py)
     if isinstance(_cls, type) and dataclasses.is_dataclass(_cls) and _cls.__module__ == __name__:
         by_fields(_cls)
+lazy(Function, "body")  # most of the IR: a re-scan reads few bodies
+lazy(Module, "body")

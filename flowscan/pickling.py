@@ -4,6 +4,7 @@ values per large repository, and a re-scan after an edit unpickles them all."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -27,5 +28,40 @@ def by_fields(cls: T) -> T:
     def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
         return cls, get(self)
 
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+def lazy(cls: T, name: str) -> T:
+    """Pickle the field `name` of a `by_fields` class as a nested pickle, unpickled on
+    first read.
+
+    A re-scan after an edit loads every lowered module the stored analysis refers to
+    but runs few of their functions: a function's or module's body, most of the IR,
+    stays bytes until something reads it (formbricks' 1,018 modules load in 0.06 s
+    instead of 0.24 s).
+    """
+    slot = cls.__dict__[name]  # the slot's member descriptor
+    get, put = slot.__get__, slot.__set__
+
+    def read(obj: Any) -> Any:
+        value = get(obj)
+        if value.__class__ is bytes:
+            value = pickle.loads(value)
+            put(obj, value)
+        return value
+
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    getters = tuple(get if n == name else attrgetter(n) for n in names)
+
+    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
+        values = tuple(g(self) for g in getters)
+        at = names.index(name)
+        if values[at].__class__ is not bytes:
+            nested = pickle.dumps(values[at], protocol=pickle.HIGHEST_PROTOCOL)
+            values = (*values[:at], nested, *values[at + 1:])
+        return cls, values
+
+    setattr(cls, name, property(read, put))
     cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
     return cls

@@ -28,7 +28,7 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
-         "_noun_cache")
+         "_noun_cache", "_state_writes")
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
@@ -61,6 +61,12 @@ def key_path(key: str) -> str:
     return key.split("::", 1)[0]
 
 
+def of_files(keys: Iterable[str], paths: set[str]) -> list[str]:
+    """The keys and units that belong to one of `paths` (a substring test first: a
+    resumed run asks this of every one of formbricks' 50,000 keys)."""
+    return [k for k in keys if any(p in k for p in paths) and key_path(k) in paths]
+
+
 def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
            catalog: Catalog, resolver: Resolver, loader: Loader | None,
            previous: dict[str, ir.Module] | None = None) -> Program:
@@ -80,6 +86,8 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     # a unit that ran keeps counting as run, but any change may re-run it (the visit
     # limit is per run: an old count must not stop a clean reader from catching up)
     prog.visits = {unit: 1 for unit in prog.visits}
+    prog._state_writes = {fid: slots for fid, slots in prog._state_writes.items()
+                          if key_path(fid) not in edited}  # read off the code as it was
     prog.register(modules)
     wanted: set[str] = set()  # the edited files' units to run again at once
     if previous is None:
@@ -147,10 +155,9 @@ def dirty_closure(prog: Program, edited: set[str], readers: bool = True
         for unit in units:
             written.setdefault(unit, set()).add(key)
     every_key = set(prog.deps) | set(prog.writers)
-    units = {u for u in set(prog.visits) | set(written) | set(prog.contributed)
-             if key_path(u) in edited}
+    units = set(of_files(set(prog.visits) | set(written) | set(prog.contributed), edited))
     keys: set[str] = set()
-    todo_keys = [k for k in every_key if key_path(k) in edited]
+    todo_keys = of_files(every_key, edited)
     todo_units = list(units)
     while todo_keys or todo_units:
         while todo_units:
