@@ -112,10 +112,22 @@ class _Lazy:
         return rx.fullmatch(text)
 
 
+PLACES = "{places}"
+
+
+def _with_places(data: Mapping[str, Any]) -> Callable[[str], str]:
+    """A pattern with `{places}` standing for the alternation of the `places` words
+    (one list of places and organisations for every category that excludes their
+    contact details: clinic.email, chapel_phone, depot_address)."""
+    words = sorted({normalise(w) for w in data.get("places") or ()}, key=lambda w: (-len(w), w))
+    group = "(?:" + "|".join(map(re.escape, words)) + ")" if words else "(?!)"
+    return lambda source: source.replace(PLACES, group) if PLACES in source else source
+
+
 def _regex_list(data: Mapping[str, Any], key: str) -> _Lazy | None:
     """A top-level list of regexes as one alternation (an error names the index of the
     broken one); None when the list is absent or empty."""
-    sources = list(data.get(key) or ())
+    sources = [_with_places(data)(s) for s in data.get(key) or ()]
     return _Lazy(sources, [f"{key}[{i}]" for i in range(len(sources))]) \
         if sources else None
 
@@ -280,6 +292,7 @@ class Taxonomy:
         self._fields: list[_Pattern] = []
         self._contextual: list[_Pattern] = []
         self._exclude: dict[str, _Lazy] = {}
+        expand = _with_places(data)
         field_places: list[str] = []
         context_places: list[str] = []
         for cat, spec in categories.items():
@@ -291,12 +304,13 @@ class Taxonomy:
             for kind, out, places in (("fields", self._fields, field_places),
                                       ("contextual", self._contextual, context_places)):
                 for i, src in enumerate(spec.get(kind) or ()):
-                    out.append(_Pattern(cat, src))
+                    out.append(_Pattern(cat, expand(src)))
                     places.append(f"categories.{cat}.{kind}[{i}]")
             excludes = spec.get("exclude") or ()
             if excludes:
                 self._exclude[cat] = _Lazy(
-                    excludes, [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
+                    [expand(x) for x in excludes],
+                    [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
         self._buckets: dict[tuple[int, str], tuple[re.Pattern[str], list[_Pattern]]] = {}
         self._starts = starts if starts is not None else {
             kind: [_first_chars(p.source, where) for p, where in zip(
@@ -306,6 +320,7 @@ class Taxonomy:
 
         self._words: dict[str, int] = {}
         for key, kind in (
+            ("places", _NON_PERSON),  # (a list below may still say otherwise of a word)
             ("transparent_contexts", _TRANSPARENT),
             ("non_person_contexts", _NON_PERSON),
             ("person_part_contexts", _PART),

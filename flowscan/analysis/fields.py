@@ -350,9 +350,16 @@ class Fields:
         if probe is value and own.endswith(f"_{named}") and self.prog.tax.classify(own) is None:
             return True
         holder = self.context_of(probe.obj) if isinstance(probe, ir.Attr) else ""
-        return bool(holder) and (own == named or own.startswith(f"{named}_")
-                                 or own.endswith(f"_{named}")) \
-            and self.prog.tax.classify(named, holder) is None
+        if not holder:
+            return False
+        tax = self.prog.tax
+        if (own == named or own.startswith(f"{named}_") or own.endswith(f"_{named}")) \
+                and tax.classify(named, holder) is None:
+            return True
+        # another name for the same thing, read off a place: {"address1": spot.address}
+        said, meant = tax.classify(named), tax.classify(own, "user")
+        return said is not None and meant is not None and said.category == meant.category \
+            and tax.is_non_person(holder)
 
     def obj(self, e: ir.Obj, context: str | None = None) -> Val:
         """A literal object; a nested one's keys are read with the keys above them as

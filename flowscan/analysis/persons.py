@@ -62,12 +62,21 @@ class PersonEvidence:
                      c.context and c.category in ("email", "phone")
                      and self.tax.is_non_person(c.context))
                  and not of_someone_else(f, name, self.tax)}
-        if self.tax.is_non_person(name):
+        if self.tax.is_non_person(name) or any(map(self.place_contact, fields)):
             return len(kinds & STRONG_EVIDENCE) >= 2 or (
                 bool(kinds & CONTACT_DATA) and ("date_of_birth" in kinds or any(
                     (c := self.tax.classify(f, None)) is not None and c.category == "name"
                     and not c.contextual and not c.context for f in fields)))
         return bool(kinds)
+
+    def place_contact(self, field: str) -> bool:
+        """A place's or an organisation's line or inbox (`office_email`,
+        `front_desk_phone`): a class declaring one is held to the standard of a class
+        named for a place (a rental Property with a `phone` is no person)."""
+        head, _, last = self.tax.normalise(field).rpartition("_")
+        found = self.tax.classify(last, None) if head else None
+        return found is not None and found.category in CONTACT_DATA \
+            and self.tax.is_non_person(head)
 
     def is_person_noun(self, word: str, unit: str) -> bool:
         """Whether `word` (lower case) names one of the project's classes that describe
