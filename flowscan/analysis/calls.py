@@ -19,7 +19,7 @@ from flowscan.analysis.common import (
     strip_credentials,
 )
 from flowscan.analysis.http import http_call, is_request, vendor_for_url
-from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, Idioms
+from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, PROMISED, Idioms
 from flowscan.analysis.values import (
     BASE_MARK,
     CLEAN,
@@ -333,8 +333,8 @@ class Calls(Idioms):
         """A call into a library that is not a vendor SDK (or into something unknown):
         the possible paths are tried as sanitisers and HTTP clients, then the call
         passes its data on once, whatever the number of paths."""
-        if any(self.prog.tax.is_sanitiser(p) for p in paths) or \
-                paths[0].rsplit(".", 1)[-1] in NO_PROPAGATION:  # crypto.randomUUID()
+        if any(self.prog.tax.is_sanitiser(p) for p in paths) or (  # crypto.randomUUID()
+                paths[0].rsplit(".", 1)[-1] in NO_PROPAGATION and paths[0] not in PROMISED):
             return CLEAN
         recv = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
         base = next((p[1:] for _, p in sorted(recv.refs) if p.startswith(BASE_MARK)), None) \

@@ -42,6 +42,7 @@ NO_PROPAGATION = {  # calls whose result says something about a value, never the
     "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
     "urandom", "random", "randint", "getrandbits", "now", "utcnow",
 }  # (secrets.token_urlsafe() is not here: a reset_token it makes is a person's secret)
+PROMISED = {"Promise.all", "Promise.any", "Promise.race"}  # (not Python's all() and any())
 # a database query's rows are the records it finds, not the values it filtered by:
 # `db.fetchrow(sql, user_id)` returns a row whose fields classify by their own names
 QUERY_METHODS = {
@@ -230,6 +231,11 @@ class Idioms:
         if self.prog.tax.is_sanitiser(name) or (name == ir.MASKED_PART
                                                 and isinstance(e.func, ir.Name)):
             return CLEAN  # (a part that identifies no one: frontends/base.py)
+        if isinstance(e.func, ir.Attr) and f"Promise.{name}" in PROMISED and args \
+                and last_name(e.func.obj) == "Promise" and self.module.language != "python":
+            # const [from, to] = await Promise.all([Station.findById(a), ...]): the answers
+            return args[0] if name == "all" else join_all([*(args[0].fields or {}).values(),
+                                                           taint_only(args[0])])
         if name in NO_PROPAGATION:
             return CLEAN
         recv_expr = e.func.obj if isinstance(e.func, ir.Attr) else None
@@ -349,6 +355,9 @@ class Idioms:
         parts = [*args, *(v for _, v in kwargs)]
         if recv is not None:
             parts.append(recv)
+            if name in ("replace", "replaceAll") and len(args) >= 2:
+                parts = parts[1:]  # notes.replace(patient.first_name, "[REDACTED]"): what
+                # is replaced is what the text no longer holds
         if recv is not None and recv.text and name in TEXT_METHODS:  # URL.format(number=n)
             return Val(frozenset().union(*map(flatten, parts)), text=recv.text)
         if (name in VALUE_HOOKS or name in REF_HOOKS) and args and args[0].funcs \
