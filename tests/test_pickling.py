@@ -7,7 +7,8 @@ from flowscan.frontends import frontend_for
 
 
 def _module() -> ir.Module:
-    source = b"import mixpanel\nmp = mixpanel.Mixpanel('t')\n\ndef f(user):\n    mp.track(user.id, 'x')\n"
+    source = (b"import mixpanel\nmp = mixpanel.Mixpanel('t')\n\n"
+              b"def f(user):\n    mp.track(user.id, 'x')\n")
     fe = frontend_for("app.py")
     assert fe is not None
     module: ir.Module = fe.lower(fe.parse(source, "app.py"))

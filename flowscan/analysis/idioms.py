@@ -317,6 +317,15 @@ class Idioms:
             return CLEAN  # sorted(changes) of a dict: its keys, the names of its fields
         if len(args) == 1 and name in SAME_CONTENTS.get(holder, ()) and name not in self.env:
             return args[0]  # tuple(adapters), Object.fromEntries(Object.entries(patch))
+        if recv is not None and recv_expr is not None and name in ("values_list", "values") \
+                and e.args and all(isinstance(a, ir.Str) for a in e.args) \
+                and self.module.language == "python":  # Django: the rows hold those columns
+            cols = {a.value: self.attr(recv, a.value, recv_expr, e.pos)  # type: ignore[union-attr]
+                    for a in e.args}
+            flat = name == "values_list" and len(cols) == 1 and any(k == "flat" for k, _ in kwargs)
+            row = next(iter(cols.values())) if flat else Val(fields=cols if name == "values" else {
+                str(i): v for i, v in enumerate(cols.values())})
+            return Val(fields={"*": row})
         if recv is not None and name == "items" and not args and not kwargs \
                 and self.module.language == "python":  # (key, value) pairs: the keys are
             fields = self.model_fields(recv, e.pos) if recv.insts and not recv.fields \
