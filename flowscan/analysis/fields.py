@@ -114,6 +114,9 @@ class Fields:
 
     def own_attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
                  key: bool = False) -> Val:
+        if name == "length" and self.module.language != "python" \
+                and "length" not in (v.fields or {}):
+            return CLEAN  # guests.filter((g) => g.allergies).length: how many, not who
         model = self.prog.orm_models.get(name)
         if model is not None and obj is not None and orm_client(obj) \
                 and not any(vendor for vendor, _ in v.refs):
