@@ -15,6 +15,7 @@ from flowscan.analysis.common import (
     last_name,
 )
 from flowscan.analysis.fields import Fields
+from flowscan.analysis.idioms import FRESH_IDS
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
@@ -287,6 +288,8 @@ class Frame(Fields, Calls):
                     value = self.obj(s.value, s.target.id)  # intake = {faith: ...}: the
                 else:  # variable names whose record it is, as `intake.faith` would
                     value = self.expr(s.value)
+                    if isinstance(s.target, ir.Name) and not value.labels:
+                        value = self.fresh_id(s.target.id, s.value, s.target.pos, value)
                 key = subscript_key(s.target)
                 if key is not None:  # props["postal_code"] = zip, tags["donor.id"] = id
                     owner = s.target.obj.id if isinstance(s.target.obj, ir.Name) else None
@@ -446,6 +449,19 @@ class Frame(Fields, Calls):
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
+
+    def fresh_id(self, name: str, e: ir.Expr, pos: ir.Pos, value: Val) -> Val:
+        """`customerId = crypto.randomUUID()`, `member_id = str(uuid4())`: a fresh id the
+        variable's name says is a person's is that person's id from then on."""
+        if isinstance(e, ir.Attr):  # uuid4().hex
+            e = e.obj
+        if isinstance(e, ir.Call) and last_name(e.func) in ("str", "String") and e.args:
+            e = e.args[0]
+        if not (isinstance(e, ir.Call) and last_name(e.func) in FRESH_IDS):
+            return value
+        found = self.classify_name(name, pos)
+        return Val(frozenset({found})) if found is not None and found.category == "user_id" \
+            else value
 
     def own_person_id(self, name: str) -> Classification | None:
         """`housemateId`, `walker_id`: the id of one of the project's own persons

@@ -31,16 +31,19 @@ if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
     from flowscan.catalog import LanguageIndex
 
-NO_PROPAGATION = {  # calls whose result says something about a value, never the value
+# fresh ids: `anonymousId: randomUUID()` names no one, but `customerId = randomUUID()`,
+# kept and sent as that customer's id, is a user id (frame.py: fresh_id)
+FRESH_IDS = {"uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId",
+             "ulid"}
+NO_PROPAGATION = FRESH_IDS | {  # calls whose result says something about a value, never it
     "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "type", "count",
     "index", "startswith", "endswith", "isdigit", "isalpha", "exists", "includes", "indexOf",
     "test", "has", "Boolean", "isArray", "print", "sleep", "setTimeout", "setInterval",
     "range", "any", "all", "sum", "mean", "fmean", "median", "stdev", "pstdev", "variance",
     "average", "isNaN", "match", "search", "fullmatch", "keys",
     "countDocuments", "estimatedDocumentCount", "count_documents", "countBy", "exist",
-    # fresh random or clock values: `anonymousId: randomUUID()` names no one
-    "uuid4", "uuid1", "uuidv4", "v4", "randomUUID", "nanoid", "cuid", "createId", "ulid",
-    "urandom", "random", "randint", "getrandbits", "now", "utcnow",
+    "$count",  # Drizzle: db.$count(orders, eq(orders.treeId, id))
+    "urandom", "random", "randint", "getrandbits", "now", "utcnow",  # fresh values
 }  # (secrets.token_urlsafe() is not here: a reset_token it makes is a person's secret)
 PROMISED = {"Promise.all", "Promise.any", "Promise.race"}  # (not Python's all() and any())
 # a database query's rows are the records it finds, not the values it filtered by:
