@@ -258,12 +258,15 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         """After a fixpoint: analyse what names the newly hot members and modules, and
         load the files that do (growth.py). False when nothing is new."""
         hot = Hotness(self, SHARED_LIBRARIES)
-        members = hot.members() - self.hot_members
+        scope = self.grow_scope()
+        members = hot.members(scope) - self.hot_members
         self.hot_members |= members
         fresh: dict[str, frozenset[str]] = {}
         for path in sorted(self.eager | {p for p in self.lazy if p in self.globals
                                          or (p in self.modules
                                              and star_sources(self, self.modules[p]))}):
+            if scope is not None and path not in scope:
+                continue
             names = hot.module_names(path)
             new = names - self.hot_by_module.get(path, frozenset())
             if new:
@@ -300,6 +303,25 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                 self.start(files)
                 self.load_dependencies(files)
         return bool(self.queue)
+
+    def grow_scope(self) -> set[str] | None:
+        """The files whose hot names a narrow re-run (incremental.py) may have changed:
+        those of the units it ran, and, to a fixpoint, the loaded files that import or
+        re-export one of them. Elsewhere every store another file reads ended as it was
+        (or the run is thrown away, `settled`), so their hot names stand. None: all."""
+        if self.hold is None:
+            return None
+        scope = {unit[7:] if unit.startswith("module:") else unit.split("::", 1)[0]
+                 for unit in self.fresh} | {key[3:] for key in self.hold if key[:3] == "ir:"}
+        if self.loader is None:
+            return None
+        todo = list(scope)
+        while todo:
+            for path in candidates(self.loader, todo.pop()):
+                if path in self.modules and path not in scope:
+                    scope.add(path)
+                    todo.append(path)
+        return scope
 
     def state_writers(self) -> list[str]:
         """Functions not run yet that set a slot of per-request state some unit reads
