@@ -361,8 +361,14 @@ class Fields:
             return True
         # another name for the same thing, read off a place: {"address1": spot.address}
         said, meant = tax.classify(named), tax.classify(own, "user")
-        return said is not None and meant is not None and said.category == meant.category \
-            and tax.is_non_person(holder)
+        if said is None or meant is None or said.category != meant.category:
+            return False
+        if tax.is_non_person(holder):
+            return True
+        # or off a record of a project class that describes no one: {anonymousId: booking.id}
+        insts = self.expr(probe.obj).insts if isinstance(probe, ir.Attr) else frozenset()
+        return own in ("id", "pk", "uuid") and bool(insts) \
+            and not any(map(self.prog.person_class, insts))
 
     def obj(self, e: ir.Obj, context: str | None = None) -> Val:
         """A literal object; a nested one's keys are read with the keys above them as
