@@ -53,10 +53,10 @@ def lazy(cls: T, name: str) -> T:
 
     names = tuple(f.name for f in dataclasses.fields(cls))
     getters = tuple(get if n == name else attrgetter(n) for n in names)
+    at = names.index(name)
 
     def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
         values = tuple(g(self) for g in getters)
-        at = names.index(name)
         if values[at].__class__ is not bytes:
             nested = pickle.dumps(values[at], protocol=pickle.HIGHEST_PROTOCOL)
             values = (*values[:at], nested, *values[at + 1:])

@@ -309,12 +309,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         those of the units it ran, and, to a fixpoint, the loaded files that import or
         re-export one of them. Elsewhere every store another file reads ended as it was
         (or the run is thrown away, `settled`), so their hot names stand. None: all."""
-        if self.hold is None:
+        if self.hold is None or self.loader is None:
             return None
         scope = {unit[7:] if unit.startswith("module:") else unit.split("::", 1)[0]
                  for unit in self.fresh} | {key[3:] for key in self.hold if key[:3] == "ir:"}
-        if self.loader is None:
-            return None
         todo = list(scope)
         while todo:
             for path in candidates(self.loader, todo.pop()):
