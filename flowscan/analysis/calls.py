@@ -501,6 +501,10 @@ class Calls(Idioms):
                 for given, v in zip(e.args, args, strict=True):
                     if isinstance(given, ir.Obj):
                         passed.extend(entries_named(given, v, (name,)))
+                    elif isinstance(given, ir.Call):  # a request model built in the call:
+                        passed.extend((x, self.expr(x)) for k, x in given.kwargs  # Plaid's
+                                      if k == name and isinstance(x, ir.Name | ir.Attr | ir.Index))
+                        # ItemPublicTokenExchangeRequest(public_token=token)
             passed = [inner for x, xv in passed for inner in (  # {Image: {Bytes: photo}}
                 [(y, (xv.fields or {}).get(k, EMPTY)) for k, y in x.entries if isinstance(k, str)]
                 if isinstance(x, ir.Obj) else [(x, xv)])]
