@@ -62,6 +62,7 @@ def lazy(cls: T, name: str) -> T:
             values = (*values[:at], nested, *values[at + 1:])
         return cls, values
 
+    read.stored = get  # type: ignore[attr-defined]  # the slot as it is, for tests
     setattr(cls, name, property(read, put))
     cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
     return cls
