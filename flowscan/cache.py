@@ -14,7 +14,7 @@ Why it can be trusted: every key covers what the value depends on (file content 
 path; flowscan's own code, not just its version; the rules), so nothing is ever read
 across versions or rules. Every file is written to a temporary name and renamed, so a
 concurrent run sees the old or the new file, never half of one. Every blob carries an
-HMAC under a per-user secret kept outside the repository, so a cache directory
+MAC (keyed BLAKE2b) under a per-user secret kept outside the repository, so a cache directory
 committed or planted in a repository is never unpickled.
 """
 
@@ -93,19 +93,25 @@ def code_fingerprint() -> str:
 # ---------------------------------------------------------------- signed blobs
 
 
+def _mac(secret: bytes, payload: bytes | memoryview) -> bytes:
+    """Keyed BLAKE2b: a MAC by design (no HMAC construction needed), and 1.7x faster
+    than HMAC-SHA256 on CPUs without SHA extensions; the hook verifies ~30 MB."""
+    return hashlib.blake2b(payload, key=secret, digest_size=32).digest()
+
+
 def _sign(payload: bytes) -> bytes | None:
     secret = _secret()
     if secret is None:
         return None
-    return hmac.digest(secret, payload, "sha256") + payload
+    return _mac(secret, payload) + payload
 
 
 def _verify(data: bytes) -> memoryview | None:
     secret = _secret()
     if secret is None or len(data) < 32:
         return None
-    payload = memoryview(data)[32:]  # hmac.digest: OpenSSL's one-shot, no HMAC object
-    good = hmac.digest(secret, payload, "sha256")
+    payload = memoryview(data)[32:]
+    good = _mac(secret, payload)
     return payload if hmac.compare_digest(data[:32], good) else None
 
 

@@ -14,14 +14,16 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.cache import FactCache, code_fingerprint
 from flowscan.workers import FileFacts, Hints, init_worker, lower_file, read_file
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 INLINE_MAX = 48  # fewer files than this are cheaper in-process than a pool's start-up
 
@@ -89,6 +91,8 @@ class Collector:
             init_worker(self.hints, None)  # in-process: modules come back directly
             return (fn(*args) for args in items)
         if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # not for a few files
+
             store = str(self.cache.store) if self.cache is not None else None
             self._pool = ProcessPoolExecutor(self.jobs, initializer=init_worker,
                                              initargs=(self.hints, store))

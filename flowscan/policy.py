@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flowscan.model import LEVELS, Finding, level_rank
 
 # installed wheels carry rules/ inside the package; a source checkout has it at the root
@@ -128,6 +126,8 @@ class Policy:
     def load(cls, path: str | Path | None = None, *,
              vendor_categories: Mapping[str, str] | None = None) -> Policy:
         """Read a policy YAML file (the default one when `path` is None)."""
+        import yaml  # here, not at the top: a cached catalog needs no YAML reader
+
         path = Path(path) if path is not None else DEFAULT_POLICY_PATH
         try:
             text = path.read_text(encoding="utf-8")
@@ -298,6 +298,8 @@ def _validator() -> Any:
 
 def _line_of(text: str, message: str) -> int:
     """Best-effort line of the node a `policy: a/0/b: ...` message points at."""
+    import yaml
+
     m = re.match(r"policy: ([^:]*):", message)
     try:
         node = yaml.compose(text)

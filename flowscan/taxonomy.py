@@ -15,8 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 __all__ = [
     "DEFAULT_TAXONOMY_PATH",
     "Classification",
@@ -717,6 +715,8 @@ class Taxonomy:
 
 def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
     """Read and compile a taxonomy file without schema validation (see flowscan/catalog.py)."""
+    import yaml  # here: unpickling a cached catalog imports this module, not YAML
+
     with Path(path).open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     if not isinstance(data, dict):
