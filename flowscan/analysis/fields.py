@@ -249,6 +249,7 @@ class Fields:
                     if c is not None:
                         break
             strong = STRONG_MARK + (object_key(obj) or "") in self.persons
+            as_person = c is None
             if c is None and obj is not None and object_key(obj) in self.persons \
                     and (not self.prog.tax.is_non_person(ctx) or strong) \
                     and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
@@ -257,8 +258,12 @@ class Fields:
             if c is None and ctx and self.prog.is_person_noun(ctx.lower(), self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
                 # full name and a date of birth: in this project a tenant is a person
-            if c is not None and c.context == "person" and self.prog.tax.vetoed_on(name, ctx):
-                c = None  # a person, but `worker.region` is where they work
+            if c is not None and (c.context == "person" or as_person) and (
+                    self.prog.tax.vetoed_on(name, ctx) or any(
+                        (entry := self.prog.classes.get(cid)) is not None
+                        and self.prog.tax.vetoed_on(name, entry[0].name) for cid in v.insts)):
+                c = None  # a person, but `worker.region` is where they work, and
+                # `enquiry.id` names the enquiry that holds their email, not them
             if c is None:
                 c = self.own_person_id(name)
             if c is not None:

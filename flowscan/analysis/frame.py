@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 # (taxonomy `face_flows`: upload_headshot, save_player_photo) it is that image
 IMAGE_FILES = frozenset({"file", "file_storage", "upload", "uploaded", "image", "img",
                          "photo", "picture", "pic", "blob", "buffer", "data", "stream",
-                         "content", "fp", "fh", "f"})
+                         "content", "fp", "fh", "f", "data_uri", "data_url", "base64",
+                         "b64", "buf", "bytes"})
 
 MAX_ARGUMENT_FIELDS = 32  # keys a function may add to a caller's object (argument_writes)
 
@@ -173,6 +174,12 @@ class Frame(Fields, Calls):
                 v = join(v, Val(refs=default.refs, funcs=default.funcs,
                                 classes=default.classes, insts=default.insts,
                                 mods=default.mods))
+                if default.text is not None:  # `base_url=settings.onfido_base_url`: the
+                    # URL a client is built with unless a caller says otherwise (callers'
+                    # constants are not bound here: stores only grow, so a default taken
+                    # before a caller ran could not be taken back)
+                    v = Val(v.labels, v.fields, v.refs, v.funcs, v.classes, v.insts,
+                            v.mods, default.text, v.clean, v.closed)
             if p.annotation:  # body: SignupRequest -> an instance of that model
                 v = join(v, self.instance_of(self.declared(p.annotation, fn.pos),
                                              p.annotation))
