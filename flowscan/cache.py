@@ -143,22 +143,25 @@ def dump(path: Path, obj: Any) -> bool:
     return signed is not None and write_atomic(path, signed)
 
 
-def load(path: Path) -> Any:
+def load(path: str | Path) -> Any:
     """The object, or None when missing, unsigned, truncated or unreadable."""
     try:
-        payload = _verify(path.read_bytes())
+        with open(path, "rb") as f:
+            payload = _verify(f.read())
         return None if payload is None else pickle.loads(payload)
     except Exception:  # a damaged entry is a miss, never a crash
         return None
 
 
-def _blob_path(store: str | Path, key: str) -> Path:
-    return Path(store) / "blobs" / key[:2] / key
+def _blob_path(store: str | Path, key: str) -> str:
+    """A string, not a Path: a resumed run reads a thousand blobs, and building
+    Paths for them cost more than reading them."""
+    return os.path.join(store, "blobs", key[:2], key)
 
 
 def put_blob(store: str, key: str, obj: Any) -> bool:
     """Called from worker processes: store a lowered module under its content key."""
-    return dump(_blob_path(store, key), obj)
+    return dump(Path(_blob_path(store, key)), obj)
 
 
 # ---------------------------------------------------------------- the cache
@@ -263,7 +266,7 @@ class FactCache:
         return load(_blob_path(self.store, key))
 
     def put_module(self, key: str, module: Any) -> bool:
-        return dump(_blob_path(self.store, key), module)
+        return dump(Path(_blob_path(self.store, key)), module)
 
     def result(self, key: str) -> Any:
         return load(self.store / "results" / key)

@@ -147,8 +147,7 @@ def parse_within(fe: Any, source: bytes, path: str) -> Any:
     are called as they are."""
     deadline = getattr(_DEADLINE, "at", float("inf"))
     language = getattr(fe, "ts_language", None)
-    query = getattr(fe, "query", None)
-    if language is None or query is None or deadline == float("inf"):
+    if language is None or not hasattr(type(fe), "query") or deadline == float("inf"):
         return fe.parse(source, path)
     from tree_sitter import Parser
 
@@ -174,7 +173,7 @@ def parse_within(fe: Any, source: bytes, path: str) -> Any:
     except BaseException:  # SIGALRM's FileTimeout, raised inside `late`
         parser.reset()
         raise
-    return Parsed(tree, source, path, error_spans(tree, query))
+    return Parsed(tree, source, path, error_spans(tree, lambda: fe.query))
 
 
 _PARSERS: dict[int, tuple[Any, Any]] = {}  # id(language) -> (parser, language kept alive)

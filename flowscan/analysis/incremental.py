@@ -62,9 +62,12 @@ def key_path(key: str) -> str:
 
 
 def of_files(keys: Iterable[str], paths: set[str]) -> list[str]:
-    """The keys and units that belong to one of `paths` (a substring test first: a
-    resumed run asks this of every one of formbricks' 50,000 keys)."""
-    return [k for k in keys if any(p in k for p in paths) and key_path(k) in paths]
+    """The keys and units that belong to one of `paths` (one regex search first, in C:
+    a resumed run asks this of every one of formbricks' 50,000 keys)."""
+    if not paths:
+        return []
+    mention = re.compile("|".join(map(re.escape, sorted(paths)))).search
+    return [k for k in keys if mention(k) and key_path(k) in paths]
 
 
 def resume(state: State, modules: dict[str, ir.Module], edited: set[str],

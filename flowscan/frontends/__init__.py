@@ -81,7 +81,7 @@ class TreeSitterFrontEnd:
 
             self._parser = Parser(self.ts_language)
         tree = self._parser.parse(source)
-        return Parsed(tree, source, path, error_spans(tree, self.query))
+        return Parsed(tree, source, path, error_spans(tree, lambda: self.query))
 
     @staticmethod
     def _captures(query: Any, parsed: Parsed) -> dict[str, list[Any]]:

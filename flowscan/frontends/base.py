@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache
 from importlib import resources
@@ -27,15 +28,16 @@ def query_text(name: str) -> str:
     return resources.files("flowscan.frontends").joinpath("queries", name).read_text("utf-8")
 
 
-def error_spans(tree: Any, query: Any, limit: int = 50) -> tuple[ir.Pos, ...]:
-    """Where tree-sitter had to recover; cheap when the tree is clean."""
+def error_spans(tree: Any, query: Callable[[], Any], limit: int = 50) -> tuple[ir.Pos, ...]:
+    """Where tree-sitter had to recover; cheap when the tree is clean (the error query,
+    `query()`, is compiled only then: a pre-commit run on clean files never builds it)."""
     root = tree.root_node
     if not root.has_error:
         return ()
     from tree_sitter import QueryCursor
 
     spans: list[ir.Pos] = []
-    for node in QueryCursor(query).captures(root).get("error", [])[:limit]:
+    for node in QueryCursor(query()).captures(root).get("error", [])[:limit]:
         spans.append(pos_of(node))
     if not spans:  # only MISSING nodes: report the whole file as recovered
         spans.append((1, 1, root.end_point[0] + 1, root.end_point[1] + 1))
