@@ -261,6 +261,7 @@ class Taxonomy:
         "_sanitiser_dotted_re",
         "_secret_flows",
         "_face_flows",
+        "_document_flows",
         "_person_secrets",
         "_person_vetoes",
         "_business_fields",
@@ -332,6 +333,8 @@ class Taxonomy:
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
         self._face_flows = frozenset(normalise(w) for w in data.get("face_flows") or ())
+        self._document_flows = frozenset(
+            normalise(w) for w in data.get("document_flows") or ())
         self._ordinals = frozenset(normalise(w) for w in data.get("ordinal_contexts") or ())
         self._records: dict[tuple[str, ...], str] = {}
         for cat, words in (data.get("record_contexts") or {}).items():
@@ -685,6 +688,12 @@ class Taxonomy:
                     for o in words[:i] + words[i + 1:])):
                 return True
         return False
+
+    def in_document_flow(self, function: str) -> bool:
+        """`upload_driving_licence`, `save_passport_scan`: a function whose name says it
+        handles an identity document (a plain file it is given is that document)."""
+        name = f"_{normalise(function)}_"
+        return any(f"_{w}_" in name for w in self._document_flows)
 
     def _in_secret_flow(self, function: str) -> bool:
         name = f"_{normalise(function)}_"

@@ -349,6 +349,16 @@ def test_face_flows_need_a_person_beside_a_photo(taxonomy: Taxonomy, function: s
     assert taxonomy.in_face_flow(function) is expected
 
 
+@pytest.mark.parametrize(("function", "expected"), [
+    ("upload_driving_licence", True), ("uploadPassportScan", True), ("save_id_card", True),
+    ("renew_passport", True), ("upload_document", False), ("passports_count", False),
+    ("upload_license_key", False), ("idcard_layout", False),
+])
+def test_document_flows_read_whole_words(taxonomy: Taxonomy, function: str, expected: bool
+                                         ) -> None:
+    assert taxonomy.in_document_flow(function) is expected
+
+
 def test_from_dict_equals_load(raw: dict[str, Any], taxonomy: Taxonomy) -> None:
     built = Taxonomy.from_dict(raw)
     assert built.categories == taxonomy.categories

@@ -42,7 +42,17 @@ if TYPE_CHECKING:
 IMAGE_FILES = frozenset({"file", "file_storage", "upload", "uploaded", "image", "img",
                          "photo", "picture", "pic", "blob", "buffer", "data", "stream",
                          "content", "fp", "fh", "f", "data_uri", "data_url", "base64",
-                         "b64", "buf", "bytes"})
+                         "b64", "buf", "bytes", "path", "filepath", "file_path"})
+
+def is_image_file(name: str) -> bool:
+    """A file's plain name (`file`, `image`) or one that says which side or scan it is
+    (`front_image`, `licence_scan`)."""
+    n = normalise(name)
+    return n in IMAGE_FILES or (n.rpartition("_")[2] in IMAGE_SUFFIXES and "_" in n)
+
+
+IMAGE_SUFFIXES = frozenset({"image", "img", "photo", "picture", "scan", "file", "upload",
+                            "bytes", "buffer", "blob", "path"})
 
 MAX_ARGUMENT_FIELDS = 32  # keys a function may add to a caller's object (argument_writes)
 
@@ -450,9 +460,11 @@ class Frame(Fields, Calls):
                 c = None
         if c is None:
             c = self.own_person_id(name)
-        if c is None and self.fn is not None and normalise(name) in IMAGE_FILES \
-                and self.prog.tax.in_face_flow(self.fn.name):  # upload_headshot(m, file)
-            c = Classification("biometric", "face image", False, None)
+        if c is None and self.fn is not None and is_image_file(name):
+            if self.prog.tax.in_face_flow(self.fn.name):  # upload_headshot(m, file)
+                c = Classification("biometric", "face image", False, None)
+            elif self.prog.tax.in_document_flow(self.fn.name):  # upload_driving_licence
+                c = Classification("government_id", "identity document", False, None)
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")

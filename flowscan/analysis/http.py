@@ -98,6 +98,13 @@ def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None
     found = sorted(w for w in words if w in prog.named_vendors)
     if found and words & URL_WORDS:  # SLACK_WEBHOOK_URL, config.brazeUrl
         return prog.named_vendors[found[0]]
+    if isinstance(url, ir.Name):  # `const webhook = process.env.SLACK_WEBHOOK_URL`, in
+        origin = assigned(frame, url.id)  # the function or the module: what it was read from
+        if origin is not None:
+            origin_words = name_words(expr_text(origin))
+            found = sorted(w for w in origin_words if w in prog.named_vendors)
+            if found and origin_words & URL_WORDS:
+                return prog.named_vendors[found[0]]
     if set(name_parts(expr_text(url))) - URL_WORDS - GENERIC_WORDS:
         return None  # REPORTS_URL names some other service
     # self.base_url, API_URL: the module or class says whose (braze.py, BrazeClient)
@@ -106,6 +113,23 @@ def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None
         found = sorted(w for w in name_words(name) if w in prog.named_vendors)
         if found:
             return prog.named_vendors[found[0]]
+    return None
+
+
+def assigned(frame: Frame, name: str) -> ir.Expr | None:
+    """The configuration a plain name was set from, when the function's or the module's
+    own statements set it once from an attribute or a key (an environment variable, a
+    settings field)."""
+    bodies = [frame.fn.body] if frame.fn is not None else []
+    bodies.append(frame.module.body)
+    for body in bodies:
+        found = [st.value for st in body if isinstance(st, ir.Assign)
+                 and isinstance(st.target, ir.Name) and st.target.id == name]
+        if found:
+            value = found[0] if len(found) == 1 else None
+            while isinstance(value, ir.Op) and value.parts:  # env.X || "" / ?? default
+                value = value.parts[0]
+            return value if isinstance(value, ir.Attr | ir.Index) else None
     return None
 
 

@@ -365,6 +365,10 @@ class Idioms:
                 and not any(a.funcs for a in args):
             return CLEAN  # phone.startsWith("07"), email.endswith(".ac.uk"): a yes or no
         parts = [*args, *(v for _, v in kwargs)]
+        if name in ("sub", "subn") and len(args) >= 3 \
+                and expr_text(e.func) in ("re.sub", "re.subn", "regex.sub", "regex.subn"):
+            parts = parts[1:]  # re.sub(re.escape(patient.first_name), "[NAME]", notes):
+            # the pattern is what the text no longer holds, as with str.replace below
         if recv is not None:
             parts.append(recv)
             if name in ("replace", "replaceAll") and len(args) >= 2:
