@@ -191,6 +191,12 @@ COMMON_WORD_VENDORS = frozenset({
 })
 # HTTP libraries whose requests to a catalog host are that vendor's sinks (engine.py),
 # and whose presence with a vendor-named URL setting makes a file touch a vendor
+# Vercel's AI SDK (`ai`) sends a prompt to whichever vendor's model it is given:
+# `generateText({ model: openai("gpt-4o"), prompt })`. Each LLM vendor's YAML maps its
+# `@ai-sdk/<provider>` package, so the model value names the vendor (calls.py)
+MODEL_ROUTED = frozenset({f"ai.{name}" for name in (
+    "generateText", "streamText", "generateObject", "streamObject", "embed", "embedMany")})
+MODEL_INPUTS = frozenset({"prompt", "messages", "system", "value", "values"})  # what is sent
 HTTP_CLIENTS = frozenset({
     "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "fetch", "axios", "got",
     "node-fetch", "ky", "superagent", "cross-fetch", "undici", "navigator",

@@ -151,8 +151,11 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
             continue
         name = rel.rsplit("/", 1)[-1]
         if alias_config(name):  # path aliases (analysis/resolve.py)
-            with contextlib.suppress(OSError):
-                targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
+            rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
+            if name != "package.json" or not (dirs.get(rel_dir) or _dir_verdict(
+                    root, rel_dir))[0]:  # (not the dependencies' own, in node_modules/)
+                with contextlib.suppress(OSError):
+                    targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
         if is_schema(name):  # not the copy Prisma generates into node_modules/.prisma
             rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
             if not (dirs.get(rel_dir) or _dir_verdict(root, rel_dir))[0]:
@@ -192,7 +195,10 @@ def _inside_git(root: Path) -> bool:
 
 
 def alias_config(name: str) -> bool:
-    """A file whose path aliases the resolver reads: tsconfig*.json, svelte/vite config."""
+    """A file whose path aliases the resolver reads: tsconfig*.json, svelte/vite config,
+    and package.json (a monorepo's workspace packages, by name)."""
+    if name == "package.json":
+        return True
     if name.startswith("tsconfig"):
         return name == "tsconfig.json" or (name.startswith("tsconfig.") and name.endswith(".json"))
     return ".config." in name and BUNDLER_CONFIG.fullmatch(name) is not None

@@ -260,6 +260,7 @@ class Taxonomy:
         "_sanitiser_re",
         "_sanitiser_dotted_re",
         "_secret_flows",
+        "_secret_flow_vetoes",
         "_face_flows",
         "_document_flows",
         "_person_secrets",
@@ -332,6 +333,8 @@ class Taxonomy:
         self._representations = frozenset(
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
+        self._secret_flow_vetoes = frozenset(
+            normalise(w) for w in data.get("secret_flow_vetoes") or ())
         self._face_flows = frozenset(normalise(w) for w in data.get("face_flows") or ())
         self._document_flows = frozenset(
             normalise(w) for w in data.get("document_flows") or ())
@@ -697,7 +700,8 @@ class Taxonomy:
 
     def _in_secret_flow(self, function: str) -> bool:
         name = f"_{normalise(function)}_"
-        return any(f"_{w}_" in name for w in self._secret_flows)
+        return any(f"_{w}_" in name for w in self._secret_flows) and not any(
+            f"_{w}_" in name for w in self._secret_flow_vetoes)
 
     def is_sanitiser(self, callee: str) -> bool:
         """Does calling ``callee`` (dotted, e.g. ``hashlib.sha256``) clean its argument?"""

@@ -171,7 +171,8 @@ class Hints:
                 if all(p in tokens for p in parts) and _whole_word(source, word)}
 
     def direct(self, language: str, imports: tuple[str, ...], source: bytes,
-               names: Callable[[], tuple[set[bytes], set[bytes]]] | None = None) -> bool:
+               names: Callable[[], tuple[set[bytes], set[bytes]]] | None = None,
+               path: str = "") -> bool:
         """Whether a file touches a vendor itself: imports its SDK, names an API host,
         or reads a vendor global that it does not bind itself (`names`: identifiers
         read and bound; `branch` in a comment or a parameter called `amplitude` is
@@ -180,7 +181,7 @@ class Hints:
         if any(_has_root(spec, roots) for spec in imports):
             return True
         tokens = set(source.translate(TOKENS).split())  # once, for every check
-        if self.names_configured_vendor(imports, source, tokens):
+        if self.names_configured_vendor(imports, source, tokens, path):
             return True
         if language == "javascript" and (any(  # req.bugsnag, fastify.posthog: a client a
                 _member(source, b"." + tok)  # middleware or plugin hangs on (frame.py: attr)
@@ -196,18 +197,27 @@ class Hints:
 
 
     def names_configured_vendor(self, imports: tuple[str, ...], source: bytes,
-                                tokens: set[bytes]) -> bool:
+                                tokens: set[bytes], path: str = "") -> bool:
         """An HTTP client and an identifier such as `SLACK_WEBHOOK_URL` or `brazeUrl`:
-        the vendor's host comes from configuration (analysis/http.py: vendor_named)."""
+        the vendor's host comes from configuration (analysis/http.py: vendor_named);
+        or a URL from configuration (`self.base_url`) in a module or a class named
+        after the vendor (`datadog.py`, `BrazeClient`)."""
         if not self.named or not (any(spec in HTTP_CLIENTS or spec.split(".", 1)[0].split(
                 "/", 1)[0] in HTTP_CLIENTS for spec in imports) or b"fetch(" in source):
             return False
+        url_like = False
         for tok in tokens:
             if len(tok) > 6 and URL_TOKEN.search(tok):
                 words = name_words(tok.decode("ascii", "ignore"))
                 if words & self.named and words & URL_WORDS:
                     return True
-        return False
+                url_like = url_like or bool(words & URL_WORDS)
+        if not url_like:
+            return False
+        stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
+        return bool(name_words(stem) & self.named) or any(
+            tok[:1].isupper() and name_words(tok.decode("ascii", "ignore")) & self.named
+            for tok in tokens if len(tok) > 4)
 
 
 URL_TOKEN = re.compile(rb"(?i)url|uri|endpoint|host|webhook|api|base")
@@ -322,7 +332,7 @@ def _read_file(root: str, rel: str, prev_key: str, lower_all: bool) -> FileFacts
     status = "partial" if errors else "scanned"
     reason = f"{len(errors)} syntax error region(s), recovered" if errors else ""
     outcome = FileOutcome(rel, status, name, reason, errors, lines)
-    direct = hints.direct(fe.language, imports, source, lambda: fe.names(parsed))
+    direct = hints.direct(fe.language, imports, source, lambda: fe.names(parsed), rel)
     facts = FileFacts(outcome, imports, None, direct, key)
     if direct or lower_all:
         _lower_into(facts, fe, parsed)

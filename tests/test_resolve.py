@@ -24,3 +24,38 @@ def test_nuxt_root_aliases() -> None:
         "server/utils/db.ts"
     assert r.javascript("server/api/auth/login.post.ts", "@@/server/utils/db") == \
         "server/utils/db.ts"
+
+
+def test_workspace_packages_resolve_by_name_through_their_exports() -> None:
+    files = ["packages/analytics/src/server.ts", "packages/billing/src/index.ts",
+             "packages/ui/src/button.tsx", "packages/utils/lib/index.js", "apps/web/a.ts"]
+    configs = {
+        "packages/analytics/package.json": '{"name": "@acme/analytics", "exports": '
+                                           '{"./server": "./src/server.ts"}}',
+        "packages/billing/package.json": '{"name": "@acme/billing", "exports": {".": '
+                                         '{"types": "./dist/index.d.ts", '
+                                         '"import": "./dist/index.mjs"}}}',
+        "packages/ui/package.json": '{"name": "@acme/ui", "exports": {"./*": "./src/*.tsx"}}',
+        "packages/utils/package.json": '{"name": "utils", "main": "lib/index.js"}',
+        "apps/web/package.json": "not json",
+    }
+    r = Resolver.build(files, configs)
+    assert r.javascript("apps/web/a.ts", "@acme/analytics/server") == \
+        "packages/analytics/src/server.ts"
+    assert r.javascript("apps/web/a.ts", "@acme/billing") == "packages/billing/src/index.ts"
+    assert r.javascript("apps/web/a.ts", "@acme/ui/button") == "packages/ui/src/button.tsx"
+    assert r.javascript("apps/web/a.ts", "utils") == "packages/utils/lib/index.js"
+    assert r.javascript("apps/web/a.ts", "@acme/analytics/client") is None
+    assert r.javascript("apps/web/a.ts", "react") is None
+
+
+def test_discovery_reads_the_projects_package_files_not_its_dependencies(tmp_path) -> None:
+    from flowscan.targets import discover
+
+    (tmp_path / "packages" / "a").mkdir(parents=True)
+    (tmp_path / "packages" / "a" / "package.json").write_text('{"name": "@x/a"}')
+    (tmp_path / "node_modules" / "posthog-node").mkdir(parents=True)
+    (tmp_path / "node_modules" / "posthog-node" / "package.json").write_text('{"name": "p"}')
+    (tmp_path / "index.ts").write_text("export {}\n")
+    found = discover([tmp_path])
+    assert sorted(found.tsconfigs) == ["packages/a/package.json"]

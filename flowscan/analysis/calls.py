@@ -33,7 +33,7 @@ from flowscan.analysis.values import (
     join,
     params_only,
 )
-from flowscan.catalog import ArgRole, Sink
+from flowscan.catalog import MODEL_INPUTS, MODEL_ROUTED, ArgRole, Sink, name_words
 from flowscan.model import Span, Step
 
 if TYPE_CHECKING:
@@ -336,6 +336,8 @@ class Calls(Idioms):
         if any(self.prog.tax.is_sanitiser(p) for p in paths) or (  # crypto.randomUUID()
                 paths[0].rsplit(".", 1)[-1] in NO_PROPAGATION and paths[0] not in PROMISED):
             return CLEAN
+        if paths[0] in MODEL_ROUTED and args and args[0].fields:
+            return self.model_routed(e, paths[0], args[0])
         recv = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
         base = next((p[1:] for _, p in sorted(recv.refs) if p.startswith(BASE_MARK)), None) \
             if recv is not None else None
@@ -358,6 +360,17 @@ class Calls(Idioms):
         if any(map(is_request, paths)):  # a response holds what the server sent back, not
             out = Val(frozenset(), out.fields, out.refs, text=out.text)  # what it was sent
         return out
+
+    def model_routed(self, e: ir.Call, path: str, options: Val) -> Val:
+        """`generateText({ model: anthropic("claude-3-5-sonnet"), system, prompt })`: the
+        prompt goes to the vendor (or vendors) whose model it is; the callbacks
+        (`onFinish`), tools and telemetry options stay in the process."""
+        assert options.fields is not None
+        model = options.fields.get("model", EMPTY)
+        sent = Val(fields={k: v for k, v in options.fields.items() if k in MODEL_INPUTS})
+        for vendor in sorted({v for v, _ in model.refs if v}):
+            self.sink(e, Sink(vendor, path, (ArgRole("content", pos=0),)), path, [sent], [])
+        return EMPTY  # the model's answer, not the prompt
 
     def sends(self, e: ir.Call, vendor: str, path: str) -> bool:
         """Whether a vendor call sends what it is given, so that what it answers is the
@@ -398,13 +411,7 @@ class Calls(Idioms):
             # SDK builders and data objects (BaseEvent(...), Identify().set(k, v)) hold
             # what they were given until a sink sends them
             data = frozenset(lab for v in [*args, *(v for _, v in kwargs)] for lab in flatten(v)
-                             if not (isinstance(lab, Source) and lab.category == "credentials"
-                                     and not lab.context  # (a person's: send_magic_link's
-                                     and not self.prog.tax.is_person_secret(  # token)
-                                         lab.field.rsplit(".", 1)[-1])))
-            # (the project's own secret given to an SDK helper, as in Stripe's
-            # `webhooks.constructEvent(body, signature, webhookSecret)`, is not in the
-            # event it hands back)
+                             if not self.own_secret(lab))
             recv = e.func.obj if isinstance(e.func, ir.Attr) else None
             root = recv  # profile.set("email", e).set("name", n): the chain's builder
             while isinstance(root, ir.Call) and isinstance(root.func, ir.Attr):
@@ -420,6 +427,17 @@ class Calls(Idioms):
         if binds:
             result = join(result, Val(refs=frozenset({(vendor, binds)})))
         return result
+
+    def own_secret(self, lab: Any) -> bool:
+        """The project's own secret given to an SDK helper, as in Stripe's
+        `webhooks.constructEvent(body, signature, webhookSecret)` (or a
+        `stripeSigningSecret`: its key to that vendor): not in the event it hands back.
+        A person's is (send_magic_link's token, `indemnitor.plaid_access_token`)."""
+        if not (isinstance(lab, Source) and lab.category == "credentials"):
+            return False
+        words = name_words(lab.context) if lab.context else set()
+        return words <= self.prog.named_vendors.keys() and not self.prog.tax.is_person_secret(
+            lab.field.rsplit(".", 1)[-1])  # (`indemnitor_plaid` names a person's)
 
     def callback_sends(self, e: ir.Call, vendor: str, path: str, fid: str, param: int,
                        bound: Val) -> None:

@@ -23,7 +23,11 @@ HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "prope
                     "fields": "properties"}
 REQUEST_OPTIONS = frozenset({"body", "headers", "auth"})  # an options object, not the data
 GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process", "os",
-                           "environ", "cfg", "conf", "options", "opts", "app", "current"})
+                           "environ", "cfg", "conf", "options", "opts", "app", "current",
+                           # the API a client posts to, not whose it is: `self.events_url`
+                           # in datadog.py is DataDog's events API
+                           "events", "event", "track", "tracking", "ingest", "collect",
+                           "capture", "logs", "log", "metrics", "messages", "notify"})
 
 
 def _library(path: str) -> str:

@@ -26,6 +26,8 @@ class Resolver:
     py_suffix: dict[str, list[str]] = field(default_factory=dict)
     # (base directory, pattern, targets) from tsconfig.json `paths`
     aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    # a monorepo's own packages, by name: (directory, `exports`, entry points)
+    packages: dict[str, tuple[str, object, list[str]]] = field(default_factory=dict)
     # (language, importer, specifier) -> file: the analysis asks again on every run
     memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
     _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
@@ -41,6 +43,11 @@ class Resolver:
                 for i in range(len(parts)):
                     r.py_suffix.setdefault(".".join(parts[i:]), []).append(p)
         for cfg_path, text in sorted(tsconfigs.items()):
+            if cfg_path.rsplit("/", 1)[-1] == "package.json":
+                found = _package(cfg_path, text)
+                if found is not None and found[0] not in r.packages:
+                    r.packages[found[0]] = found[1]
+                continue
             r.aliases.extend(_tsconfig_aliases(cfg_path, text) if cfg_path.endswith(".json")
                              else _bundler_aliases(cfg_path, text))
         return r
@@ -183,12 +190,53 @@ class Resolver:
                 hit = self._js_file(posixpath.normpath(posixpath.join(base, sub)))
                 if hit is not None:
                     return hit
+        if self.packages:  # `@rallly/posthog/server`: a workspace package of the monorepo
+            hit = self._package_file(spec)
+            if hit is not None:
+                return hit
         if spec.startswith(("@/", "~/")):  # the bundler's alias for the source root
             return self._source_root_alias(importer, spec[2:])
         if spec.startswith(("~~/", "@@/")):  # Nuxt's alias for the project root
             return self._source_root_alias(importer, spec[3:])
         if spec.startswith("$lib/"):  # SvelteKit's alias for src/lib
             return self._source_root_alias(importer, "lib/" + spec[5:])
+        return None
+
+    def _package_file(self, spec: str) -> str | None:
+        """The source file a workspace package's specifier names: its `exports` entry
+        (conditions in the order a bundler picks them, a `dist/` target read back in
+        `src/`), else `main`/`module`, else the path itself under the package or its
+        `src/`."""
+        parts = spec.split("/")
+        n = 2 if spec.startswith("@") else 1
+        found = self.packages.get("/".join(parts[:n]))
+        if found is None:
+            return None
+        base, exports, entries = found
+        sub = "/".join(parts[n:])
+        targets: list[str] = []
+        if isinstance(exports, str | list) or (isinstance(exports, dict) and exports and not any(
+                str(k).startswith(".") for k in exports)):
+            exports = {".": exports}  # conditions (or one target) for the package itself
+        if isinstance(exports, dict):
+            key = f"./{sub}" if sub else "."
+            target = exports.get(key)
+            if target is None:
+                for pattern, value in exports.items():
+                    m = re.fullmatch(re.escape(str(pattern)).replace(r"\*", "(.*)"), key) \
+                        if "*" in str(pattern) else None
+                    if m is not None:
+                        target = _substituted(value, m.group(1))
+                        break
+            targets.extend(_condition_targets(target))
+        if not sub:
+            targets.extend(entries)
+        targets.extend([sub or "index", f"src/{sub or 'index'}"])
+        for target in targets:
+            for cand in _source_candidates(target):
+                hit = self._js_file(posixpath.normpath(posixpath.join(base, cand)))
+                if hit is not None:
+                    return hit
         return None
 
     def _source_root_alias(self, importer: str, rest: str) -> str | None:
@@ -245,6 +293,58 @@ def _bundler_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]
             target = posixpath.normpath(targets[-1]).lstrip("/")
             out.append((base, key, [target]))
             out.append((base, key.rstrip("/") + "/*", [target + "/*"]))
+    return out
+
+
+def _package(cfg_path: str, text: str) -> tuple[str, tuple[str, object, list[str]]] | None:
+    """A package.json's name, directory, `exports` and entry points."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return None
+    base = posixpath.dirname(cfg_path)
+    entries = [str(data[k]) for k in ("source", "module", "main", "types", "typings")
+               if isinstance(data.get(k), str)]
+    return data["name"], (base, data.get("exports"), entries)
+
+
+CONDITIONS = ("source", "import", "module", "default", "require", "node", "browser", "types")
+
+
+def _condition_targets(target: object) -> list[str]:
+    """An `exports` target's paths, the conditions a bundler prefers first (type
+    declarations last: they are skipped, their source is not)."""
+    if isinstance(target, str):
+        return [target]
+    if isinstance(target, list):
+        return [t for item in target for t in _condition_targets(item)]
+    if isinstance(target, dict):
+        keys = [k for k in CONDITIONS if k in target] + [k for k in target if k not in CONDITIONS]
+        return [t for k in keys for t in _condition_targets(target[k])]
+    return []
+
+
+def _substituted(target: object, star: str) -> object:
+    if isinstance(target, str):
+        return target.replace("*", star)
+    if isinstance(target, list):
+        return [_substituted(t, star) for t in target]
+    if isinstance(target, dict):
+        return {k: _substituted(v, star) for k, v in target.items()}
+    return target
+
+
+def _source_candidates(target: str) -> list[str]:
+    """`./dist/server.mjs` is built from `src/server.ts`: both are tried."""
+    out = [target]
+    bare = re.sub(r"\.d\.[cm]?ts$|\.[cm]?jsx?$", "", target)
+    m = re.match(r"^(?:\./)?(dist|build|lib|out|esm|cjs)/(?:(?:esm|cjs|src)/)?(.*)$", bare)
+    if m is not None:
+        out.append(f"src/{m.group(2)}")
+    if bare != target:
+        out.append(bare)
     return out
 
 

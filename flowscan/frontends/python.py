@@ -91,6 +91,7 @@ class PythonLowering(Lowering):
                 body.append(ir.Assign(self.target(left), ir.Each(self.expr(right)), weak=True))
             cond = node.child_by_field_name("condition")
             if cond is not None:
+                self.walrus(cond, body)
                 body.append(ir.Eval(self.expr(cond)))
             block = node.child_by_field_name("body")
             if block is not None:
@@ -138,9 +139,29 @@ class PythonLowering(Lowering):
                 out.extend(self.block(child, False))
         return out
 
+    def walrus(self, cond: Any, out: list[ir.Stmt]) -> None:
+        """`if event := make_event(record):` binds `event` for the body (and after):
+        each `:=` in a condition, as an assignment before it (weak unless it is the
+        whole condition: `a and (b := f())` may not run)."""
+        todo = [(cond, True)]
+        while todo:
+            node, whole = todo.pop()
+            if node.type == "named_expression":
+                name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+                if name is not None and value is not None:
+                    out.append(ir.Assign(ir.Name(self.text(name), pos_of(name)),
+                                         self.expr(value), weak=not whole))
+                continue
+            if node.type in ("lambda", "list_comprehension", "set_comprehension",
+                             "dictionary_comprehension", "generator_expression"):
+                continue
+            whole = whole and node.type == "parenthesized_expression"
+            todo.extend((c, whole) for c in reversed(node.named_children))
+
     def if_stmt(self, node: Any, out: list[ir.Stmt]) -> None:
         cond = node.child_by_field_name("condition")
         if cond is not None:
+            self.walrus(cond, out)
             out.append(ir.Eval(self.expr(cond)))
         consequence = node.child_by_field_name("consequence")
         blocks = [tuple(self.block(consequence, False)) if consequence is not None else ()]
@@ -148,7 +169,10 @@ class PythonLowering(Lowering):
         for alt in node.children_by_field_name("alternative"):
             if alt.type == "elif_clause":
                 c = alt.child_by_field_name("condition")
-                body = [ir.Eval(self.expr(c))] if c is not None else []
+                body: list[ir.Stmt] = []
+                if c is not None:
+                    self.walrus(c, body)
+                    body.append(ir.Eval(self.expr(c)))
                 cons = alt.child_by_field_name("consequence")
                 if cons is not None:
                     body.extend(self.block(cons, False))
