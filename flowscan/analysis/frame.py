@@ -44,6 +44,10 @@ IMAGE_FILES = frozenset({"file", "file_storage", "upload", "uploaded", "image", 
                          "content", "fp", "fh", "f", "data_uri", "data_url", "base64",
                          "b64", "buf", "bytes", "path", "filepath", "file_path"})
 
+IMAGE_SUFFIXES = frozenset({"image", "img", "photo", "picture", "scan", "file", "upload",
+                            "bytes", "buffer", "blob", "path"})
+
+
 def is_image_file(name: str) -> bool:
     """A file's plain name (`file`, `image`) or one that says which side or scan it is
     (`front_image`, `licence_scan`)."""
@@ -51,12 +55,10 @@ def is_image_file(name: str) -> bool:
     return n in IMAGE_FILES or (n.rpartition("_")[2] in IMAGE_SUFFIXES and "_" in n)
 
 
-IMAGE_SUFFIXES = frozenset({"image", "img", "photo", "picture", "scan", "file", "upload",
-                            "bytes", "buffer", "blob", "path"})
-
 MAX_ARGUMENT_FIELDS = 32  # keys a function may add to a caller's object (argument_writes)
 
 GLOBAL_OBJECTS = {"window", "globalThis", "global"}
+
 
 def join_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
     """What holds after control merges: a name bound on one way only may be unbound

@@ -98,17 +98,14 @@ def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None
         url = url.parts[0]
     if not isinstance(url, ir.Name | ir.Attr | ir.Index):
         return None
-    words = name_words(expr_text(url))
-    found = sorted(w for w in words if w in prog.named_vendors)
-    if found and words & URL_WORDS:  # SLACK_WEBHOOK_URL, config.brazeUrl
-        return prog.named_vendors[found[0]]
-    if isinstance(url, ir.Name):  # `const webhook = process.env.SLACK_WEBHOOK_URL`, in
-        origin = assigned(frame, url.id)  # the function or the module: what it was read from
-        if origin is not None:
-            origin_words = name_words(expr_text(origin))
-            found = sorted(w for w in origin_words if w in prog.named_vendors)
-            if found and origin_words & URL_WORDS:
-                return prog.named_vendors[found[0]]
+    origin = assigned(frame, url.id) if isinstance(url, ir.Name) else None
+    for named in (url, origin):  # SLACK_WEBHOOK_URL, config.brazeUrl; or `const webhook =
+        if named is None:  # process.env.SLACK_WEBHOOK_URL` in the function or the module
+            continue
+        words = name_words(expr_text(named))
+        found = sorted(w for w in words if w in prog.named_vendors)
+        if found and words & URL_WORDS:
+            return prog.named_vendors[found[0]]
     if set(name_parts(expr_text(url))) - URL_WORDS - GENERIC_WORDS:
         return None  # REPORTS_URL names some other service
     # self.base_url, API_URL: the module or class says whose (braze.py, BrazeClient)
