@@ -150,15 +150,13 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         if wanted is not None and not any(rel == w or rel.startswith(w + "/") for w in wanted):
             continue
         name = rel.rsplit("/", 1)[-1]
-        if alias_config(name):  # path aliases (analysis/resolve.py)
-            rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
-            if name != "package.json" or not (dirs.get(rel_dir) or _dir_verdict(
-                    root, rel_dir))[0]:  # (not the dependencies' own, in node_modules/)
-                with contextlib.suppress(OSError):
-                    targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
+        if alias_config(name) and (  # path aliases (analysis/resolve.py), not the
+                name != "package.json"  # dependencies' own package files (node_modules/)
+                or not _verdict(root, dirs, rel, name)[0]):
+            with contextlib.suppress(OSError):
+                targets.tsconfigs[rel] = (root / rel).read_text("utf-8", "replace")
         if is_schema(name):  # not the copy Prisma generates into node_modules/.prisma
-            rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
-            if not (dirs.get(rel_dir) or _dir_verdict(root, rel_dir))[0]:
+            if not _verdict(root, dirs, rel, name)[0]:
                 with contextlib.suppress(OSError):
                     targets.schemas[rel] = (root / rel).read_text("utf-8", "replace")
             continue
@@ -204,6 +202,17 @@ def alias_config(name: str) -> bool:
     return ".config." in name and BUNDLER_CONFIG.fullmatch(name) is not None
 
 
+def _verdict(root: Path, dirs: dict[str, tuple[str, bool]], rel: str, name: str
+             ) -> tuple[str, bool]:
+    """The verdict on the directory of `rel` (whose file name is `name`), once per
+    directory."""
+    rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
+    found = dirs.get(rel_dir)
+    if found is None:
+        found = dirs[rel_dir] = _dir_verdict(root, rel_dir)
+    return found
+
+
 def _dir_verdict(root: Path, rel_dir: str) -> tuple[str, bool]:
     """Why every file of a directory is skipped (dependencies, build output), and
     whether it is test code."""
@@ -219,11 +228,7 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
                  dirs: dict[str, tuple[str, bool]], prefix: str) -> str:
     if ignore is not None and ignore.match_file(rel):  # type: ignore[attr-defined]
         return "ignored by .flowscanignore or --exclude"
-    rel_dir = rel[: len(rel) - len(name) - 1] if len(rel) > len(name) else ""
-    verdict = dirs.get(rel_dir)
-    if verdict is None:
-        verdict = dirs[rel_dir] = _dir_verdict(root, rel_dir)
-    skipped_dir, test_dir = verdict
+    skipped_dir, test_dir = _verdict(root, dirs, rel, name)
     if skipped_dir:
         return skipped_dir
     if name.endswith((".d.ts", ".d.mts", ".d.cts")):

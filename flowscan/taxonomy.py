@@ -125,7 +125,8 @@ def _with_places(data: Mapping[str, Any]) -> Callable[[str], str]:
 def _regex_list(data: Mapping[str, Any], key: str) -> _Lazy | None:
     """A top-level list of regexes as one alternation (an error names the index of the
     broken one); None when the list is absent or empty."""
-    sources = [_with_places(data)(s) for s in data.get(key) or ()]
+    expand = _with_places(data)
+    sources = [expand(s) for s in data.get(key) or ()]
     return _Lazy(sources, [f"{key}[{i}]" for i in range(len(sources))]) \
         if sources else None
 
@@ -695,13 +696,11 @@ class Taxonomy:
     def in_document_flow(self, function: str) -> bool:
         """`upload_driving_licence`, `save_passport_scan`: a function whose name says it
         handles an identity document (a plain file it is given is that document)."""
-        name = f"_{normalise(function)}_"
-        return any(f"_{w}_" in name for w in self._document_flows)
+        return _names_word(function, self._document_flows)
 
     def _in_secret_flow(self, function: str) -> bool:
-        name = f"_{normalise(function)}_"
-        return any(f"_{w}_" in name for w in self._secret_flows) and not any(
-            f"_{w}_" in name for w in self._secret_flow_vetoes)
+        return _names_word(function, self._secret_flows) and not _names_word(
+            function, self._secret_flow_vetoes)
 
     def is_sanitiser(self, callee: str) -> bool:
         """Does calling ``callee`` (dotted, e.g. ``hashlib.sha256``) clean its argument?"""
@@ -724,6 +723,13 @@ class Taxonomy:
             self._sanitiser_cached,
         ):
             cached.cache_clear()  # type: ignore[attr-defined]
+
+
+def _names_word(function: str, words: frozenset[str]) -> bool:
+    """Whether a function's name holds one of `words` as whole words (`verify` in
+    `verify_phone`, not in `verifying`; `driving_licence` in `upload_driving_licence`)."""
+    name = f"_{normalise(function)}_"
+    return any(f"_{w}_" in name for w in words)
 
 
 def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:

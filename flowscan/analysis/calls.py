@@ -275,9 +275,7 @@ class Calls(Idioms):
         default = next((v.text for k, v in kwargs if k == "default"), None)
         if default is not None and "://" in default and result.text is None \
                 and not any(vendor for vendor, _ in result.refs):
-            result = Val(result.labels, result.fields, result.refs, result.funcs,
-                         result.classes, result.insts, result.mods, default, result.clean,
-                         result.closed)  # base_url = URLField(default=API_URL): a
+            result = result.with_text(default)  # base_url = URLField(default=API_URL): a
             # configuration model's URL field, unless set otherwise, is that URL
         if e.types and not result.insts:  # request<Trainer>(...), get<User[]>(...): what
             for name in e.types:           # the type argument says the answer is

@@ -190,8 +190,7 @@ class Frame(Fields, Calls):
                     # URL a client is built with unless a caller says otherwise (callers'
                     # constants are not bound here: stores only grow, so a default taken
                     # before a caller ran could not be taken back)
-                    v = Val(v.labels, v.fields, v.refs, v.funcs, v.classes, v.insts,
-                            v.mods, default.text, v.clean, v.closed)
+                    v = v.with_text(default.text)
             if p.annotation:  # body: SignupRequest -> an instance of that model
                 v = join(v, self.instance_of(self.declared(p.annotation, fn.pos),
                                              p.annotation))

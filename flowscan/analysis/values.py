@@ -86,6 +86,11 @@ class Val:
         self.closed = closed  # a literal dict/object/list: its keys are all known
         self._key: tuple[object, ...] | None = None  # values are never changed once built
 
+    def with_text(self, text: str | None) -> Val:
+        """This value, known to be the constant `text` (a URL default, say)."""
+        return Val(self.labels, self.fields, self.refs, self.funcs, self.classes, self.insts,
+                   self.mods, text, self.clean, self.closed)
+
     def __reduce__(self) -> tuple[type[Val], tuple[object, ...]]:
         # a call, not the slots' state: twice as fast to load, and the memoised key
         # (as large as the value) stays out of the stored program state
