@@ -178,6 +178,7 @@ class Fields:
                               and self.module.language != "python" else f"{path}.{name}")
                              for vendor, path in v.refs)
             out = join(out, Val(refs=refs))
+        computed = False  # a property's code returned personal data: it says what it is
         for cid in sorted(v.insts):
             found = self.prog.class_attr(cid, name, self.unit)
             declared = self.prog.field_type(cid, name, self.unit)
@@ -200,7 +201,9 @@ class Fields:
                 if getters and obj is not None:  # @property def cio(self): reading calls it
                     call = ir.Call(ir.Attr(obj, name, pos or ir.NOPOS), (), (), pos or ir.NOPOS)
                     for fid in getters:
-                        out = join(out, self.apply(call, fid, recv, [], []))
+                        got = self.apply(call, fid, recv, [], [])
+                        computed |= any(isinstance(lab, Source) for lab in got.labels)
+                        out = join(out, got)
                     continue
                 if found.funcs:
                     found = Val(found.labels, found.fields, found.refs,
@@ -223,6 +226,7 @@ class Fields:
             vendor and self.vendor_person(path) for vendor, path in v.refs)
         constant = not key and name.isupper() and len(name) > 1  # Method.EMAIL, not META[...]
         classifiable = (pos is not None and not vendor_object and not constant
+                        and not computed  # (`author_identifier` returns the author's email)
                         and not v.mods and not v.classes and (not v.closed or v.labels)
                         and not is_configuration(obj))
         if classifiable:
