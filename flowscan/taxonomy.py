@@ -269,6 +269,7 @@ class Taxonomy:
         "_business_fields",
         "_token_makers",
         "_representations",
+        "_value_holders",
         "_ordinals",
         "_records",
         "_measures",
@@ -333,6 +334,8 @@ class Taxonomy:
 
         self._representations = frozenset(
             normalise(w) for w in data.get("representation_suffixes") or ())
+        self._value_holders = frozenset(
+            normalise(w) for w in data.get("value_holders") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
         self._secret_flow_vetoes = frozenset(
             normalise(w) for w in data.get("secret_flow_vetoes") or ())
@@ -466,6 +469,9 @@ class Taxonomy:
             veto = self._exclude.get(found.category) if found is not None else None
             if veto is not None and veto.fullmatch(name):  # the whole name excluded
                 return None
+        if found is None and context and name in self._value_holders:
+            holder = normalise(context)  # channel.phone.value: a phone number
+            found = self._classify_name(holder, holder, None) if holder else None
         return found
 
     def _classify_name(self, field: str, name: str, context: str | None

@@ -12,13 +12,21 @@ from flowscan.analysis.common import (
     ARGUMENT,
     FOREIGN,
     OUTER,
+    Deferred,
     FindingAcc,
     expr_text,
     is_configuration,
     last_name,
     strip_credentials,
 )
-from flowscan.analysis.http import http_call, is_request, vendor_for_url
+from flowscan.analysis.http import (
+    CURL_HANDLE,
+    curl_call,
+    http_call,
+    is_request,
+    send,
+    vendor_for_url,
+)
 from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, PROMISED, Idioms
 from flowscan.analysis.values import (
     BASE_MARK,
@@ -336,6 +344,10 @@ class Calls(Idioms):
             return CLEAN
         if paths[0] in MODEL_ROUTED and args and args[0].fields:
             return self.model_routed(e, paths[0], args[0])
+        if paths[0].startswith(CURL_HANDLE):
+            curl = curl_call(self.prog, self, e, paths[0], args)
+            if curl is not None:
+                return curl
         recv = self.receiver_value(e.func.obj) if isinstance(e.func, ir.Attr) else None
         base = next((p[1:] for _, p in sorted(recv.refs) if p.startswith(BASE_MARK)), None) \
             if recv is not None else None
@@ -656,6 +668,8 @@ class Calls(Idioms):
                         self.prog.record(key, acc, lab.through(step), role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
+        for deferred in sorted(summary.requests, key=repr):
+            self.resolve_request(e, deferred, actual, exprs, step)
         for (path, name), delta in sorted(summary.writes.items()):
             if path == ARGUMENT:
                 self.write_argument(exprs.get(int(name)),
@@ -669,6 +683,19 @@ class Calls(Idioms):
                 continue
             self.write_global(path, name, self.instantiate(delta, actual, step, named))
         return self.instantiate(summary.ret, actual, step, named)
+
+    def resolve_request(self, e: ir.Call, d: Deferred, actual: dict[int, Val],
+                        exprs: dict[int, ir.Expr], step: Step) -> None:
+        """A callee's request to the URL this call passes: a vendor's URL makes this
+        call its sink (`cls.post(TELEGRAM_URL, json=payload)`); a URL this function was
+        itself passed hands the request on to its own callers."""
+        url = self.project(actual.get(d.url.index, EMPTY), d.url.path,
+                           exprs.get(d.url.index), e.pos)
+        reached = [(Val(frozenset({lab.through(step)})) if isinstance(lab, Source) else
+                    self.project(actual.get(lab.index, EMPTY), lab.path,
+                                 exprs.get(lab.index), e.pos), role)
+                   for lab, role in sorted(d.reached, key=repr)]
+        send(self.prog, self, e, d.library, url.text, url, exprs.get(d.url.index), reached)
 
     @staticmethod
     def named_by_params(fn: ir.Function, path: str, actual: dict[int, Val]

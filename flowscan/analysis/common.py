@@ -40,6 +40,18 @@ ARGUMENT = "#argument"
 OUTER = "#outer"
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """An HTTP request whose URL a caller passes in (`def post(url, json): requests.post(
+    url, json=json)`): whose it is is known where a caller passes a vendor's URL, so that
+    call reports it. `reached` holds what the request sends, as sources and parameters
+    with their roles."""
+
+    url: ParamLabel
+    library: str
+    reached: frozenset[tuple[Source | ParamLabel, str]]
+
+
 @dataclass
 class Summary:
     ret: Val = EMPTY
@@ -48,11 +60,12 @@ class Summary:
     # (module path, global name) -> what of the parameters the function puts into that
     # module-level container (`buffer.push({...attrs})`): each call writes its arguments
     writes: dict[tuple[str, str], Val] = field(default_factory=dict)
+    requests: frozenset[Deferred] = frozenset()
 
     def key(self) -> tuple[Any, ...]:
         return (self.ret.key(), self.sinks,
                 tuple(sorted((k, v.key()) for k, v in self.env.items())),
-                tuple(sorted((k, v.key()) for k, v in self.writes.items())))
+                tuple(sorted((k, v.key()) for k, v in self.writes.items())), self.requests)
 
 
 def expr_text(e: ir.Expr, depth: int = 0) -> str:

@@ -26,7 +26,7 @@ from flowscan.analysis.common import (
 )
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, star_sources
-from flowscan.analysis.http import vendor_for_url
+from flowscan.analysis.http import REQUEST_WORDS, vendor_for_url
 from flowscan.analysis.modules import ModuleValues
 from flowscan.analysis.persons import PersonEvidence
 from flowscan.analysis.resolve import Resolver
@@ -302,7 +302,21 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             if files:
                 self.start(files)
                 self.load_dependencies(files)
+            self.load_requesters()
         return bool(self.queue)
+
+    def load_requesters(self) -> None:
+        """Project modules that analysed code calls into but that are not loaded (a lazy
+        module's own imports), when they make HTTP requests: a request there may go to
+        the URL a caller passes (`curl.request(method, url)` under a transport class whose
+        subclasses pass Twilio's), which only the callers know (http.py: defer)."""
+        assert self.loader is not None
+        wanted = [key[5:] for key, readers in self.deps.items() if readers
+                  and key.startswith("load:") and key[5:] not in self.tried]
+        found = sorted(p for p in wanted if self.loader.mentions(p, REQUEST_WORDS))
+        if found:
+            self.add(self.loader.load(found), found)
+            self.tried |= set(found)
 
     def grow_scope(self) -> set[str] | None:
         """The files whose hot names a narrow re-run (incremental.py) may have changed:
@@ -432,7 +446,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                   for k, v in (frame.writes | frame.argument_writes()
                                | frame.outer_writes()).items()}
         new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
-                      frozenset(own | self.closure_sinks.get(fid, set())), env, writes)
+                      frozenset(own | self.closure_sinks.get(fid, set())), env, writes,
+                      frozenset(frame.deferred))
         # the last run's summary, not a join with earlier ones: an early run that met a
         # parameter before its callers bound its class (`member.to_braze_attributes()`
         # unresolved) passed the whole object to the sink; once bound, it does not, and
@@ -471,7 +486,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                 old = self.summaries.get(owner)
                 if old is not None:
                     self.summaries[owner] = Summary(old.ret, old.sinks | {sink}, old.env,
-                                                    old.writes)
+                                                    old.writes, old.requests)
                     self.changed(owner)
 
     # ------------------------------------------------------------ shared stores

@@ -12,6 +12,7 @@ from flowscan.analysis.common import (
     OUTER,
     REQUEST_STATE,
     SINK_KEY,
+    Deferred,
     last_name,
 )
 from flowscan.analysis.fields import Fields
@@ -141,6 +142,7 @@ class Frame(Fields, Calls):
         self.selected: set[Label] = set()  # columns a query selects (idioms.model_columns)
         self.ret: Val = EMPTY
         self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
+        self.deferred: set[Deferred] = set()  # Summary.requests
         self.writes: dict[tuple[str, str], Val] = {}  # Summary.writes
         self.bound: dict[str, tuple[int, Val]] = {}  # parameter name -> index, first value
         self.mutated: set[str] = set()  # names whose object was changed in place

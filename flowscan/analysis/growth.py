@@ -90,7 +90,9 @@ class Hotness:
             # (a function that puts its parameters into a module-level container, such
             # as an event buffer a flush() sends, is hot too: its callers fill it)
             # (what it puts into its callers' own objects, ARGUMENT and OUTER writes,
-            # reaches a vendor only where they send them: no reason to read the callers)
+            # reaches a vendor only where they send them: no reason to read the callers;
+            # nor does a request to a URL the callers pass: a caller that passes a vendor's
+            # URL names it, and is read for that, entry_points and module_names)
             found = s is not None and (bool(s.sinks) or any(
                 path not in (ARGUMENT, OUTER) for path, _ in s.writes)
                 or self.value(s.ret))

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowscan import ir
-from flowscan.analysis.common import expr_text, strip_credentials
-from flowscan.analysis.values import Val
+from flowscan.analysis.common import FOREIGN, Deferred, expr_text, strip_credentials
+from flowscan.analysis.values import CLEAN, ParamLabel, Val, flatten
 from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, name_parts, name_words
 
 if TYPE_CHECKING:
@@ -21,6 +21,9 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete", "request", "urlopen", "
 HTTP_DATA_KWARGS = {"json": "properties", "data": "properties", "params": "properties",
                     "body": "properties", "content": "content", "headers": "metadata",
                     "fields": "properties"}
+# words in a file's text that say it may send a request itself (engine.load_requesters)
+REQUEST_WORDS = frozenset({"requests", "httpx", "aiohttp", "urllib3", "urlopen", "pycurl",
+                           "fetch", "axios", "superagent", "undici", "ofetch"})
 REQUEST_OPTIONS = frozenset({"body", "headers", "auth"})  # an options object, not the data
 GENERIC_WORDS = frozenset({"self", "this", "config", "settings", "env", "process", "os",
                            "environ", "cfg", "conf", "options", "opts", "app", "current",
@@ -60,16 +63,11 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
         and "://" not in (args[0].text or "") else 0
     url = args[at].text if args else None
     kw = dict(kwargs)
+    url_val = args[at] if args else kw.get("url")
     if url is None and "url" in kw:
         url = kw["url"].text
     if base and (not url or "://" not in url):
         url = base.rstrip("/") + "/" + (url or "").lstrip("/")
-    if url and "://" in url:
-        vendor = vendor_for_url(prog, url)
-    else:  # the host comes from configuration: what names it, or the code around it
-        vendor = vendor_named(prog, frame, e.args[at] if e.args else dict(e.kwargs).get("url"))
-    if vendor is None:
-        return None
     reached: list[tuple[Val, str]] = [(args[at], "metadata")] if args else []
     for v in args[at + 1:]:  # fetch(url, {method, headers, body}): only the body is data
         if v.fields is not None and not REQUEST_OPTIONS.isdisjoint(v.fields):
@@ -80,11 +78,79 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
     for name, v in kwargs:
         if name != "auth":  # requests' auth=(ACCOUNT_SID, token): the same
             reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
+    url_expr = e.args[at] if e.args else dict(e.kwargs).get("url")
+    return send(prog, frame, e, path, url, url_val, url_expr, reached)
+
+
+def send(prog: Program, frame: Frame, e: ir.Call, path: str, url: str | None,
+         url_val: Val | None, url_expr: ir.Expr | None, reached: list[tuple[Val, str]]
+         ) -> Val | None:
+    """Report a request at `e` if its URL (text, or the names it is built from) is a
+    vendor's; one whose URL is a parameter of the function is left to its callers."""
+    if url and "://" in url:
+        vendor = vendor_for_url(prog, url)
+    else:  # the host comes from configuration: what names it, or the code around it
+        vendor = vendor_named(prog, frame, url_expr)
+        if vendor is None and url is None and url_val is not None:
+            defer(frame, e, path, url_val, reached)
+    if vendor is None:
+        return None
     # a token in a header or the URL is the project's key to the vendor's API
     reached = [(strip_credentials(v) if r == "metadata" else v, r) for v, r in reached
                if r != "metadata" or not v.clean]
     frame.report(e, vendor, path, "http", "high", reached)
     return Val()
+
+
+def defer(frame: Frame, e: ir.Call, path: str, url: Val,
+          reached: list[tuple[Val, str]]) -> None:
+    """A request to a URL the function's caller passes (one parameter, the one named a
+    URL when the URL is built from several): the caller that passes a vendor's URL
+    reports it, with what the request sends."""
+    fn = frame.fn
+    if fn is None:
+        return
+    params = sorted(lab for lab in url.labels if isinstance(lab, ParamLabel)
+                    and not lab.path and lab.index < min(FOREIGN, len(fn.params))
+                    and not (lab.index == 0 and fn.bound))
+    if len(params) > 1:
+        params = [lab for lab in params if name_words(fn.params[lab.index].name) & URL_WORDS]
+    if len(params) != 1:
+        return
+    sent = frozenset((lab, role) for v, role in reached
+                     for lab in flatten(frame.with_records(v, e.pos)))
+    frame.deferred.add(Deferred(params[0], path, sent))
+
+
+# pycurl: a handle's options are set one by one, perform() sends them
+CURL_OPTIONS = {"URL": "url", "POSTFIELDS": "body", "COPYPOSTFIELDS": "body",
+                "READDATA": "body", "HTTPPOST": "body", "HTTPHEADER": "headers"}
+CURL_HANDLE = "pycurl.Curl()."
+
+
+def curl_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val]
+              ) -> Val | None:
+    """`c.setopt(pycurl.URL, url)`, `c.setopt(pycurl.POSTFIELDS, body)`, then
+    `c.perform()`: the options are kept on the handle (the local it is bound to) and the
+    request is reported, or left to the callers that pass its URL, at perform()."""
+    method = path.rsplit(".", 1)[-1]
+    if not isinstance(e.func, ir.Attr):
+        return None
+    if method == "setopt" and len(args) >= 2 and isinstance(e.args[0], ir.Attr) \
+            and e.args[0].name in CURL_OPTIONS:
+        frame.write_argument(e.func.obj, Val(fields={f"#{CURL_OPTIONS[e.args[0].name]}":
+                                                     args[1]}))
+        return CLEAN
+    if method != "perform":
+        return None
+    options = frame.receiver_value(e.func.obj).fields or {}
+    url = options.get("#url")
+    reached = [(v, role) for v, role in ((url, "metadata"), (options.get("#body"),
+                                                              "properties"),
+                                         (options.get("#headers"), "metadata"))
+               if v is not None]
+    return send(prog, frame, e, "pycurl.perform", url.text if url else None, url, None,
+                reached) or CLEAN
 
 
 def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None:

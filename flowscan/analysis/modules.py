@@ -136,6 +136,12 @@ class ModuleValues:
                 self.depend(f"load:{sub}", unit)
         if target is not None and target not in self.modules:
             self.depend(f"load:{target}", unit)  # read again once growth loads it
+            sub = self.python_submodule(module.path, imp, target) \
+                if module.language == "python" else None
+            if sub is not None and sub in self.modules:  # `from pkg.lib import curl`: the
+                return Val(mods=frozenset({sub}))  # module, loaded for its requests
+            if sub is not None:  # (engine.load_requesters) without its package
+                self.depend(f"load:{sub}", unit)
         if target is None or target not in self.modules:
             base = imp.module.lstrip("./@")
             path = base if imp.name in (None, "default", "*") else f"{base}.{imp.name}"

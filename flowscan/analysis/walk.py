@@ -222,6 +222,10 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
                     names_read((st,)) & names
                     or names_vendor_url(called_names((st,)), vendor_host)):
                 names.add(st.target.id)
+            elif isinstance(st, ir.Assign) and isinstance(st.target, ir.Attr) \
+                    and isinstance(st.target.obj, ir.ClassRef) \
+                    and names_vendor_url(called_names((st,)), vendor_host):
+                names.add(st.target.name)  # class Telegram: SM = "https://api.telegram..."
         touching[module.path] = names
     return sorted(fid for fid, (fn, module) in functions.items()
                   if used[fid] & touching[module.path]
