@@ -87,6 +87,20 @@ def pos_of(node: Any) -> ir.Pos:
     return (s[0] + 1, s[1] + 1, e[0] + 1, e[1] + 1)
 
 
+def call_pos(node: Any, func: Any, member: str) -> ir.Pos:
+    """A method call on a receiver written over several lines starts at its method:
+    `await ratelimit(120, "1 m")\n  .limit(key)` is reported on the `.limit(` line, where
+    a reader looks for it (what a finding, a suppression comment and a fixture's
+    expectation name)."""
+    if func is not None and func.type == member:
+        name = func.child_by_field_name("property" if member == "member_expression"
+                                        else "attribute")
+        if name is not None and name.start_point[0] > node.start_point[0]:
+            s, e = name.start_point, node.end_point
+            return (s[0] + 1, s[1] + 1, e[0] + 1, e[1] + 1)
+    return pos_of(node)
+
+
 class Lowering:
     """Per-file state while lowering: the function and class tables and the stack of
     enclosing definitions that names ids."""

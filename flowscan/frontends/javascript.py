@@ -13,6 +13,7 @@ from flowscan.frontends.base import (
     Parsed,
     annotation_name,
     bound_names,
+    call_pos,
     email_domain,
     masked_tail,
     operand_chain,
@@ -681,7 +682,8 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                 func.obj.id if isinstance(func.obj, ir.Name) else None
             if over is not None and not over.isupper():  # (COUNTRIES: literal data)
                 self.functions[args[0].fid].element_of = over  # pharmacies.map((ph) => ...)
-        return ir.Call(func, tuple(args), (), pos_of(node), types)
+        return ir.Call(func, tuple(args), (), call_pos(
+            node, node.child_by_field_name("function"), "member_expression"), types)
 
 
 def lower(parsed: Parsed) -> ir.Module:

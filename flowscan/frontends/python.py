@@ -12,6 +12,7 @@ from flowscan.frontends.base import (
     Lowering,
     Parsed,
     annotation_name,
+    call_pos,
     email_domain,
     masked_tail,
     operand_chain,
@@ -613,7 +614,8 @@ class PythonLowering(Lowering):
         # str.format: "...".format(x) builds a string from its arguments
         if isinstance(func, ir.Attr) and func.name == "format" and isinstance(func.obj, ir.Str):
             return ir.Join((func.obj, *args, *(v for _, v in kwargs)))
-        return ir.Call(func, tuple(args), tuple(kwargs), pos_of(node))
+        return ir.Call(func, tuple(args), tuple(kwargs),
+                       call_pos(node, node.child_by_field_name("function"), "attribute"))
 
 
 def lower(parsed: Parsed) -> ir.Module:
