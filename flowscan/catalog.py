@@ -227,6 +227,8 @@ class LanguageIndex:
 
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # spec -> (vendor, root)
     globals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a snippet's settings object (`window.intercomSettings = {...}`) -> (vendor, sink path)
+    settings: dict[str, tuple[str, str]] = field(default_factory=dict)
     exact: dict[str, Sink] = field(default_factory=dict)
     wild: list[tuple[Glob, Sink]] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)  # root -> vendor
@@ -322,6 +324,8 @@ def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> Non
         for name, root in (spec.get("globals") or {}).items():
             idx.globals[name] = (vid, root)
             idx.roots[root] = vid
+        for name, path in (spec.get("settings") or {}).items():
+            idx.settings[name] = (vid, path)
         for s in spec.get("sinks") or ():
             args = tuple(ArgRole(a["role"], a.get("pos"), a.get("kw"), bool(a.get("rest")))
                          for a in s.get("args", ()))

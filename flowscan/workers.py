@@ -146,7 +146,8 @@ class Hints:
         for lang, idx in catalog.languages.items():
             roots[lang] = frozenset(idx.imports)
             index: dict[bytes, list[tuple[bytes, tuple[bytes, ...]]]] = {}
-            for w in sorted(set(idx.globals) | hosts):  # `heap` is a global in JS only
+            for w in sorted(set(idx.globals) | set(idx.settings) | hosts):  # `heap` is a
+                # global in JS only
                 raw = w.encode()
                 toks = tuple(raw.translate(TOKENS).split())
                 if toks:  # keyed by the longest token: the most selective one

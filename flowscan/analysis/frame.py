@@ -250,6 +250,30 @@ class Frame(Fields, Calls):
                 out[(OUTER, name)] = delta
         return out
 
+    def snippet_settings(self, target: ir.Attr | ir.Name, value: Val,
+                         src: ir.Expr | None) -> None:
+        """`window.intercomSettings = {app_id, email, name}`, `window.pylon = {chat_settings:
+        {...}}`: a vendor's snippet reads the object the page puts there, so the
+        assignment sends it (one field set later, `window.intercomSettings.email = e`,
+        too)."""
+        def global_name(e: ir.Expr) -> str | None:
+            if isinstance(e, ir.Attr) and isinstance(e.obj, ir.Name) \
+                    and e.obj.id in GLOBAL_OBJECTS and e.obj.id not in self.env:
+                return e.name
+            if isinstance(e, ir.Name) and e.id not in self.env and e.id not in self.imports:
+                return e.id
+            return None
+
+        name, key = global_name(target), None
+        if (name is None or name not in self.lang.settings) and isinstance(target, ir.Attr):
+            name, key = global_name(target.obj), target.name
+        hit = self.lang.settings.get(name) if name is not None else None
+        sink = self.lang.sink(hit[1]) if hit is not None else None
+        if hit is None or sink is None:
+            return
+        call = ir.Call(target, (src if src is not None else ir.LIT,), (), target.pos)
+        self.sink(call, sink, hit[1], [Val(fields={key: value}) if key else value], [])
+
     def write_argument(self, given: ir.Expr | None, delta: Val) -> None:
         """A callee's argument write (argument_writes) into the caller's variable."""
         if not isinstance(given, ir.Name) or given.id not in self.env or delta.is_empty():
@@ -350,6 +374,8 @@ class Frame(Fields, Calls):
 
     def assign(self, target: ir.Target, value: Val, weak: bool,
                src: ir.Expr | None = None) -> None:
+        if self.lang.settings and isinstance(target, ir.Attr | ir.Name):
+            self.snippet_settings(target, value, src)
         if isinstance(target, ir.Name) and isinstance(src, ir.Each):
             self.elements[target.id] = last_name(src.value)  # for row in dependents
         if isinstance(target, ir.Name):

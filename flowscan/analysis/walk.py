@@ -215,7 +215,8 @@ def entry_points(functions: dict[str, tuple[ir.Function, ir.Module]], catalog: o
             continue
         lang = catalog.lang(module.language)  # type: ignore[attr-defined]
         names = {imp.local for imp in module.imports
-                 if imp.local and leads_out(module, imp)} | set(lang.globals)
+                 if imp.local and leads_out(module, imp)} | set(lang.globals) | set(
+                     lang.settings)
         names |= {"window", "globalThis", "navigator", "requests", "httpx", "fetch", "axios"}
         for st in module.body:  # mp = Mixpanel(TOKEN), URL = "https://api.segment.io/..."
             if isinstance(st, ir.Assign) and isinstance(st.target, ir.Name) and (
