@@ -96,6 +96,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.param_binds: dict[str, dict[int, Val]] = {}  # structural values from callers
         self.param_parts: dict[str, dict[str, Val]] = {}  # param key -> caller -> its part
         self.deps: dict[str, set[str]] = {}  # store key -> the units that read it
+        self.awaited: set[str] = set()  # project files a unit read an import of, not loaded
         self.writers: dict[str, set[str]] = {}  # store key -> the units that wrote it
         self.findings: dict[SINK_KEY, FindingAcc] = {}
         # unit -> finding -> (source, role): what the unit's last run found (record)
@@ -311,9 +312,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         the URL a caller passes (`curl.request(method, url)` under a transport class whose
         subclasses pass Twilio's), which only the callers know (http.py: defer)."""
         assert self.loader is not None
-        wanted = [key[5:] for key, readers in self.deps.items() if readers
-                  and key.startswith("load:") and key[5:] not in self.tried]
-        found = sorted(p for p in wanted if self.loader.mentions(p, REQUEST_WORDS))
+        found = sorted(p for p in self.awaited - self.tried
+                       if self.loader.mentions(p, REQUEST_WORDS))
         if found:
             self.add(self.loader.load(found), found)
             self.tried |= set(found)
@@ -397,6 +397,13 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         if self.hold is None or key not in self.hold:
             return set(found)
         return {u for u in found if u in self.fresh or u not in self.visits}
+
+    def await_load(self, path: str, unit: str) -> None:
+        """`unit` read an import of `path`, a project file not loaded: it runs again
+        if growth loads it (see load_requesters)."""
+        if not self._probing:
+            self.deps.setdefault(f"load:{path}", set()).add(unit)
+            self.awaited.add(path)
 
     def depend(self, key: str, unit: str) -> None:
         if not self._probing:

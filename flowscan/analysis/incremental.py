@@ -28,7 +28,7 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
-         "_noun_cache", "_state_writes")
+         "_noun_cache", "_state_writes", "awaited")
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")

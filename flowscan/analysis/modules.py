@@ -33,6 +33,7 @@ class ModuleValues:
         _vendor_roots: dict[tuple[str, str], str | None]
 
         def depend(self, key: str, unit: str) -> None: ...
+        def await_load(self, path: str, unit: str) -> None: ...
         def demand(self, unit: str, path: str) -> None: ...
         def join_into(self, store: dict[str, Val], name: str, value: Val, key: str
                       ) -> None: ...
@@ -133,15 +134,15 @@ class ModuleValues:
             if sub is not None and sub in self.modules:
                 return Val(mods=frozenset({sub}))
             if sub is not None:
-                self.depend(f"load:{sub}", unit)
+                self.await_load(sub, unit)
         if target is not None and target not in self.modules:
-            self.depend(f"load:{target}", unit)  # read again once growth loads it
+            self.await_load(target, unit)  # read again once growth loads it
             sub = self.python_submodule(module.path, imp, target) \
                 if module.language == "python" else None
             if sub is not None and sub in self.modules:  # `from pkg.lib import curl`: the
                 return Val(mods=frozenset({sub}))  # module, loaded for its requests
             if sub is not None:  # (engine.load_requesters) without its package
-                self.depend(f"load:{sub}", unit)
+                self.await_load(sub, unit)
         if target is None or target not in self.modules:
             base = imp.module.lstrip("./@")
             path = base if imp.name in (None, "default", "*") else f"{base}.{imp.name}"
@@ -161,7 +162,7 @@ class ModuleValues:
             return None
         for target in self.resolver.auto_imports(module.path):
             if target not in self.modules:
-                self.depend(f"load:{target}", unit)  # read again once growth loads it
+                self.await_load(target, unit)  # read again once growth loads it
             elif any(exp.name == name for exp in self.modules[target].exports):
                 return self.module_export(target, name, unit)
         return None
