@@ -36,7 +36,8 @@ def _edits(text: str, rng: random.Random, python: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("app", ["node-workers", "flask-billing", "cowork-nest",
-                                 "celery-reports", "next-storefront", "refill-sync"])
+                                 "celery-reports", "next-storefront", "refill-sync",
+                                 "django-status-alerts"])
 def test_incremental_scans_find_what_fresh_scans_find(app: str, tmp_path: Path,
                                                       catalog) -> None:
     """Every source file of the app edited in turn (a function added, a line removed or
