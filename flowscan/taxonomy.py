@@ -272,6 +272,7 @@ class Taxonomy:
         "_value_holders",
         "_ordinals",
         "_records",
+        "_record_words",
         "_measures",
         "_qualifiers",
         "_classified",
@@ -349,6 +350,7 @@ class Taxonomy:
                 raise ValueError(f"record_contexts.{cat}: no such category")
             for word in words:
                 self._records[tuple(normalise(word).split("_"))] = cat
+        self._record_words = frozenset(w for record in self._records for w in record)
         self._measures = frozenset(normalise(w) for w in data.get("record_measures") or ())
         self._qualifiers = frozenset(normalise(w) for w in data.get("record_qualifiers") or ())
         self._person_secrets = _regex_list(data, "person_secrets")
@@ -521,6 +523,8 @@ class Taxonomy:
         if not self._records or len(tokens) < 2 or tokens[-1] not in self._measures:
             return None
         before = tokens[:-1]
+        if self._record_words.isdisjoint(before):  # the usual answer, at once
+            return None
         own = tokens[n_ctx:-1]  # the field's words before the measure: right_thresholds
         for (record, cat) in self._records.items():
             n = len(record)
