@@ -4,6 +4,7 @@ as metadata."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from flowscan import ir
@@ -202,7 +203,7 @@ def assigned(frame: Frame, name: str) -> ir.Expr | None:
 
 def vendor_for_url(prog: Program, url: str) -> str | None:
     rest = url.split("://", 1)[1] if "://" in url else url
-    host = rest.split("/", 1)[0].split(":", 1)[0].lower()
+    host = re.split(r"[/?#:]", rest, maxsplit=1)[0].lower()  # `https://api.x.com?${qs}`
     while host:
         vendor = prog.hosts.get(host)
         if vendor is not None:
