@@ -270,6 +270,7 @@ class Taxonomy:
         "_token_makers",
         "_representations",
         "_value_holders",
+        "_category_suffixes",
         "_ordinals",
         "_records",
         "_record_words",
@@ -337,6 +338,13 @@ class Taxonomy:
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._value_holders = frozenset(
             normalise(w) for w in data.get("value_holders") or ())
+        self._category_suffixes: dict[str, frozenset[str]] = {}
+        for cat, words in (data.get("category_suffixes") or {}).items():
+            if cat not in categories:
+                raise ValueError(f"category_suffixes.{cat}: no such category")
+            for word in words:
+                self._category_suffixes[normalise(word)] = frozenset(
+                    self._category_suffixes.get(normalise(word), frozenset()) | {cat})
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
         self._secret_flow_vetoes = frozenset(
             normalise(w) for w in data.get("secret_flow_vetoes") or ())
@@ -471,6 +479,10 @@ class Taxonomy:
             veto = self._exclude.get(found.category) if found is not None else None
             if veto is not None and veto.fullmatch(name):  # the whole name excluded
                 return None
+        if found is None and head and last in self._category_suffixes:
+            found = self._classify_name(field, head, context)  # hearing_loss_grade
+            if found is not None and found.category not in self._category_suffixes[last]:
+                found = None
         if found is None and context and name in self._value_holders:
             holder = normalise(context)  # channel.phone.value: a phone number
             found = self._classify_name(holder, holder, None) if holder else None
