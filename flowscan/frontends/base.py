@@ -49,6 +49,8 @@ def error_spans(tree: Any, query: Callable[[], Any], limit: int = 50) -> tuple[i
 # the usual masked hint "****1234") and the domain of an email address
 # (`email.split("@")[1]`).
 TAIL_SLICE = re.compile(r"-\s*[1-4]\s*")
+HEAD_SLICE = re.compile(r"(0\s*)?:\s*[1-4]\s*")  # postcode[:3]: a short prefix identifies no one
+HEAD_CUTS = {"slice", "substring", "substr"}  # postcode.slice(0, 3)
 SPLITTERS = {"split": ("1", "-1"), "rsplit": ("1", "-1"), "partition": ("2", "-1"),
              "rpartition": ("2", "-1")}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flowscan import ir
 from flowscan.frontends.base import (
+    HEAD_CUTS,
     TAIL_SLICE,
     Lowering,
     Parsed,
@@ -661,6 +662,13 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                 and TAIL_SLICE.fullmatch(self.text(args_node.named_children[0])) \
                 and (masked := masked_tail(func.obj, pos_of(node))) is not None:
             return masked  # licence.slice(-4) (its receiver lowered once)
+        if isinstance(func, ir.Attr) and func.name in HEAD_CUTS \
+                and args_node is not None and args_node.type == "arguments" \
+                and args_node.named_child_count == 2 \
+                and self.text(args_node.named_children[0]).strip() == "0" \
+                and self.text(args_node.named_children[1]).strip() in ("1", "2", "3", "4") \
+                and (masked := masked_tail(func.obj, pos_of(node))) is not None:
+            return masked  # postcode.slice(0, 3): a short prefix
         args: list[ir.Expr] = []
         if args_node is not None:
             if args_node.type == "template_string":  # tagged template

@@ -8,6 +8,7 @@ from typing import Any
 
 from flowscan import ir
 from flowscan.frontends.base import (
+    HEAD_SLICE,
     TAIL_SLICE,
     Lowering,
     Parsed,
@@ -508,9 +509,10 @@ class PythonLowering(Lowering):
                 return self.expr(key)  # Depends(...)]: an alias of its type (FastAPI)
             obj = self.expr(value)
             if key is not None and key.type == "slice" \
-                    and TAIL_SLICE.fullmatch(self.text(key).removesuffix(":").rstrip()) \
+                    and (TAIL_SLICE.fullmatch(self.text(key).removesuffix(":").rstrip())
+                         or HEAD_SLICE.fullmatch(self.text(key))) \
                     and (masked := masked_tail(obj, pos_of(node))) is not None:
-                return masked  # phone[-3:]
+                return masked  # phone[-3:], postcode[:3]
             if key is not None and (domain := email_domain(obj, self.text(key), pos_of(node))):
                 return domain  # email.split("@")[1]
             return ir.Index(obj, self.expr(key), pos_of(node))
