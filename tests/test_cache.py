@@ -159,6 +159,7 @@ class _FakeCatalog:
         class Idx:
             imports: dict = {}
             globals = {w: ("v", w) for w in words if "." not in w}
+            settings: dict = {}
 
         self.languages = {"javascript": Idx()}
         self._hosts = {w: "v" for w in words if "." in w}
@@ -199,6 +200,8 @@ def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
     ("holder.js", "export const host = (cfg) => cfg.bugsnag.endpoint;", False),
     ("koa.js", "export const who = (ctx) => ctx.bugsnag.setUser(ctx.state.user.id);", True),
     ("module.py", "def who(request):\n    return request.bugsnag\n", False),
+    ("settings.js", "export const boot = (u) => { window.intercomSettings = { email: u.email }; };",
+     True),  # a snippet's settings object (catalog `settings:`)
 ])
 def test_a_vendor_global_counts_only_where_the_file_reads_it_unbound(
         tmp_path: Path, catalog, name: str, text: str, direct: bool) -> None:
