@@ -338,13 +338,13 @@ class Taxonomy:
             normalise(w) for w in data.get("representation_suffixes") or ())
         self._value_holders = frozenset(
             normalise(w) for w in data.get("value_holders") or ())
-        self._category_suffixes: dict[str, frozenset[str]] = {}
+        suffixes: dict[str, set[str]] = {}  # word -> the categories it keeps
         for cat, words in (data.get("category_suffixes") or {}).items():
             if cat not in categories:
                 raise ValueError(f"category_suffixes.{cat}: no such category")
             for word in words:
-                self._category_suffixes[normalise(word)] = frozenset(
-                    self._category_suffixes.get(normalise(word), frozenset()) | {cat})
+                suffixes.setdefault(normalise(word), set()).add(cat)
+        self._category_suffixes = {w: frozenset(cats) for w, cats in suffixes.items()}
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
         self._secret_flow_vetoes = frozenset(
             normalise(w) for w in data.get("secret_flow_vetoes") or ())

@@ -66,7 +66,8 @@ def entries_named(obj: ir.Obj, v: Val, keys: tuple[str, ...]) -> list[tuple[ir.E
 ID_NAME = re.compile(r"(?:(.+)_)?(?:id|pk|uid|uuid|guid|ref|reference)"
                      r"|(.+[a-z0-9])(?:Id|ID|Pk|Uid|Uuid|Guid|Ref|Reference)")
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
-PATTERN_CHAIN = "ts-pattern.match()."  # match(x).with(...).otherwise(...): calls.pattern_arm
+PATTERN_MATCH = "ts-pattern.match"  # match(x).with(...).otherwise(...): calls.pattern_arm
+PATTERN_CHAIN = f"{PATTERN_MATCH}()"
 
 
 CLIENT_FACTORIES = {"create", "Client", "AsyncClient", "extend", "ClientSession"}
@@ -340,14 +341,14 @@ class Calls(Idioms):
         """A call into a library that is not a vendor SDK (or into something unknown):
         the possible paths are tried as sanitisers and HTTP clients, then the call
         passes its data on once, whatever the number of paths."""
-        if paths[0] == PATTERN_CHAIN[:-3]:  # ts-pattern's match(x): the arms decide
-            return Val(refs=frozenset({("", PATTERN_CHAIN[:-1])}))
+        if paths[0] == PATTERN_MATCH:  # ts-pattern's match(x): the arms decide
+            return Val(refs=frozenset({("", PATTERN_CHAIN)}))
         if any(self.prog.tax.is_sanitiser(p) for p in paths) or (  # crypto.randomUUID()
                 paths[0].rsplit(".", 1)[-1] in NO_PROPAGATION and paths[0] not in PROMISED):
             return CLEAN
         if paths[0] in MODEL_ROUTED and args and args[0].fields:
             return self.model_routed(e, paths[0], args[0])
-        if paths[0].startswith(PATTERN_CHAIN) and isinstance(e.func, ir.Attr):
+        if paths[0].startswith(f"{PATTERN_CHAIN}.") and isinstance(e.func, ir.Attr):
             return self.pattern_arm(e, paths[0].rsplit(".", 1)[1], args)
         if paths[0].startswith(CURL_HANDLE):
             curl = curl_call(self.prog, self, e, paths[0], args)
@@ -457,7 +458,7 @@ class Calls(Idioms):
             out = join(out, self.call_back(e, len(args) - 1, args[-1],
                                            [(EMPTY, e.args[0] if e.args else ir.LIT)]))
         if method in ("with", "when"):  # the chain goes on
-            out = join(out, Val(refs=frozenset({("", PATTERN_CHAIN[:-1])})))
+            out = join(out, Val(refs=frozenset({("", PATTERN_CHAIN)})))
         return out
 
     def own_secret(self, lab: Any) -> bool:

@@ -374,7 +374,10 @@ class Frame(Fields, Calls):
 
     def assign(self, target: ir.Target, value: Val, weak: bool,
                src: ir.Expr | None = None) -> None:
-        if self.lang.settings and isinstance(target, ir.Attr | ir.Name):
+        settings = self.lang.settings  # (JS only; most assignments name none of them)
+        if settings and ((isinstance(target, ir.Name) and target.id in settings) or (
+                isinstance(target, ir.Attr) and (target.name in settings or (
+                    isinstance(target.obj, ir.Attr) and target.obj.name in settings)))):
             self.snippet_settings(target, value, src)
         if isinstance(target, ir.Name) and isinstance(src, ir.Each):
             self.elements[target.id] = last_name(src.value)  # for row in dependents
