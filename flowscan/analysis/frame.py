@@ -13,6 +13,7 @@ from flowscan.analysis.common import (
     REQUEST_STATE,
     SINK_KEY,
     Deferred,
+    is_configuration,
     last_name,
 )
 from flowscan.analysis.fields import Fields
@@ -634,8 +635,10 @@ class Frame(Fields, Calls):
             out = join_all(vals) if vals else EMPTY
             urls = {v.text for v in vals if v.text and "://" in v.text}
             if out.text is None and len(urls) == 1:  # env.BRAZE_URL || "https://rest..."
-                out = Val(out.labels, out.fields, out.refs, out.funcs, out.classes,
-                          out.insts, out.mods, urls.pop(), out.clean, out.closed)
+                out = out.with_text(urls.pop())
+            elif out.text is None and len(vals) == 2 and vals[1].text \
+                    and is_configuration(e.parts[0]):  # process.env.DD_SITE ?? "datadoghq.eu":
+                out = out.with_text(vals[1].text)  # the host a URL is built on, by default
             if out.closed and any(v.opaque() for v in vals):  # position?.coords ?? {latitude:
                 out = Val(out.labels, out.fields, out.refs, out.funcs, out.classes,  # 0}: a
                           out.insts, out.mods, out.text, out.clean, False)  # default only
