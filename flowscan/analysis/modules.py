@@ -127,21 +127,18 @@ class ModuleValues:
             target = self.resolver.python(module.path, imp.module)
         else:
             target = self.resolver.javascript(module.path, imp.module)
-        if module.language == "python" and target in (None, module.path):
-            # a namespace package, or `from . import amplitude_client` in a package's
-            # __init__ (the package is the importer itself: the name is its submodule)
+        if target is not None and target not in self.modules:
+            self.await_load(target, unit)  # read again once growth loads it
+        if module.language == "python" and (target in (None, module.path)
+                                            or target not in self.modules):
+            # a namespace package, `from . import amplitude_client` in a package's
+            # __init__ (the package is the importer itself), or `from pkg.lib import
+            # curl` whose package is not loaded (engine.load_requesters loads the module
+            # alone): the name is its submodule
             sub = self.python_submodule(module.path, imp, target)
             if sub is not None and sub in self.modules:
                 return Val(mods=frozenset({sub}))
             if sub is not None:
-                self.await_load(sub, unit)
-        if target is not None and target not in self.modules:
-            self.await_load(target, unit)  # read again once growth loads it
-            sub = self.python_submodule(module.path, imp, target) \
-                if module.language == "python" else None
-            if sub is not None and sub in self.modules:  # `from pkg.lib import curl`: the
-                return Val(mods=frozenset({sub}))  # module, loaded for its requests
-            if sub is not None:  # (engine.load_requesters) without its package
                 self.await_load(sub, unit)
         if target is None or target not in self.modules:
             base = imp.module.lstrip("./@")
