@@ -187,7 +187,7 @@ COMMON_WORD_VENDORS = frozenset({
     "segment", "branch", "drift", "close", "stream", "june", "resend", "courier", "linear",
     "magic", "radar", "split", "square", "knock", "loops", "monday", "notion", "sanity",
     "comet", "plausible", "paddle", "persona", "smarty", "together", "replicate",
-    "highlight", "fingerprint", "amplitude", "keen", "daily",
+    "highlight", "fingerprint", "amplitude", "keen", "daily", "spike",
 })
 # HTTP libraries whose requests to a catalog host are that vendor's sinks (engine.py),
 # and whose presence with a vendor-named URL setting makes a file touch a vendor
