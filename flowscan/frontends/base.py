@@ -174,7 +174,11 @@ TYPE_NAMES = {"identifier", "type_identifier"}
 SKIP_TYPES = {"Optional", "Union", "List", "list", "Annotated", "Promise", "Partial",
               "Readonly", "Array", "Required", "Depends", "Body", "Query", "Mapped",
               "ClassVar", "Final", "ReadonlyArray", "Record", "Omit", "Pick", "Maybe",
-              "Nullable"}
+              "Nullable",
+              # an ORM's handle on a model stands for the model (its find* answer one):
+              # TypeORM's `Repository<Member>`, Mongoose's `Model<MemberDocument>`
+              "Repository", "MongoRepository", "TreeRepository", "EntityRepository",
+              "Model", "ModelStatic", "ModelCtor"}
 
 
 def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
