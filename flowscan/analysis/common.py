@@ -4,7 +4,7 @@ summaries, and how an expression is named in reports."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,14 +147,25 @@ def is_project_key(field: str) -> bool:
                                                   "_app_secret"))
 
 
-def without_credentials(labels: Iterable[Any]) -> frozenset[Any]:
+def key_meaning(key: str, keys: Iterable[str]) -> str | None:
+    """OAuth's token request (`{code, client_id, client_secret}`, or the same keywords):
+    its `code` is the person's authorization code, exchanged for their access token."""
+    if key == "code" and any(normalise(k) == "client_secret" for k in keys):
+        return "authorization_code"
+    return None
+
+
+def without_credentials(labels: Iterable[Any], keep: Callable[[str], bool] | None = None
+                        ) -> frozenset[Any]:
+    """`keep`: the secrets that stay, by the last part of their field's name."""
     return frozenset(lab for lab in labels
-                     if not (isinstance(lab, Source) and lab.category == "credentials"))
+                     if not (isinstance(lab, Source) and lab.category == "credentials")
+                     or (keep is not None and keep(lab.field.rsplit(".", 1)[-1])))
 
 
-def strip_credentials(v: Val) -> Val:
+def strip_credentials(v: Val, keep: Callable[[str], bool] | None = None) -> Val:
     labels = flatten(v)
-    kept = without_credentials(labels)
+    kept = without_credentials(labels, keep)
     return v if kept == labels else Val(kept)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.common import (
+    key_meaning,
     REQUEST_STATE,
     expr_text,
     is_configuration,
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from flowscan.taxonomy import Classification
 
 MEASURES = {"length", "size"}
+# segments of an SDK's paths that name no collection: HubSpot's
+# `crm.contacts.basic_api.create()` creates a contact
+API_SEGMENTS = {"basic_api", "basicApi", "batch_api", "batchApi", "api", "v1", "v2", "v3"}
 JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`), not the jar
 
 
@@ -259,6 +263,10 @@ class Fields:
                     and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
                         not strong or last_name(obj) in ("self", "this"))):  # date of birth
                 c = self.prog.tax.classify(name, "person")
+            if c is None and any(vendor and self.vendor_person(path, whole_word=True)
+                                 for vendor, path in v.refs):
+                c = self.prog.tax.classify(name, "person")  # `created.id` of HubSpot's
+                # crm.contacts.basic_api.create(): the vendor's id of the person
             if c is None and ctx and self.prog.is_person_noun(ctx.lower(), self.unit):
                 c = self.prog.tax.classify(name, "person")  # `tenant.id` where Tenant has a
                 # full name and a date of birth: in this project a tenant is a person
@@ -300,19 +308,24 @@ class Fields:
             name, None if self.prog.business_class(cid) else self.prog.classes[cid][0].name
         ) is None for cid in v.insts)  # (a firm's name says nothing of its fields)
 
-    def vendor_person(self, path: str) -> bool:
+    def vendor_person(self, path: str, whole_word: bool = False) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on
-        a person collection returns (`stripe.customers.create()`: its id is a user id)."""
-        parts = path.split(".")
+        a person collection returns (`stripe.customers.create()`: its id is a user id).
+        `whole_word`: the collection's last word is a person (`contacts`, not a
+        `billing_requests`)."""
+        parts = [p for p in path.split(".") if p not in API_SEGMENTS]
+        if whole_word:
+            parts = [p.rsplit("_", 1)[-1] for p in parts]
         if self.prog.tax.is_person(parts[-1].removesuffix("()")):
             return True
         return len(parts) > 2 and parts[-1].endswith("()") and self.prog.tax.is_person(
             parts[-2].removesuffix("()"))
 
-    def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
-                     ) -> Val:
+    def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None,
+                     meaning: str | None = None) -> Val:
         """The key names what an unknown value holds: {"postal_code": zip},
-        `identify.set("age", row_age)`, `span.set_tag("usr.email", who)`."""
+        `identify.set("age", row_age)`, `span.set_tag("usr.email", who)`. `meaning`: what
+        the key stands for where it is (an OAuth token request's `code`)."""
         if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
                 or any(vendor for vendor, _ in v.refs) or v.funcs \
                 or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op | ir.Comp):
@@ -342,9 +355,10 @@ class Fields:
             if record.insts:
                 return v
             context = holder
-        c = self.prog.tax.classify(key, context) or self.own_person_id(key)  # "tenant_id"
+        meant = meaning or key
+        c = self.prog.tax.classify(meant, context) or self.own_person_id(meant)  # "tenant_id"
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
-                         and not self.prog.tax.is_person_secret(key)):  # not {resetToken: t}
+                         and not self.prog.tax.is_person_secret(meant)):  # not {resetToken: t}
             return v
         pos = getattr(value, "pos", (0, 0, 0, 0))
         return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
@@ -385,6 +399,7 @@ class Fields:
         fields: dict[str, Val] = {}
         labels: set[Any] = set()
         closed = True  # every key known, unless it spreads something not fully known
+        keys = [key for key, _ in e.entries if isinstance(key, str)]
         for key, value in e.entries:
             if isinstance(value, ir.Obj) and isinstance(key, str):
                 v = self.obj(value, f"{context}.{key}" if context else key)
@@ -398,7 +413,8 @@ class Fields:
                     fields.update(self.model_fields(v, getattr(value, "pos", None)))
                 labels |= v.labels
             elif isinstance(key, str):
-                fields[key] = self.named_by_key(key, v, value, context)
+                fields[key] = self.named_by_key(key, v, value, context,
+                                                key_meaning(key, keys))
             else:
                 self.expr(key)
                 labels |= flatten(v)

@@ -96,8 +96,10 @@ def send(prog: Program, frame: Frame, e: ir.Call, path: str, url: str | None,
             defer(frame, e, path, url_val, reached)
     if vendor is None:
         return None
-    # a token in a header or the URL is the project's key to the vendor's API
-    reached = [(strip_credentials(v) if r == "metadata" else v, r) for v, r in reached
+    # a token in a header or the URL is the project's key to the vendor's API, unless
+    # its name says it is a person's (`Authorization: Bearer {user_access_token}`)
+    reached = [(strip_credentials(v, prog.tax.is_person_secret) if r == "metadata" else v, r)
+               for v, r in reached
                if r != "metadata" or not v.clean]
     frame.report(e, vendor, path, "http", "high", reached)
     return Val()
