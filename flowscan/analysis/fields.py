@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.common import (
-    key_meaning,
     REQUEST_STATE,
     expr_text,
     is_configuration,
+    key_meaning,
     last_name,
     orm_client,
     request_state_key,
