@@ -360,6 +360,11 @@ class Fields:
         if c is None or (c.category == "credentials"  # {"api_key": ...}: the vendor's own,
                          and not self.prog.tax.is_person_secret(meant)):  # not {resetToken: t}
             return v
+        if isinstance(value, ir.Attr | ir.Name) and (own := self.prog.tax.classify(
+                last_name(value), None)) is not None and not own.contextual \
+                and own.category != c.category:
+            c = own  # {distinct_id: options.email}: an email, as its own name says
+            key = expr_text(value)
         pos = getattr(value, "pos", (0, 0, 0, 0))
         return Val(frozenset({Source(c.category, key, self.span(pos), c.pattern)}))
 
