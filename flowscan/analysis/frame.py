@@ -306,6 +306,8 @@ class Frame(Fields, Calls):
     def declared(self, annotation: str, pos: ir.Pos) -> Val:
         """What a type annotation names, resolved where it is written (`Sentry.Scope`,
         a model imported from another file)."""
+        if "::" in annotation:  # an inline shape's class (jsx_types.py: declared_type)
+            return Val(classes=frozenset({annotation}))
         first, *rest = annotation.split(".")
         declared = self.lookup(first, pos)
         for part in rest:

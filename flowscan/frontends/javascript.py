@@ -403,8 +403,10 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                 pattern = p.child_by_field_name("pattern")
                 default = p.child_by_field_name("value")
                 if pattern is not None:
-                    param = self.param(pattern, default)
-                    param.annotation = annotation_name(self, p.child_by_field_name("type"))
+                    param = self.param(pattern, default)  # ({ member }: { member: Profile }):
+                    param.annotation = self.declared_type(p, inline=True) \
+                        if pattern.type == "object_pattern" \
+                        else annotation_name(self, p.child_by_field_name("type"))  # its shape
                     params.append(param)
             elif p.type not in ("comment", "this"):
                 params.append(self.param(p, None))

@@ -206,7 +206,7 @@ class TypesAndJsx:
                         found[self.text(name)] = value
         return found
 
-    def declared_type(self, member: Any) -> str | None:
+    def declared_type(self, member: Any, inline: bool = False) -> str | None:
         """`partner: Learner` (or `Learner | null`, `Array<Learner>`): the class named;
         `reporter: Pick<Reporter, 'name' | 'email'>`: a shape of those fields (its class
         id: ir.Class.types)."""
@@ -215,6 +215,7 @@ class TypesAndJsx:
         inner = annotation.named_children[0] if annotation is not None \
             and annotation.named_child_count else None
         if inner is not None and (inner.type == "intersection_type" or (
+                inline and inner.type == "object_type") or (
                 inner.type == "generic_type" and (name := inner.child_by_field_name("name"))
                 is not None and self.text(name) in ("Pick", "Partial", "Required", "Readonly"))):
             fields: list[str] = []
@@ -222,8 +223,9 @@ class TypesAndJsx:
             bases: list[ir.Expr] = []
             self.composed(inner, fields, types, bases)
             if fields or bases:
-                return self.shape_class(annotation_name(self, inner) or "<type>", inner,
-                                        tuple(bases), fields, types).cid  # (named as its T)
+                name = "<props>" if inner.type == "object_type" else annotation_name(self, inner)
+                return self.shape_class(name or "<type>", inner,  # (named as its T; an
+                                        tuple(bases), fields, types).cid  # inline shape, not)
         return annotation_name(self, annotation)
 
     def jsx(self, node: Any) -> ir.Expr:
