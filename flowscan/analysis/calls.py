@@ -26,6 +26,7 @@ from flowscan.analysis.http import (
     is_request,
     send,
     vendor_for_url,
+    vendor_named,
 )
 from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, PROMISED, Idioms
 from flowscan.analysis.values import (
@@ -74,17 +75,21 @@ CLIENT_FACTORIES = {"create", "Client", "AsyncClient", "extend", "ClientSession"
 BASE_URL_KEYS = ("baseURL", "base_url", "prefixUrl", "prefixURL", "baseUrl")
 
 
-def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]) -> str | None:
-    """The base URL an HTTP client factory is given, when it is a known string."""
-    for name, v in kwargs:
-        if name in BASE_URL_KEYS and v.text:
-            return v.text
+def base_url(e: ir.Call, args: list[Val], kwargs: list[tuple[str, Val]]
+             ) -> tuple[str | None, ir.Expr | None]:
+    """The base URL an HTTP client factory is given: its text when it is a known
+    string, and the expression that gives it."""
+    for (name, v), (_, x) in zip(kwargs, e.kwargs, strict=False):
+        if name in BASE_URL_KEYS:
+            return v.text, x
     if args and args[0].fields:
+        given = dict(e.args[0].entries) if isinstance(e.args[0], ir.Obj) else {}
         for key in BASE_URL_KEYS:
             v = args[0].fields.get(key)
-            if v is not None and v.text:
-                return v.text
-    return None
+            if v is not None:
+                x = given.get(key)
+                return v.text, x if isinstance(x, ir.Expr) else None
+    return None, None
 
 
 # calls that call their argument with the rest: name -> index of the callable
@@ -369,8 +374,12 @@ class Calls(Idioms):
         out = join(plain, Val(refs=refs))
         if plain.text is not None:  # a URL default survives the library's path
             out = Val(out.labels, out.fields, out.refs, text=plain.text)
-        given = base_url(e, args, kwargs) if paths[0].rsplit(".", 1)[-1] in CLIENT_FACTORIES \
-            else None
+        given, given_by = base_url(e, args, kwargs) \
+            if paths[0].rsplit(".", 1)[-1] in CLIENT_FACTORIES else (None, None)
+        if given is None and given_by is not None:  # `baseURL: process.env.BRAZE_REST_URL`
+            vendor = vendor_named(self.prog, self, given_by)  # (or in braze.ts): by names
+            hosts = self.prog.catalog.vendors[vendor].get("hosts") if vendor else None
+            given = f"https://{hosts[0]}" if hosts else None
         if given and vendor_for_url(self.prog, given):  # a client bound to a vendor's API:
             out = join(out, Val(refs=frozenset({("", BASE_MARK + given)})))  # kept by joins
         if any(map(is_request, paths)):  # a response holds what the server sent back, not
