@@ -470,6 +470,12 @@ class Calls(Idioms):
             out = join(out, Val(refs=frozenset({("", PATTERN_CHAIN)})))
         return out
 
+    def person_secret_param(self, fn: ir.Function, label: ParamLabel) -> bool:
+        """`get_repos(user_access_token)`: the parameter's name says whose token its
+        caller passes."""
+        return not label.path and label.index < len(fn.params) \
+            and self.prog.tax.is_person_secret(fn.params[label.index].name)
+
     def own_secret(self, lab: Any) -> bool:
         """The project's own secret given to an SDK helper, as in Stripe's
         `webhooks.constructEvent(body, signature, webhookSecret)` (or a
@@ -696,7 +702,8 @@ class Calls(Idioms):
                     acc = self.prog.pending.get(key)
                     if acc is not None and not (  # a caller's token in a request's header
                             role == "metadata" and acc.kind == "http"  # is its key to the
-                            and lab.category == "credentials"):  # vendor (http.py)
+                            and lab.category == "credentials"  # vendor (http.py), unless
+                            and not self.person_secret_param(fn, label)):  # a person's
                         self.prog.record(key, acc, lab.through(step), role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
