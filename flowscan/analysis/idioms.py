@@ -333,7 +333,9 @@ class Idioms:
                 and self.module.language == "python":  # (key, value) pairs: the keys are
             fields = self.model_fields(recv, e.pos) if recv.insts and not recv.fields \
                 else recv.fields  # the names of the fields, not what they hold
-            values = join_all(list(fields.values())) if fields else Val(recv.labels)
+            values = join_all(list(fields.values())) if fields else EMPTY
+            if recv.labels:  # a caller's dict that this one added keys to: its own too
+                values = join(values, Val(recv.labels))
             return Val(fields={"*": Val(fields={"0": CLEAN, "1": values})})
         selects = COPIERS_OF_ARGUMENT.get(name) if self.module.language == "python" \
             and holder is None and name not in self.env and args else None
