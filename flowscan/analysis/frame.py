@@ -605,6 +605,8 @@ class Frame(Fields, Calls):
             if isinstance(e.key, ir.Str):
                 return self.attr(obj, e.key.value, e.obj, e.pos, key=True)
             self.expr(e.key)
+            if obj.clean and not obj.fields and not obj.labels and obj.text is None:
+                return CLEAN  # sha256(...).hexdigest()[:12]: a part of a clean value
             labels = flatten(obj)  # (an empty join would drop a text the items share:
             out = join(Val(labels) if labels else EMPTY, self.item(obj, None))  # HOSTS[env])
             if obj.insts and obj.fields is None:  # tests[-1] of `tests: list[HearingTest]`

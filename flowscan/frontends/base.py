@@ -59,14 +59,27 @@ def masked_part(value: ir.Expr, pos: ir.Pos) -> ir.Call:
     return ir.Call(ir.Name(ir.MASKED_PART, pos), (value,), (), pos)
 
 
+# string methods that keep a value what it is (a tail of the result is a tail of it)
+NORMALISERS = {"replace", "replaceAll", "strip", "lstrip", "rstrip", "trim", "upper", "lower",
+               "toUpperCase", "toLowerCase", "toString", "casefold"}
+
+
 def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
     """The masking call for a tail slice of a single value; None for a collection
     (`history[-4:]`, `messages.slice(-3)`: the last few items still say everything)."""
     named = value
     if isinstance(named, ir.Test | ir.Op):  # (phone or "")[-3:]
         named = next((p for p in named.parts if not isinstance(p, ir.Str | ir.Lit)), named)
+    for _ in range(4):  # data["nhs_number"].replace(" ", "")[-4:], str(account_no)[-4:]
+        if isinstance(named, ir.Call) and isinstance(named.func, ir.Attr) \
+                and named.func.name in NORMALISERS:
+            named = named.func.obj
+        elif isinstance(named, ir.Call) and isinstance(named.func, ir.Name) \
+                and named.func.id in ("str", "String") and len(named.args) == 1:
+            named = named.args[0]
     name = named.name if isinstance(named, ir.Attr) else named.id \
-        if isinstance(named, ir.Name) else ""
+        if isinstance(named, ir.Name) else named.key.value \
+        if isinstance(named, ir.Index) and isinstance(named.key, ir.Str) else ""
     word = re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name)[-1].lower()
     if not word or (word.endswith("s") and not word.endswith(("ss", "us"))) \
             or word in ("history", "log", "list", "queue", "buffer", "array", "items"):
