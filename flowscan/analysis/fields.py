@@ -263,7 +263,7 @@ class Fields:
                     and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
                         not strong or last_name(obj) in ("self", "this"))):  # date of birth
                 c = self.prog.tax.classify(name, "person")
-            if c is None and any(vendor and self.vendor_person(path, whole_word=True)
+            if c is None and any(vendor and self.vendor_person(path)
                                  for vendor, path in v.refs):
                 c = self.prog.tax.classify(name, "person")  # `created.id` of HubSpot's
                 # crm.contacts.basic_api.create(): the vendor's id of the person
@@ -308,14 +308,12 @@ class Fields:
             name, None if self.prog.business_class(cid) else self.prog.classes[cid][0].name
         ) is None for cid in v.insts)  # (a firm's name says nothing of its fields)
 
-    def vendor_person(self, path: str, whole_word: bool = False) -> bool:
+    def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on
         a person collection returns (`stripe.customers.create()`: its id is a user id).
-        `whole_word`: the collection's last word is a person (`contacts`, not a
-        `billing_requests`)."""
-        parts = [p for p in path.split(".") if p not in API_SEGMENTS]
-        if whole_word:
-            parts = [p.rsplit("_", 1)[-1] for p in parts]
+        The collection's last word decides: `contacts`, not GoCardless's
+        `billing_requests`."""
+        parts = [p.rsplit("_", 1)[-1] for p in path.split(".") if p not in API_SEGMENTS]
         if self.prog.tax.is_person(parts[-1].removesuffix("()")):
             return True
         return len(parts) > 2 and parts[-1].endswith("()") and self.prog.tax.is_person(
