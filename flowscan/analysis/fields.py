@@ -311,13 +311,16 @@ class Fields:
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on
         a person collection returns (`stripe.customers.create()`: its id is a user id).
-        The collection's last word decides: `contacts`, not GoCardless's
-        `billing_requests`."""
-        parts = [p.rsplit("_", 1)[-1] for p in path.split(".") if p not in API_SEGMENTS]
-        if self.prog.tax.is_person(parts[-1].removesuffix("()")):
+        The collection's name, and its last word too, say it: `contacts`, Stripe
+        Connect's `accounts`, not GoCardless's `billing_requests` (a request) or
+        `customer_bank_accounts` (a bank account)."""
+        parts = [p.removesuffix("()") for p in path.split(".") if p not in API_SEGMENTS]
+        if self.person_collection(parts[-1]):
             return True
-        return len(parts) > 2 and parts[-1].endswith("()") and self.prog.tax.is_person(
-            parts[-2].removesuffix("()"))
+        return len(parts) > 2 and path.endswith("()") and self.person_collection(parts[-2])
+
+    def person_collection(self, name: str) -> bool:
+        return self.prog.tax.is_person(name) and self.prog.tax.is_person(name.rsplit("_", 1)[-1])
 
     def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None,
                      meaning: str | None = None) -> Val:
