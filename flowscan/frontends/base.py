@@ -70,13 +70,14 @@ def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
     named = value
     if isinstance(named, ir.Test | ir.Op):  # (phone or "")[-3:]
         named = next((p for p in named.parts if not isinstance(p, ir.Str | ir.Lit)), named)
-    for _ in range(4):  # data["nhs_number"].replace(" ", "")[-4:], str(account_no)[-4:]
-        if isinstance(named, ir.Call) and isinstance(named.func, ir.Attr) \
-                and named.func.name in NORMALISERS:
+    while isinstance(named, ir.Call):  # data["nhs_number"].replace(" ", "")[-4:],
+        if isinstance(named.func, ir.Attr) and named.func.name in NORMALISERS:  # str(n)[-4:]
             named = named.func.obj
-        elif isinstance(named, ir.Call) and isinstance(named.func, ir.Name) \
-                and named.func.id in ("str", "String") and len(named.args) == 1:
+        elif isinstance(named.func, ir.Name) and named.func.id in ("str", "String") \
+                and len(named.args) == 1:
             named = named.args[0]
+        else:
+            break
     name = named.name if isinstance(named, ir.Attr) else named.id \
         if isinstance(named, ir.Name) else named.key.value \
         if isinstance(named, ir.Index) and isinstance(named.key, ir.Str) else ""
