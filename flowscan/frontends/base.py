@@ -90,12 +90,25 @@ def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
 
 def email_domain(parts: ir.Expr, index: str, pos: ir.Pos) -> ir.Call | None:
     """`email.split("@")[1]`, `.split('@').pop()`, `email.partition("@")[2]`: the
-    domain, not the address."""
-    if isinstance(parts, ir.Call) and isinstance(parts.func, ir.Attr) and parts.args \
-            and index.strip() in SPLITTERS.get(parts.func.name, ()) \
-            and isinstance(parts.args[0], ir.Str) and parts.args[0].value == "@":
+    domain, not the address; and `postcode.split(" ")[0]`: the outward code, a district
+    of thousands of homes, not the address (as `postcode[:3]` is)."""
+    if not (isinstance(parts, ir.Call) and isinstance(parts.func, ir.Attr)):
+        return None
+    sep = parts.args[0].value if parts.args and isinstance(parts.args[0], ir.Str) else None
+    if sep == "@" and index.strip() in SPLITTERS.get(parts.func.name, ()):
+        return masked_part(parts.func.obj, pos)
+    if parts.func.name == "split" and sep in (" ", None) and len(parts.args) <= 1 \
+            and index.strip() == "0" and POSTCODE_NAME.search(expr_name(parts.func.obj)):
         return masked_part(parts.func.obj, pos)
     return None
+
+
+POSTCODE_NAME = re.compile(r"(?i)post_?code$|postal_?code$")
+
+
+def expr_name(e: ir.Expr) -> str:
+    return e.name if isinstance(e, ir.Attr) else e.id if isinstance(e, ir.Name) else \
+        e.key.value if isinstance(e, ir.Index) and isinstance(e.key, ir.Str) else ""
 
 
 def pos_of(node: Any) -> ir.Pos:
