@@ -78,9 +78,7 @@ def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
             named = named.args[0]
         else:
             break
-    name = named.name if isinstance(named, ir.Attr) else named.id \
-        if isinstance(named, ir.Name) else named.key.value \
-        if isinstance(named, ir.Index) and isinstance(named.key, ir.Str) else ""
+    name = expr_name(named)
     word = re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name)[-1].lower()
     if not word or (word.endswith("s") and not word.endswith(("ss", "us"))) \
             or word in ("history", "log", "list", "queue", "buffer", "array", "items"):
@@ -88,7 +86,7 @@ def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
     return masked_part(value, pos)
 
 
-def email_domain(parts: ir.Expr, index: str, pos: ir.Pos) -> ir.Call | None:
+def masked_split(parts: ir.Expr, index: str, pos: ir.Pos) -> ir.Call | None:
     """`email.split("@")[1]`, `.split('@').pop()`, `email.partition("@")[2]`: the
     domain, not the address; and `postcode.split(" ")[0]`: the outward code, a district
     of thousands of homes, not the address (as `postcode[:3]` is)."""

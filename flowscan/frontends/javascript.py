@@ -15,7 +15,7 @@ from flowscan.frontends.base import (
     annotation_name,
     bound_names,
     call_pos,
-    email_domain,
+    masked_split,
     masked_tail,
     operand_chain,
     pos_of,
@@ -564,7 +564,7 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         if t == "subscript_expression":
             obj, index = node.child_by_field_name("object"), node.child_by_field_name("index")
             lowered = self.expr(obj)
-            domain = email_domain(lowered, self.text(index), pos_of(node)) \
+            domain = masked_split(lowered, self.text(index), pos_of(node)) \
                 if index is not None else None
             return domain or ir.Index(lowered, self.expr(index), pos_of(node))
         if t in ("call_expression", "new_expression"):
@@ -683,7 +683,7 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
         if isinstance(func, ir.Attr) and (func.name == "pop" and not args or func.name == "at"
                                           and len(args) == 1 and args_node is not None
                                           and self.text(args_node.named_children[0]) == "-1"):
-            domain = email_domain(func.obj, "-1", pos_of(node))  # email.split('@').pop()
+            domain = masked_split(func.obj, "-1", pos_of(node))  # email.split('@').pop()
             if domain is not None:
                 return domain
         if isinstance(func, ir.Attr) and func.name in ELEMENT_CALLBACKS and args \

@@ -14,7 +14,7 @@ from flowscan.frontends.base import (
     Parsed,
     annotation_name,
     call_pos,
-    email_domain,
+    masked_split,
     masked_tail,
     operand_chain,
     pos_of,
@@ -513,7 +513,7 @@ class PythonLowering(Lowering):
                          or HEAD_SLICE.fullmatch(self.text(key))) \
                     and (masked := masked_tail(obj, pos_of(node))) is not None:
                 return masked  # phone[-3:], postcode[:3]
-            if key is not None and (domain := email_domain(obj, self.text(key), pos_of(node))):
+            if key is not None and (domain := masked_split(obj, self.text(key), pos_of(node))):
                 return domain  # email.split("@")[1]
             return ir.Index(obj, self.expr(key), pos_of(node))
         if t == "dictionary":
