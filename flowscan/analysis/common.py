@@ -147,10 +147,12 @@ def is_project_key(field: str) -> bool:
                                                   "_app_secret"))
 
 
-def key_meaning(key: str, keys: Iterable[str]) -> str | None:
-    """OAuth's token request (`{code, client_id, client_secret}`, or the same keywords):
-    its `code` is the person's authorization code, exchanged for their access token."""
-    if key == "code" and any(normalise(k) == "client_secret" for k in keys):
+def key_meaning(key: str, entries: Iterable[tuple[Any, Any]]) -> str | None:
+    """OAuth's token request (`{code, client_id, client_secret}`): its `code` is the
+    person's authorization code, exchanged for their access token. (The other keys are
+    looked at only for a `code`: this runs for every key of every object literal.)"""
+    if key == "code" and any(isinstance(k, str) and normalise(k) == "client_secret"
+                             for k, _ in entries):
         return "authorization_code"
     return None
 

@@ -405,7 +405,6 @@ class Fields:
         fields: dict[str, Val] = {}
         labels: set[Any] = set()
         closed = True  # every key known, unless it spreads something not fully known
-        keys = [key for key, _ in e.entries if isinstance(key, str)]
         for key, value in e.entries:
             if isinstance(value, ir.Obj) and isinstance(key, str):
                 v = self.obj(value, f"{context}.{key}" if context else key)
@@ -420,7 +419,7 @@ class Fields:
                 labels |= v.labels
             elif isinstance(key, str):
                 fields[key] = self.named_by_key(key, v, value, context,
-                                                key_meaning(key, keys))
+                                                key_meaning(key, e.entries))
             else:
                 self.expr(key)
                 labels |= flatten(v)

@@ -65,8 +65,9 @@ NORMALISERS = {"replace", "replaceAll", "strip", "lstrip", "rstrip", "trim", "up
 
 
 def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
-    """The masking call for a tail slice of a single value; None for a collection
-    (`history[-4:]`, `messages.slice(-3)`: the last few items still say everything)."""
+    """The masking call for a short slice of a single value, its tail or its head
+    (`phone[-3:]`, `postcode[:3]`); None for a collection (`history[-4:]`,
+    `messages.slice(-3)`: the last few items still say everything)."""
     named = value
     if isinstance(named, ir.Test | ir.Op):  # (phone or "")[-3:]
         named = next((p for p in named.parts if not isinstance(p, ir.Str | ir.Lit)), named)
