@@ -1,5 +1,3 @@
-import sys
+from flowscan.cli import console
 
-from flowscan.cli import main
-
-sys.exit(main())
+console()
