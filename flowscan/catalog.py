@@ -310,6 +310,13 @@ class Catalog:
     def tier(self, vendor: str) -> str:
         return str(self.vendors.get(vendor, {}).get("tier", "sinks"))
 
+    def answers(self, vendor: str, call: str) -> tuple[tuple[str, str], ...]:
+        """What a call to the vendor (its SDK path, or a request's URL) answers about
+        what it was sent, as (category sent, category given): a geocoder's coordinates
+        for an address (the vendor file's `answers`)."""
+        return tuple((a["sends"], a["gives"]) for a in self.vendors.get(vendor, {}).get(
+            "answers", ()) if re.search(a["calls"], call))
+
     def hosts(self) -> dict[str, str]:
         return {h: vid for vid, v in self.vendors.items() for h in v.get("hosts", ())}
 

@@ -30,6 +30,7 @@ from flowscan.analysis.http import (
 )
 from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, PROMISED, Idioms
 from flowscan.analysis.values import (
+    ANSWER,
     BASE_MARK,
     CLEAN,
     EMPTY,
@@ -37,6 +38,8 @@ from flowscan.analysis.values import (
     ParamLabel,
     Source,
     Val,
+    answer_of,
+    answered,
     data_only,
     flatten,
     join,
@@ -261,6 +264,11 @@ class Calls(Idioms):
         if sent and result.labels:  # what a sink returns is the vendor's answer, not the
             result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
             # to the same call may look like builders that hold their arguments)
+        pairs = tuple(sorted({pair for vendor, path in func.refs if vendor
+                              for pair in self.prog.catalog.answers(vendor, path)}))
+        if sent and pairs:  # maps.geocode({address}): that address's coordinates
+            result = join(result, answered([*args, *(v for _, v in kwargs)], pairs, Step(
+                self.span(e.pos), f"{expr_text(e.func)}(...)", "call")))
         if library and isinstance(e.func, ir.Attr) and e.func.name in COPIERS \
                 and self.receiver_value(e.func.obj).insts:  # a project model's dump
             library = []  # (pydantic's model_dump): its fields, read as the idiom does
@@ -794,11 +802,14 @@ class Calls(Idioms):
         return actual, exprs
 
     def project(self, v: Val, path: tuple[str, ...], src: ir.Expr | None = None,
-                pos: ir.Pos | None = None) -> Val:
+                pos: ir.Pos | None = None, step: Step | None = None) -> Val:
         """What the callee read at `path` of a caller's value. The caller's expression
         names the object (`track(current_user)` reading `u.id` is current_user.id)."""
         obj = src if isinstance(src, ir.Name | ir.Attr | ir.Index | ir.Call) else None
         for name in path:
+            if name.startswith(ANSWER):  # what the callee's vendor answered about it
+                v, obj = answer_of(v, name, step), None
+                continue
             v = self.attr(v, name, obj, pos if obj is not None else None)
             obj = ir.Attr(obj, name) if obj is not None else None
         return v
@@ -811,7 +822,8 @@ class Calls(Idioms):
         out = EMPTY
         for lab in ret.labels:
             if isinstance(lab, ParamLabel):
-                out = join(out, self.project(actual.get(lab.index, EMPTY), lab.path))
+                out = join(out, self.project(actual.get(lab.index, EMPTY), lab.path,
+                                             step=step))
             elif not (named and isinstance(lab, Source) and not lab.via
                       and (lab.field, lab.span) in named):
                 labels.add(lab)

@@ -18,6 +18,7 @@ from flowscan.analysis.common import (
 )
 from flowscan.analysis.idioms import COPIERS
 from flowscan.analysis.values import (
+    ANSWER_META,
     CLEAN,
     EMPTY,
     ParamLabel,
@@ -25,6 +26,7 @@ from flowscan.analysis.values import (
     Val,
     client_like,
     flatten,
+    is_answer,
     join,
 )
 from flowscan.analysis.walk import CONTACT_DATA, STRONG_MARK, object_key
@@ -173,7 +175,8 @@ class Fields:
             out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
                                 for lab in v.labels  # is no scalar: its fields speak
                                 if not (isinstance(lab, Source) and (
-                                    v.insts or lab.field.rsplit(".", 1)[-1] in JARS))))
+                                    v.insts or lab.field.rsplit(".", 1)[-1] in JARS))
+                                and not (name in ANSWER_META and is_answer(lab))))
         elif v.fields and not v.closed and name not in v.fields:  # params = asdict(sms);
             out = Val(frozenset(lab.child(name) for lab in v.labels  # params["from_"] = ...:
                                 if isinstance(lab, ParamLabel)))  # the caller's other keys

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from flowscan import ir
 from flowscan.analysis.common import FOREIGN, Deferred, expr_text, strip_credentials
-from flowscan.analysis.values import CLEAN, ParamLabel, Val, flatten
+from flowscan.analysis.values import CLEAN, ParamLabel, Val, answered, flatten
 from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, name_parts, name_words
+from flowscan.model import Step
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -102,6 +103,11 @@ def send(prog: Program, frame: Frame, e: ir.Call, path: str, url: str | None,
                for v, r in reached
                if r != "metadata" or not v.clean]
     frame.report(e, vendor, path, "http", "high", reached)
+    pairs = prog.catalog.answers(vendor, url or (expr_text(url_expr) if url_expr else ""))
+    if pairs:  # a geocoding request's response: the coordinates of the address sent,
+        got = answered([v for v, _ in reached], pairs,  # read off it as calls.py's
+                       Step(frame.span(e.pos), f"{expr_text(e.func)}(...)", "call"))
+        return Val(got.labels, refs=frozenset({("", f"{path}()")}))  # library_call does
     return Val()
 
 

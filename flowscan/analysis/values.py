@@ -212,6 +212,49 @@ def flatten(v: Val, depth: int = 0) -> frozenset[Label]:
     return frozenset(out)
 
 
+ANSWER = "=>"  # a parameter path step: what a vendor answered of it (`=>address:location`)
+# what an answer says about itself, not about what it was asked (`data.get("status")`)
+ANSWER_META = frozenset({"status", "status_code", "statusText", "ok", "error", "errors",
+                         "error_message", "message", "code", "attribution", "query", "type"})
+
+
+def answered(sent: list[Val], pairs: tuple[tuple[str, str], ...], step: Step) -> Val:
+    """What a vendor sends back about what it was sent, as catalog `answers` declare:
+    a geocoder's coordinates for a person's address are that person's location. Of a
+    parameter, the caller's value answered so (a path step, see `answer_of`)."""
+    labels: set[Label] = set()
+    mark = Step(step.span, step.expr, "answer")
+    for lab in frozenset().union(*(flatten(v) for v in sent)) if sent else ():
+        for sends, gives in pairs:
+            if isinstance(lab, Source) and lab.category == sends:
+                labels.add(Source(gives, lab.field, lab.span, lab.pattern, lab.context,
+                                  lab.via).through(mark))
+            elif isinstance(lab, ParamLabel) and len(lab.path) < MAX_PARAM_PATH:
+                labels.add(ParamLabel(lab.index, (*lab.path, f"{ANSWER}{sends}:{gives}")))
+    return Val(frozenset(labels)) if labels else EMPTY
+
+
+def answer_of(v: Val, step_name: str, step: Step | None) -> Val:
+    """A caller's value as a callee's vendor answered it (`answered`, its parameter path
+    step `=>address:location`); `step`: the call of the callee."""
+    sends, _, gives = step_name[len(ANSWER):].partition(":")
+    labels: set[Label] = set()
+    for lab in flatten(v):
+        if isinstance(lab, Source) and lab.category == sends:
+            made = Source(gives, lab.field, lab.span, lab.pattern, lab.context, lab.via)
+            labels.add(made.through(Step(step.span, step.expr, "answer")) if step else made)
+        elif isinstance(lab, ParamLabel) and len(lab.path) < MAX_PARAM_PATH:
+            labels.add(ParamLabel(lab.index, (*lab.path, step_name)))
+    return Val(frozenset(labels)) if labels else EMPTY
+
+
+def is_answer(lab: Label) -> bool:
+    """A label of what a vendor answered (`answered`), not of what the code holds."""
+    if isinstance(lab, ParamLabel):
+        return any(part.startswith(ANSWER) for part in lab.path)
+    return any(step.kind == "answer" for step in lab.via)
+
+
 def data_only(v: Val, depth: int = 0) -> Val:
     """A value's data and shape without the objects it holds (clients, managers,
     functions): what a record keeps of its constructor's arguments."""
