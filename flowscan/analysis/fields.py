@@ -339,6 +339,8 @@ class Fields:
             return v
         if isinstance(value, ir.Attr) and last_name(value.obj).lower() == key.lower():
             return v  # set_tag("race", race.name): the key names the object, not a trait
+        if isinstance(value, ir.Name) and self.prog.tax.is_sanitiser(value.id):
+            return v  # {device_id: sessionDeviceHash}: a parameter its name says is hashed
         if self.disowned_by_name(value, key):
             return v
         holder = self.context_of(value.obj) if isinstance(value, ir.Attr | ir.Index) else ""
