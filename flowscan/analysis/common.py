@@ -85,6 +85,8 @@ def expr_text(e: ir.Expr, depth: int = 0) -> str:
         return f"{expr_text(e.func, depth + 1)}()"
     if isinstance(e, ir.Op) and e.parts:  # (a or {}).id
         return expr_text(e.parts[0], depth + 1)
+    if isinstance(e, ir.Typed):  # (req.query as Params).id
+        return expr_text(e.value, depth + 1)
     if isinstance(e, ir.Str):
         return repr(e.value[:20])
     return "…"

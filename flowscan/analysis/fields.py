@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from flowscan.taxonomy import Classification
 
 MEASURES = {"length", "size"}
+ROUTE_HOLDERS = {"query", "params"}  # req.query, router.query, params, event.params
 # segments of an SDK's paths that name no collection: HubSpot's
 # `crm.contacts.basic_api.create()` creates a contact
 API_SEGMENTS = {"basic_api", "basicApi", "batch_api", "batchApi", "api", "v1", "v2", "v3"}
@@ -237,7 +238,7 @@ class Fields:
                         and not v.mods and not v.classes and (not v.closed or v.labels)
                         and not is_configuration(obj))
         if classifiable:
-            ctx = self.context_of(obj)
+            ctx = self.route_owner(obj, name) or self.context_of(obj)
             c = self.prog.tax.classify(name, ctx or None)
             if c is not None and "." not in ctx and (
                     not self.prog.tax.is_person(ctx)
@@ -293,6 +294,22 @@ class Fields:
                         out.insts, out.mods, out.text)  # populated (callout.customer.phone)
                 out = join(out, Val(frozenset({src})))
         return join(out, fallback)
+
+    def route_owner(self, obj: ir.Expr | None, name: str) -> str:
+        """What a route parameter names, by the folder before it: `req.query.id` in
+        `pages/api/teams/[teamId]/viewers/[id]/index.ts` is a viewer's id, `params.id`
+        in `app/users/[id]/route.ts` a user's (Next.js, SvelteKit, Nuxt file routes)."""
+        while isinstance(obj, ir.Typed):  # `req.query as { id: string }`
+            obj = obj.value
+        if obj is None or last_name(obj) not in ROUTE_HOLDERS \
+                or self.module.language == "python" or "[" not in self.module.path:
+            return ""
+        parts = self.module.path.split("/")
+        for i, part in enumerate(parts[1:], 1):
+            if part.strip("[.]") == name and part.startswith("[") and not (
+                    parts[i - 1].startswith(("[", "(", "_"))):
+                return parts[i - 1]
+        return ""
 
     def no_person_record(self, v: Val) -> bool:
         """A record of project classes that say they are no person: reading its phone
