@@ -268,6 +268,7 @@ class Taxonomy:
         "_person_vetoes",
         "_business_fields",
         "_token_makers",
+        "_library_callbacks",
         "_representations",
         "_value_holders",
         "_category_suffixes",
@@ -365,6 +366,14 @@ class Taxonomy:
         self._person_vetoes = _regex_list(data, "person_field_vetoes")
         self._business_fields = _regex_list(data, "business_fields")
         self._token_makers = _regex_list(data, "token_makers")
+        self._library_callbacks: list[tuple[str, re.Pattern[str], int, tuple[str, ...], str]] = []
+        for i, cb in enumerate(data.get("library_callbacks") or ()):
+            cats = tuple(cb["categories"])
+            unknown = [c for c in cats if c not in categories]
+            if unknown:
+                raise ValueError(f"library_callbacks[{i}]: no such category {unknown[0]!r}")
+            self._library_callbacks.append((cb["call"], _compile(
+                cb["key"], f"library_callbacks[{i}].key"), int(cb["param"]), cats, cb["what"]))
 
         self._literals: list[tuple[str, re.Pattern[str]]] = []
         for cat, value in (data.get("literals") or {}).items():
@@ -657,6 +666,15 @@ class Taxonomy:
         Contractor with a `company_name` is a firm, whatever `contractor` usually is."""
         rx = self._business_fields
         return rx is not None and rx.fullmatch(normalise(field)) is not None
+
+    def library_callbacks(self, call: str
+                          ) -> list[tuple[re.Pattern[str], int, tuple[str, ...], str]]:
+        """The project functions a library call is given (under a key of its options
+        that the pattern fullmatches) and calls back with a person's data at a
+        parameter (`library_callbacks`): Better Auth's `secondaryStorage.set(key,
+        value)` is handed a session."""
+        return [(key, param, cats, what) for path, key, param, cats, what
+                in self._library_callbacks if path == call]
 
     def is_token_maker(self, callee: str) -> bool:
         """Whether a library call named `callee` mints a new secret (`token_makers`):

@@ -405,6 +405,16 @@ def test_minimal_document() -> None:
     tax = Taxonomy.from_dict({**bad, "record_contexts": {"email": ["mailing"]}})
     assert tax.classify("grade", "Mailing") == Classification("email", "mailing record", True,
                                                                  "mailing")
+    callback = {"call": "auth.lib", "key": "store\\.set", "param": 1, "what": "a session"}
+    with pytest.raises(ValueError, match=r"library_callbacks\[0\]: no such category 'health'"):
+        Taxonomy.from_dict({**data, "library_callbacks": [{**callback, "categories": ["health"]}]})
+    with pytest.raises(ValueError, match=r"library_callbacks\[0\]\.key: invalid regex"):
+        Taxonomy.from_dict({**data, "library_callbacks": [
+            {**callback, "key": "store(", "categories": ["email"]}]})
+    tax = Taxonomy.from_dict({**data, "library_callbacks": [{**callback, "categories": ["email"]}]})
+    [(key, param, cats, what)] = tax.library_callbacks("auth.lib")
+    assert key.fullmatch("store.set") and (param, cats, what) == (1, ("email",), "a session")
+    assert tax.library_callbacks("other.lib") == []
 
 
 def test_pickles_for_worker_processes(taxonomy: Taxonomy) -> None:

@@ -361,6 +361,10 @@ class Calls(Idioms):
             return CLEAN
         if paths[0] in MODEL_ROUTED and args and args[0].fields:
             return self.model_routed(e, paths[0], args[0])
+        if args and args[0].fields:
+            for path in paths:
+                for key, param, cats, what in self.prog.tax.library_callbacks(path):
+                    self.called_back(e, args[0], key, param, cats, what)
         if paths[0].startswith(f"{PATTERN_CHAIN}.") and isinstance(e.func, ir.Attr):
             return self.pattern_arm(e, paths[0].rsplit(".", 1)[1], args)
         if paths[0].startswith(CURL_HANDLE):
@@ -393,6 +397,26 @@ class Calls(Idioms):
         if any(map(is_request, paths)):  # a response holds what the server sent back, not
             out = Val(frozenset(), out.fields, out.refs, text=out.text)  # what it was sent
         return out
+
+    def called_back(self, e: ir.Call, options: Val, key: re.Pattern[str], param: int,
+                    cats: tuple[str, ...], what: str) -> None:
+        """A library that calls the functions it is given under `key` of its options
+        back with a person's data (the taxonomy's `library_callbacks`): Better Auth's
+        `secondaryStorage: {set(key, value)}` is handed sessions."""
+        given = Val(frozenset(Source(cat, what, self.span(e.pos), "library_callbacks")
+                              for cat in cats))
+        todo = [("", options, 0)]
+        while todo:
+            prefix, v, depth = todo.pop()
+            for name, f in sorted((v.fields or {}).items()):
+                dotted = prefix + name
+                if key.fullmatch(dotted):
+                    vals = [EMPTY] * param + [given]
+                    call = ir.Call(e.func, tuple(ir.LIT for _ in vals), (), e.pos)
+                    for fid, _ in sorted(f.funcs, key=lambda x: x[0]):
+                        self.apply(call, fid, None, vals, [])
+                elif f.fields and depth < 3:
+                    todo.append((dotted + ".", f, depth + 1))
 
     def model_routed(self, e: ir.Call, path: str, options: Val) -> Val:
         """`generateText({ model: anthropic("claude-3-5-sonnet"), system, prompt })`: the
