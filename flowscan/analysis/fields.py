@@ -258,6 +258,10 @@ class Fields:
                     if c is None and self.prog.person_class(cid) \
                             and not self.prog.tax.vetoed_on(name, entry[0].name):
                         c = self.prog.tax.classify(name, "person")  # Patron {id, email}
+                    if c is None and self.prog.patients_record(cid):
+                        c = self.prog.tax.classify(name, "patient")  # an Appointment's
+                        if c is not None and c.category != "health":  # procedure
+                            c = None
                     if c is not None:
                         break
             strong = STRONG_MARK + (object_key(obj) or "") in self.persons

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from flowscan.taxonomy import Taxonomy
 
 
+PATIENT_LINKS = frozenset({"patient", "patient_id", "patient_pk", "patient_uuid"})
+
+
 class PersonEvidence:
     if TYPE_CHECKING:
         tax: Taxonomy
@@ -42,6 +45,14 @@ class PersonEvidence:
             found = entry is not None and self.describes_person(entry[0].name, entry[0].fields)
             self._person_classes[cid] = found
         return found
+
+    def patients_record(self, cid: str) -> bool:
+        """A record a class keeps of one patient (`patient = ForeignKey(Patient)`,
+        `patientId String`): what it says of their health is theirs, as on the patient
+        (an Appointment's `procedure`, a Referral's `condition`)."""
+        entry = self.classes.get(cid)
+        return entry is not None and any(
+            self.tax.normalise(f) in PATIENT_LINKS for f in entry[0].fields)
 
     def business_class(self, cid: str) -> bool:
         """A class that declares a business's name or number and nothing only a person
