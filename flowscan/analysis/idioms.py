@@ -246,6 +246,11 @@ class Idioms:
         recv = self.receiver_value(recv_expr) if recv_expr is not None else None
         if name in QUERY_REFINERS and recv is not None and recv.insts and not recv.fields:
             return recv  # FitNote.findById(id).populate('employee'): still a FitNote
+        if recv is not None and recv_expr is not None and not args \
+                and name.startswith("get_") and name.endswith("_display") \
+                and len(name) > 12 and self.module.language == "python":
+            return self.attr(recv, name[4:-8], recv_expr, e.pos)  # Django's
+            # survey.get_kind_display(): the label of that field's choice, no other field
         if recv is not None and name in ("get", "getattr") and args:
             key = e.args[0]
             if isinstance(key, ir.Str):
