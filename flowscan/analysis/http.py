@@ -68,6 +68,9 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
     url_val = args[at] if args else kw.get("url")
     if url is None and "url" in kw:
         url = kw["url"].text
+    if not base:  # axios's per-request config: post(path, data, {baseURL, headers})
+        base = next((f.text for v in args[at + 1:] if (f := (v.fields or {}).get("baseURL"))
+                     is not None and f.text and "://" in f.text), None)
     if base and (not url or "://" not in url):
         url = base.rstrip("/") + "/" + (url or "").lstrip("/")
     reached: list[tuple[Val, str]] = [(args[at], "metadata")] if args else []

@@ -141,9 +141,12 @@ class Idioms:
     def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:
         name = last_name(e.func)
-        if isinstance(e.func, ir.Attr) and args and args[0].text and "://" in args[0].text:
+        if isinstance(e.func, ir.Attr) and args and args[0].text and (
+                "://" in args[0].text or any("://" in (f.text or "") for a in args[1:]
+                                             if (f := (a.fields or {}).get("baseURL")))):
             http = http_call(self.prog, self, e, expr_text(e.func), args, kwargs,
-                             any_client=True)  # ctx["http"].post(VENDOR_URL, ...)
+                             any_client=True)  # ctx["http"].post(VENDOR_URL, ...), and
+            # this.http.post('/contacts', body, {baseURL: VENDOR_URL})
             if http is not None:
                 return http
         if name in COLUMN_QUERIES and self.module.language == "python":
