@@ -49,6 +49,26 @@ def test_workspace_packages_resolve_by_name_through_their_exports() -> None:
     assert r.javascript("apps/web/a.ts", "react") is None
 
 
+def test_subpath_imports_by_the_importers_own_package() -> None:
+    files = ["src/analytics/segment.js", "src/server.ts", "src/routes/orders.js",
+             "tools/pkg/src/db.ts", "tools/pkg/main.ts", "tools/pkg/dist/x.mjs"]
+    configs = {
+        "package.json": '{"name": "noodle", "imports": {"#lib/*": "./src/*", '
+                        '"#db": {"node": "./src/server.ts"}}}',
+        "tools/pkg/package.json": '{"imports": {"#lib/*": "./src/*.ts", '
+                                  '"#built": "./dist/db.mjs"}}',
+    }
+    r = Resolver.build(files, configs)
+    assert r.javascript("src/routes/orders.js", "#lib/analytics/segment.js") == \
+        "src/analytics/segment.js"
+    assert r.javascript("src/routes/orders.js", "#db") == "src/server.ts"
+    # the nearest package.json maps the importer's `#` specifiers, even one it shares
+    assert r.javascript("tools/pkg/main.ts", "#lib/db") == "tools/pkg/src/db.ts"
+    assert r.javascript("tools/pkg/main.ts", "#built") == "tools/pkg/src/db.ts"  # (built)
+    assert r.javascript("tools/pkg/main.ts", "#db") is None
+    assert r.javascript("src/routes/orders.js", "#nope") is None
+
+
 def test_discovery_reads_the_projects_package_files_not_its_dependencies(tmp_path) -> None:
     from flowscan.targets import discover
 

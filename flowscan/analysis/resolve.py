@@ -28,6 +28,8 @@ class Resolver:
     aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)
     # a monorepo's own packages, by name: (directory, `exports`, entry points)
     packages: dict[str, tuple[str, object, list[str]]] = field(default_factory=dict)
+    # (package directory, pattern, targets) from package.json `imports` (`#lib/*`)
+    subpaths: list[tuple[str, str, list[str]]] = field(default_factory=list)
     # (language, importer, specifier) -> file: the analysis asks again on every run
     memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
     _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
@@ -44,6 +46,7 @@ class Resolver:
                     r.py_suffix.setdefault(".".join(parts[i:]), []).append(p)
         for cfg_path, text in sorted(tsconfigs.items()):
             if cfg_path.rsplit("/", 1)[-1] == "package.json":
+                r.subpaths.extend(_package_imports(cfg_path, text))
                 found = _package(cfg_path, text)
                 if found is not None and found[0] not in r.packages:
                     r.packages[found[0]] = found[1]
@@ -181,6 +184,8 @@ class Resolver:
         if spec.startswith("."):
             return self._js_file(posixpath.normpath(posixpath.join(posixpath.dirname(importer),
                                                                    spec)))
+        if spec.startswith("#"):  # Node's subpath imports: the importer's own package's
+            return self._subpath_import(importer, spec)
         for base, pattern, targets in self.aliases:
             m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec)
             if m is None:
@@ -200,6 +205,25 @@ class Resolver:
             return self._source_root_alias(importer, spec[3:])
         if spec.startswith("$lib/"):  # SvelteKit's alias for src/lib
             return self._source_root_alias(importer, "lib/" + spec[5:])
+        return None
+
+    def _subpath_import(self, importer: str, spec: str) -> str | None:
+        """`#lib/analytics.js` by the `imports` of the nearest package.json above the
+        importer (a specifier that package does not map is none of another's)."""
+        owners = [base for base, _, _ in self.subpaths
+                  if not base or importer.startswith(base + "/")]
+        if not owners:
+            return None
+        nearest = max(owners, key=len)
+        for base, pattern, targets in self.subpaths:
+            m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec) \
+                if base == nearest else None
+            for target in targets if m is not None else ():
+                sub = target.replace("*", m.group(1)) if m.groups() else target
+                for candidate in _source_candidates(sub):
+                    hit = self._js_file(posixpath.normpath(posixpath.join(base, candidate)))
+                    if hit is not None:
+                        return hit
         return None
 
     def _package_file(self, spec: str) -> str | None:
@@ -308,6 +332,20 @@ def _package(cfg_path: str, text: str) -> tuple[str, tuple[str, object, list[str
     entries = [str(data[k]) for k in ("source", "module", "main", "types", "typings")
                if isinstance(data.get(k), str)]
     return data["name"], (base, data.get("exports"), entries)
+
+
+def _package_imports(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
+    """A package.json's `imports` (`"#lib/*": "./src/*"`, or by conditions)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    imports = data.get("imports") if isinstance(data, dict) else None
+    if not isinstance(imports, dict):
+        return []
+    base = posixpath.dirname(cfg_path)
+    return [(base, pattern, _condition_targets(target)) for pattern, target in imports.items()
+            if isinstance(pattern, str) and pattern.startswith("#")]
 
 
 CONDITIONS = ("source", "import", "module", "default", "require", "node", "browser", "types")
