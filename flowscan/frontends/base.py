@@ -71,20 +71,26 @@ def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
     named = value
     if isinstance(named, ir.Test | ir.Op):  # (phone or "")[-3:]
         named = next((p for p in named.parts if not isinstance(p, ir.Str | ir.Lit)), named)
-    while isinstance(named, ir.Call):  # data["nhs_number"].replace(" ", "")[-4:],
-        if isinstance(named.func, ir.Attr) and named.func.name in NORMALISERS:  # str(n)[-4:]
+    name = expr_name(normalised(named))
+    word = re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name)[-1].lower()
+    if not word or (word.endswith("s") and not word.endswith(("ss", "us"))) \
+            or word in ("history", "log", "list", "queue", "buffer", "array", "items"):
+        return None
+    return masked_part(value, pos)
+
+
+def normalised(named: ir.Expr) -> ir.Expr:
+    """The value a chain of normalisers starts from: `data["nhs_number"].replace(" ",
+    "")`, `str(n)`, `postcode.strip().upper()`."""
+    while isinstance(named, ir.Call):
+        if isinstance(named.func, ir.Attr) and named.func.name in NORMALISERS:
             named = named.func.obj
         elif isinstance(named.func, ir.Name) and named.func.id in ("str", "String") \
                 and len(named.args) == 1:
             named = named.args[0]
         else:
             break
-    name = expr_name(named)
-    word = re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name)[-1].lower()
-    if not word or (word.endswith("s") and not word.endswith(("ss", "us"))) \
-            or word in ("history", "log", "list", "queue", "buffer", "array", "items"):
-        return None
-    return masked_part(value, pos)
+    return named
 
 
 def masked_split(parts: ir.Expr, index: str, pos: ir.Pos) -> ir.Call | None:
@@ -97,8 +103,9 @@ def masked_split(parts: ir.Expr, index: str, pos: ir.Pos) -> ir.Call | None:
     if sep == "@" and index.strip() in SPLITTERS.get(parts.func.name, ()):
         return masked_part(parts.func.obj, pos)
     if parts.func.name == "split" and sep in (" ", None) and len(parts.args) <= 1 \
-            and index.strip() == "0" and POSTCODE_NAME.search(expr_name(parts.func.obj)):
-        return masked_part(parts.func.obj, pos)
+            and index.strip() == "0" \
+            and POSTCODE_NAME.search(expr_name(normalised(parts.func.obj))):
+        return masked_part(parts.func.obj, pos)  # (also .strip().split(" "), /\s+/)
     return None
 
 
