@@ -30,15 +30,15 @@ from flowscan.analysis.values import (
     join,
 )
 from flowscan.analysis.walk import CONTACT_DATA, STRONG_MARK, object_key
-from flowscan.taxonomy import normalise
+from flowscan.taxonomy import Classification, normalise
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
     from flowscan.model import Span
-    from flowscan.taxonomy import Classification
 
 MEASURES = {"length", "size"}
 ROUTE_HOLDERS = {"query", "params"}  # req.query, router.query, params, event.params
+UPLOADS = {"files", "FILES"}  # request.files["photo"] (Flask), request.FILES (Django)
 # segments of an SDK's paths that name no collection: HubSpot's
 # `crm.contacts.basic_api.create()` creates a contact
 API_SEGMENTS = {"basic_api", "basicApi", "batch_api", "batchApi", "api", "v1", "v2", "v3"}
@@ -286,6 +286,8 @@ class Fields:
                 # `enquiry.id` names the enquiry that holds their email, not them
             if c is None:
                 c = self.own_person_id(name)
+            if c is None and obj is not None and last_name(obj) in UPLOADS and self.fn:
+                c = self.uploaded(self.fn.name)  # request.files["photo"] in upload_headshot()
             if c is not None:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
@@ -298,6 +300,15 @@ class Fields:
                         out.insts, out.mods, out.text)  # populated (callout.customer.phone)
                 out = join(out, Val(frozenset({src})))
         return join(out, fallback)
+
+    def uploaded(self, function: str) -> Classification | None:
+        """What a file uploaded to a function is, by the function's name (the taxonomy's
+        `face_flows` and `document_flows`), as for its parameters (frame.py)."""
+        if self.prog.tax.in_face_flow(function):
+            return Classification("biometric", "face image", False, None)
+        if self.prog.tax.in_document_flow(function):
+            return Classification("government_id", "identity document", False, None)
+        return None
 
     def route_owner(self, obj: ir.Expr | None, name: str) -> str:
         """What a route parameter names, by the folder before it: `req.query.id` in

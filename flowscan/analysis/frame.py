@@ -496,10 +496,7 @@ class Frame(Fields, Calls):
         if c is None:
             c = self.own_person_id(name)
         if c is None and self.fn is not None and is_image_file(name):
-            if self.prog.tax.in_face_flow(self.fn.name):  # upload_headshot(m, file)
-                c = Classification("biometric", "face image", False, None)
-            elif self.prog.tax.in_document_flow(self.fn.name):  # upload_driving_licence
-                c = Classification("government_id", "identity document", False, None)
+            c = self.uploaded(self.fn.name)  # upload_headshot(m, file), upload_driving_licence
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
