@@ -140,6 +140,18 @@ PROJECT_KEYS = {"apikey", "api_key", "api_secret", "write_key", "writekey", "sec
                 "project_key", "site_key", "license_key", "dsn", "account_sid"}
 
 
+ORGANISATION_APIS = frozenset({"companies", "company", "organizations", "organization",
+                               "organisations", "organisation"})
+ORGANISATION_DATA = frozenset({"name", "email", "phone", "address", "location"})
+
+
+def organisation_contact(sink_path: str, category: str) -> bool:
+    """A name, phone or address sent to a vendor's API for organisations (HubSpot's
+    `crm.companies.basic_api.create`, Intercom's companies) is the organisation's."""
+    return category in ORGANISATION_DATA and not ORGANISATION_APIS.isdisjoint(
+        part.removesuffix("()") for part in sink_path.split("."))
+
+
 def is_project_key(field: str) -> bool:
     """A key the project holds for a vendor's API (`settings.AMPLITUDE_API_KEY`,
     `api_key`): how it authenticates, not a person's secret."""

@@ -23,6 +23,7 @@ from flowscan.analysis.common import (
     FindingAcc,
     Summary,
     is_project_key,
+    organisation_contact,
 )
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, star_sources
@@ -600,6 +601,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         analysed passed its arguments on blindly, and must not leave that behind."""
         if source.category == "credentials" and is_project_key(source.field):
             return  # {"api_key": api_key} in Amplitude's body is the project's auth
+        if organisation_contact(acc.sink, source.category):
+            return  # a partner firm's name and phone, sent to HubSpot's companies
         if key not in self.findings:
             self.findings[key] = acc
             self.pending.setdefault(key, acc)
