@@ -30,6 +30,7 @@ class PersonEvidence:
         children: dict[str, list[str]]
         _persons: dict[str, frozenset[str]]
         _person_classes: dict[str, bool]
+        _patient_records: dict[str, bool]
         _person_nouns: frozenset[str]
         _noun_cache: dict[tuple[str, tuple[str, ...]], bool]
 
@@ -50,9 +51,14 @@ class PersonEvidence:
         """A record a class keeps of one patient (`patient = ForeignKey(Patient)`,
         `patientId String`): what it says of their health is theirs, as on the patient
         (an Appointment's `procedure`, a Referral's `condition`)."""
-        entry = self.classes.get(cid)
-        return entry is not None and any(
-            self.tax.normalise(f) in PATIENT_LINKS for f in entry[0].fields)
+        found = self._patient_records.get(cid)
+        if found is None:
+            entry = self.classes.get(cid)
+            if entry is None:
+                return False
+            found = self._patient_records[cid] = any(
+                self.tax.normalise(f) in PATIENT_LINKS for f in entry[0].fields)
+        return found
 
     def business_class(self, cid: str) -> bool:
         """A class that declares a business's name or number and nothing only a person
