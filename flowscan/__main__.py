@@ -1,3 +1,5 @@
-from flowscan.cli import console
+import sys
 
-console()
+from flowscan.cli import main
+
+sys.exit(main())

@@ -279,20 +279,3 @@ def main(argv: list[str] | None = None) -> int:
                    "(run with --debug for the traceback)", err=True)
         return 2
     return 0
-
-
-def console() -> None:
-    """The installed command: `main`, then an exit that skips freeing what the scan
-    built (as mypy does): nothing is left to flush but the standard streams."""
-    import os
-
-    import flowscan
-
-    flowscan.RETAINED = []
-    code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe (`| head`): the reader chose so
-        pass
-    os._exit(code)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import flowscan
 from flowscan import limits, suppress
 from flowscan.analysis.growth import package_of
 from flowscan.catalog import Catalog, load_catalog
@@ -124,8 +123,6 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 work.store_result(key + ".state", snapshot(program))
     finally:
         work.close()
-    if flowscan.RETAINED is not None:  # freed by the exit, not here (cli.console); an
-        flowscan.RETAINED[:] = [locals().copy()]  # earlier scan's now (`--diff-base`)
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
                 if acc.hits or acc.kind == "config"]
     findings, unused = suppress.apply(
