@@ -268,7 +268,7 @@ class Calls(Idioms):
                               for pair in self.prog.catalog.answers(vendor, path)}))
         if sent and pairs:  # maps.geocode({address}): that address's coordinates
             result = join(result, answered([*args, *(v for _, v in kwargs)], pairs, Step(
-                self.span(e.pos), f"{expr_text(e.func)}(...)", "call")))
+                self.span(e.pos), f"{expr_text(e.func)}(...)", "answer")))
         if library and isinstance(e.func, ir.Attr) and e.func.name in COPIERS \
                 and self.receiver_value(e.func.obj).insts:  # a project model's dump
             library = []  # (pydantic's model_dump): its fields, read as the idiom does

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flowscan import ir
@@ -148,7 +149,12 @@ ORGANISATION_DATA = frozenset({"name", "email", "phone", "address", "location"})
 def organisation_contact(sink_path: str, category: str) -> bool:
     """A name, phone or address sent to a vendor's API for organisations (HubSpot's
     `crm.companies.basic_api.create`, Intercom's companies) is the organisation's."""
-    return category in ORGANISATION_DATA and not ORGANISATION_APIS.isdisjoint(
+    return category in ORGANISATION_DATA and organisation_api(sink_path)
+
+
+@lru_cache(maxsize=4096)
+def organisation_api(sink_path: str) -> bool:
+    return not ORGANISATION_APIS.isdisjoint(
         part.removesuffix("()") for part in sink_path.split("."))
 
 

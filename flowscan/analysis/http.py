@@ -109,7 +109,7 @@ def send(prog: Program, frame: Frame, e: ir.Call, path: str, url: str | None,
     pairs = prog.catalog.answers(vendor, url or (expr_text(url_expr) if url_expr else ""))
     if pairs:  # a geocoding request's response: the coordinates of the address sent,
         got = answered([v for v, _ in reached], pairs,  # read off it as calls.py's
-                       Step(frame.span(e.pos), f"{expr_text(e.func)}(...)", "call"))
+                       Step(frame.span(e.pos), f"{expr_text(e.func)}(...)", "answer"))
         return Val(got.labels, refs=frozenset({("", f"{path}()")}))  # library_call does
     return Val()
 

@@ -413,12 +413,11 @@ class Idioms:
             return Val(frozenset(labels))  # a birth date parsed: its year is the person's
         if is_request(expr_text(e.func)):  # fetch(signedUrl): the response holds what
             return EMPTY  # the server sent, not the key or the data that fetched it
-        answer = frozenset(lab for lab in recv.labels if is_answer(lab)) \
-            if recv is not None and recv.labels else frozenset()
-        if answer and any(not vendor and is_request(path.removesuffix("()"))
-                          for vendor, path in recv.refs):  # type: ignore[union-attr]
-            return Val(answer)  # res.json() of what a vendor answered (http.py: send, a
-            # geocoder's coordinates): its parts are that answer (fields.py: own_attr)
+        if recv is not None and recv.labels and any(
+                not vendor and is_request(path.removesuffix("()")) for vendor, path in recv.refs):
+            answer = frozenset(lab for lab in recv.labels if is_answer(lab))
+            if answer:  # res.json() of what a vendor answered (http.py: send, a geocoder's
+                return Val(answer)  # coordinates): its parts are that answer (own_attr)
         # An opaque result that holds the data: passed on whole it is personal, but its
         # attributes are not (User(email=e).plan is not an email)
         return Val(frozenset(labels), {}) if labels else EMPTY

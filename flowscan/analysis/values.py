@@ -221,14 +221,14 @@ ANSWER_META = frozenset({"status", "status_code", "statusText", "ok", "error", "
 def answered(sent: list[Val], pairs: tuple[tuple[str, str], ...], step: Step) -> Val:
     """What a vendor sends back about what it was sent, as catalog `answers` declare:
     a geocoder's coordinates for a person's address are that person's location. Of a
-    parameter, the caller's value answered so (a path step, see `answer_of`)."""
+    parameter, the caller's value answered so (a path step, see `answer_of`). `step`:
+    the call, an `answer` step of the flow."""
     labels: set[Label] = set()
-    mark = Step(step.span, step.expr, "answer")
     for lab in frozenset().union(*(flatten(v) for v in sent)) if sent else ():
         for sends, gives in pairs:
             if isinstance(lab, Source) and lab.category == sends:
                 labels.add(Source(gives, lab.field, lab.span, lab.pattern, lab.context,
-                                  lab.via).through(mark))
+                                  lab.via).through(step))
             elif isinstance(lab, ParamLabel) and len(lab.path) < MAX_PARAM_PATH:
                 labels.add(ParamLabel(lab.index, (*lab.path, f"{ANSWER}{sends}:{gives}")))
     return Val(frozenset(labels)) if labels else EMPTY
