@@ -313,16 +313,21 @@ class Fields:
     def route_owner(self, obj: ir.Expr | None, name: str) -> str:
         """What a route parameter names, by the folder before it: `req.query.id` in
         `pages/api/teams/[teamId]/viewers/[id]/index.ts` is a viewer's id, `params.id`
-        in `app/users/[id]/route.ts` a user's (Next.js, SvelteKit, Nuxt file routes)."""
+        in `app/users/[id]/route.ts` a user's (Next.js, SvelteKit, Nuxt file routes), and
+        in Remix's `app/routes/members.$id.tsx` a member's."""
         while isinstance(obj, ir.Typed):  # `req.query as { id: string }`
             obj = obj.value
+        path = self.module.path
         if obj is None or last_name(obj) not in ROUTE_HOLDERS \
-                or self.module.language == "python" or "[" not in self.module.path:
+                or self.module.language == "python" or ("[" not in path and "$" not in path):
             return ""
-        parts = self.module.path.split("/")
+        parts = path.split("/")
+        if "$" in parts[-1]:  # Remix's flat routes: a file name's dots are its folders
+            parts = parts[:-1] + parts[-1].rsplit(".", 1)[0].split(".")
         for i, part in enumerate(parts[1:], 1):
-            if part.strip("[.]") == name and part.startswith("[") and not (
-                    parts[i - 1].startswith(("[", "(", "_"))):
+            dynamic = part.startswith("[") or part.startswith("$")
+            if dynamic and part.strip("[.]$") == name and not (
+                    parts[i - 1].startswith(("[", "(", "_", "$"))):
                 return parts[i - 1]
         return ""
 
