@@ -4,6 +4,7 @@ what they hold, and the per-request state a middleware fills. A mixin of Frame."
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 MEASURES = {"length", "size"}
 ROUTE_HOLDERS = {"query", "params"}  # req.query, router.query, params, event.params
 UPLOADS = {"files", "FILES"}  # request.files["photo"] (Flask), request.FILES (Django)
+OWN_ACCOUNTS = {"accounts", "account", "profiles"}  # in an API's path: the caller's own
 # segments of an SDK's paths that name no collection: HubSpot's
 # `crm.contacts.basic_api.create()` creates a contact
 API_SEGMENTS = {"basic_api", "basicApi", "batch_api", "batchApi", "api", "v1", "v2", "v3"}
@@ -358,6 +360,29 @@ class Fields:
         if self.person_collection(parts[-1]):
             return True
         return len(parts) > 2 and path.endswith("()") and self.person_collection(parts[-2])
+
+    def ids_in_path(self, url: ir.Expr | None, pos: ir.Pos) -> Val:
+        """`f"{HUBSPOT}/crm/v3/objects/contacts/{existing}"`: what a request's path puts
+        after a collection of people is one person's id at that vendor, whatever the
+        variable is called (only a plain name or attribute is read again)."""
+        if not isinstance(url, ir.Join):
+            return EMPTY
+        labels: set[Source] = set()
+        for before, part in pairwise(url.parts):
+            if not (isinstance(before, ir.Str) and before.value.endswith("/")
+                    and isinstance(part, ir.Name | ir.Attr)):
+                continue
+            collection = before.value.rstrip("/").rsplit("/", 1)[-1]
+            if not collection or collection.lower() in OWN_ACCOUNTS \
+                    or not self.person_collection(collection) or is_configuration(part) \
+                    or last_name(part).isupper():
+                continue  # (Twilio's /Accounts/{TWILIO_SID}: the project's own account)
+            v = self.expr(part)
+            if not v.clean and v.text is None and not any(
+                    isinstance(lab, Source) for lab in flatten(v)):
+                labels.add(Source("user_id", expr_text(part), self.span(pos),
+                                  f"{collection} path"))
+        return Val(frozenset(labels)) if labels else EMPTY
 
     def person_collection(self, name: str) -> bool:
         return self.prog.tax.is_person(name) and self.prog.tax.is_person(name.rsplit("_", 1)[-1])

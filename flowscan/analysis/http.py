@@ -84,6 +84,9 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
         if name != "auth":  # requests' auth=(ACCOUNT_SID, token): the same
             reached.append((v, HTTP_DATA_KWARGS.get(name, "metadata")))
     url_expr = e.args[at] if e.args else dict(e.kwargs).get("url")
+    ids = frame.ids_in_path(url_expr, e.pos)  # .../contacts/{existing}: a person's id
+    if ids.labels:
+        reached.append((ids, "identifier"))
     return send(prog, frame, e, path, url, url_val, url_expr, reached)
 
 
