@@ -265,8 +265,9 @@ class Calls(Idioms):
             result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
             # to the same call may look like builders that hold their arguments)
         pairs = tuple(sorted({pair for vendor, path in func.refs if vendor
-                              for pair in self.prog.catalog.answers(vendor, path)}))
-        if sent and pairs:  # maps.geocode({address}): that address's coordinates
+                              for pair in self.prog.catalog.answers(vendor, path)})) \
+            if sent else ()
+        if pairs:  # maps.geocode({address}): that address's coordinates
             result = join(result, answered([*args, *(v for _, v in kwargs)], pairs, Step(
                 self.span(e.pos), f"{expr_text(e.func)}(...)", "answer")))
         if library and isinstance(e.func, ir.Attr) and e.func.name in COPIERS \
@@ -403,16 +404,15 @@ class Calls(Idioms):
         """A library that calls the functions it is given under `key` of its options
         back with a person's data (the taxonomy's `library_callbacks`): Better Auth's
         `secondaryStorage: {set(key, value)}` is handed sessions."""
-        given = Val(frozenset(Source(cat, what, self.span(e.pos), "library_callbacks")
-                              for cat in cats))
+        vals = [EMPTY] * param + [Val(frozenset(
+            Source(cat, what, self.span(e.pos), "library_callbacks") for cat in cats))]
+        call = ir.Call(e.func, tuple(ir.LIT for _ in vals), (), e.pos)
         todo = [("", options, 0)]
         while todo:
             prefix, v, depth = todo.pop()
             for name, f in sorted((v.fields or {}).items()):
                 dotted = prefix + name
                 if key.fullmatch(dotted):
-                    vals = [EMPTY] * param + [given]
-                    call = ir.Call(e.func, tuple(ir.LIT for _ in vals), (), e.pos)
                     for fid, _ in sorted(f.funcs, key=lambda x: x[0]):
                         self.apply(call, fid, None, vals, [])
                 elif f.fields and depth < 3:

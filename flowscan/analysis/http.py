@@ -68,9 +68,7 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
     url_val = args[at] if args else kw.get("url")
     if url is None and "url" in kw:
         url = kw["url"].text
-    if not base:  # axios's per-request config: post(path, data, {baseURL, headers})
-        base = next((f.text for v in args[at + 1:] if (f := (v.fields or {}).get("baseURL"))
-                     is not None and f.text and "://" in f.text), None)
+    base = base or request_base(args[at + 1:])
     if base and (not url or "://" not in url):
         url = base.rstrip("/") + "/" + (url or "").lstrip("/")
     reached: list[tuple[Val, str]] = [(args[at], "metadata")] if args else []
@@ -88,6 +86,13 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
     if ids.labels:
         reached.append((ids, "identifier"))
     return send(prog, frame, e, path, url, url_val, url_expr, reached)
+
+
+def request_base(options: list[Val]) -> str | None:
+    """The base URL a request is given with its options, axios's per-request config:
+    `post('/contacts', body, {baseURL, headers})`."""
+    return next((f.text for v in options if (f := (v.fields or {}).get("baseURL")) is not None
+                 and f.text and "://" in f.text), None)
 
 
 def send(prog: Program, frame: Frame, e: ir.Call, path: str, url: str | None,

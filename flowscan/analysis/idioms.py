@@ -15,7 +15,7 @@ from flowscan.analysis.common import (
     last_name,
     provide_key,
 )
-from flowscan.analysis.http import http_call, is_request
+from flowscan.analysis.http import http_call, is_request, request_base
 from flowscan.analysis.values import (
     CLEAN,
     EMPTY,
@@ -142,8 +142,7 @@ class Idioms:
                      kwargs: list[tuple[str, Val]]) -> Val:
         name = last_name(e.func)
         if isinstance(e.func, ir.Attr) and args and args[0].text and (
-                "://" in args[0].text or any("://" in (f.text or "") for a in args[1:]
-                                             if (f := (a.fields or {}).get("baseURL")))):
+                "://" in args[0].text or request_base(args[1:]) is not None):
             http = http_call(self.prog, self, e, expr_text(e.func), args, kwargs,
                              any_client=True)  # ctx["http"].post(VENDOR_URL, ...), and
             # this.http.post('/contacts', body, {baseURL: VENDOR_URL})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -187,14 +188,9 @@ class Resolver:
         if spec.startswith("#"):  # Node's subpath imports: the importer's own package's
             return self._subpath_import(importer, spec)
         for base, pattern, targets in self.aliases:
-            m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec)
-            if m is None:
-                continue
-            for target in targets:
-                sub = target.replace("*", m.group(1)) if m.groups() else target
-                hit = self._js_file(posixpath.normpath(posixpath.join(base, sub)))
-                if hit is not None:
-                    return hit
+            hit = self._mapped(base, pattern, targets, spec, lambda sub: [sub])
+            if hit is not None:
+                return hit
         if self.packages:  # `@rallly/posthog/server`: a workspace package of the monorepo
             hit = self._package_file(spec)
             if hit is not None:
@@ -216,14 +212,23 @@ class Resolver:
             return None
         nearest = max(owners, key=len)
         for base, pattern, targets in self.subpaths:
-            m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec) \
+            hit = self._mapped(base, pattern, targets, spec, _source_candidates) \
                 if base == nearest else None
-            for target in targets if m is not None else ():
-                sub = target.replace("*", m.group(1)) if m.groups() else target
-                for candidate in _source_candidates(sub):
-                    hit = self._js_file(posixpath.normpath(posixpath.join(base, candidate)))
-                    if hit is not None:
-                        return hit
+            if hit is not None:
+                return hit
+        return None
+
+    def _mapped(self, base: str, pattern: str, targets: list[str], spec: str,
+                candidates: Callable[[str], list[str]]) -> str | None:
+        """The first file a path mapping (`"@/lib/*": ["src/lib/*"]`, relative to
+        `base`) gives `spec`, trying each target's `candidates`."""
+        star = _star(pattern, spec)
+        for target in targets if star is not None else ():
+            sub = target.replace("*", star) if "*" in pattern else target
+            for candidate in candidates(sub):
+                hit = self._js_file(posixpath.normpath(posixpath.join(base, candidate)))
+                if hit is not None:
+                    return hit
         return None
 
     def _package_file(self, spec: str) -> str | None:
@@ -247,10 +252,9 @@ class Resolver:
             target = exports.get(key)
             if target is None:
                 for pattern, value in exports.items():
-                    m = re.fullmatch(re.escape(str(pattern)).replace(r"\*", "(.*)"), key) \
-                        if "*" in str(pattern) else None
-                    if m is not None:
-                        target = _substituted(value, m.group(1))
+                    star = _star(str(pattern), key) if "*" in str(pattern) else None
+                    if star is not None:
+                        target = _substituted(value, star)
                         break
             targets.extend(_condition_targets(target))
         if not sub:
@@ -332,6 +336,13 @@ def _package(cfg_path: str, text: str) -> tuple[str, tuple[str, object, list[str
     entries = [str(data[k]) for k in ("source", "module", "main", "types", "typings")
                if isinstance(data.get(k), str)]
     return data["name"], (base, data.get("exports"), entries)
+
+
+def _star(pattern: str, spec: str) -> str | None:
+    """What the `*` of a path pattern (`@/lib/*`, `#lib/*`, `./*`) stands for in `spec`
+    ("" for a pattern without one); None when `spec` does not fit it."""
+    m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec)
+    return None if m is None else m.group(1) if m.groups() else ""
 
 
 def _package_imports(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:

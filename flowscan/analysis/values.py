@@ -218,7 +218,7 @@ ANSWER_META = frozenset({"status", "status_code", "statusText", "ok", "error", "
                          "error_message", "message", "code", "attribution", "query", "type"})
 
 
-def answered(sent: list[Val], pairs: tuple[tuple[str, str], ...], step: Step) -> Val:
+def answered(sent: list[Val], pairs: tuple[tuple[str, str], ...], step: Step | None) -> Val:
     """What a vendor sends back about what it was sent, as catalog `answers` declare:
     a geocoder's coordinates for a person's address are that person's location. Of a
     parameter, the caller's value answered so (a path step, see `answer_of`). `step`:
@@ -227,8 +227,8 @@ def answered(sent: list[Val], pairs: tuple[tuple[str, str], ...], step: Step) ->
     for lab in frozenset().union(*(flatten(v) for v in sent)) if sent else ():
         for sends, gives in pairs:
             if isinstance(lab, Source) and lab.category == sends:
-                labels.add(Source(gives, lab.field, lab.span, lab.pattern, lab.context,
-                                  lab.via).through(step))
+                made = Source(gives, lab.field, lab.span, lab.pattern, lab.context, lab.via)
+                labels.add(made.through(step) if step is not None else made)
             elif isinstance(lab, ParamLabel) and len(lab.path) < MAX_PARAM_PATH:
                 labels.add(ParamLabel(lab.index, (*lab.path, f"{ANSWER}{sends}:{gives}")))
     return Val(frozenset(labels)) if labels else EMPTY
@@ -238,14 +238,8 @@ def answer_of(v: Val, step_name: str, step: Step | None) -> Val:
     """A caller's value as a callee's vendor answered it (`answered`, its parameter path
     step `=>address:location`); `step`: the call of the callee."""
     sends, _, gives = step_name[len(ANSWER):].partition(":")
-    labels: set[Label] = set()
-    for lab in flatten(v):
-        if isinstance(lab, Source) and lab.category == sends:
-            made = Source(gives, lab.field, lab.span, lab.pattern, lab.context, lab.via)
-            labels.add(made.through(Step(step.span, step.expr, "answer")) if step else made)
-        elif isinstance(lab, ParamLabel) and len(lab.path) < MAX_PARAM_PATH:
-            labels.add(ParamLabel(lab.index, (*lab.path, step_name)))
-    return Val(frozenset(labels)) if labels else EMPTY
+    return answered([v], ((sends, gives),),
+                    Step(step.span, step.expr, "answer") if step is not None else None)
 
 
 def is_answer(lab: Label) -> bool:
