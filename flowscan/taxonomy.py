@@ -31,7 +31,7 @@ _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")  # $email, x-forwarded-for, a.b, __id_
 _CARD_CHARS = re.compile(r"[ -]")
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
 
-_PERSON, _PART, _NON_PERSON, _TRANSPARENT = 1, 2, 3, 4
+_PERSON, _PART, _NON_PERSON, _TRANSPARENT, _LONE_PERSON = 1, 2, 3, 4, 5
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")  # user1 -> user
 _CACHE_SIZE = 1 << 20
 _PLAIN_IMAGES = frozenset({"photo", "picture"})  # face_flows words that need a person beside
@@ -330,6 +330,7 @@ class Taxonomy:
             ("non_person_contexts", _NON_PERSON),
             ("person_part_contexts", _PART),
             ("person_contexts", _PERSON),
+            ("lone_person_contexts", _LONE_PERSON),
         ):
             for word in data.get(key) or ():
                 self._words[normalise(word)] = kind
@@ -637,6 +638,9 @@ class Taxonomy:
                     break
             if kind == _PERSON:
                 return True
+            if kind == _LONE_PERSON:  # `client` alone, not `api_client`, `vacancy.client`
+                return all(self._word_kind(t) in (_TRANSPARENT, _PART, _PERSON)
+                           for t in tokens[:i - size])
             if kind is None or kind == _NON_PERSON:
                 return False
             part = part or kind == _PART
