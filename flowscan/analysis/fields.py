@@ -82,6 +82,21 @@ class Fields:
         return join(part, Val(frozenset({Source(c.category, key, self.span(t.pos), c.pattern,
                                                 "person")})))
 
+    def typed_not_personal(self, obj: ir.Expr | None, name: str) -> bool:
+        """A parameter declared as a place's or a thing's type (`branch: Branch`,
+        `shack: Shack`, an element of `rows: Branch[]`) whose field, read on that type,
+        is no one's."""
+        fn = self.fn
+        if fn is None or not isinstance(obj, ir.Name):
+            return False
+        declared = next((p.annotation for p in fn.params if p.name == obj.id), None) \
+            or self.elements.get(obj.id)
+        if not declared or not declared.isidentifier():
+            return False
+        tax = self.prog.tax
+        return tax.is_non_person(declared) and tax.classify(name, declared) is None \
+            and tax.classify(name) is not None
+
     def context_of(self, obj: ir.Expr | None) -> str:
         if obj is None:
             return ""
@@ -174,6 +189,11 @@ class Fields:
         # caller's value is whatever the caller's side holds there.
         if name in MEASURES and not key and not v.insts:
             return CLEAN  # email.length: how long it is, not what it says
+        if v.fields is None and v.labels and self.typed_not_personal(obj, name):
+            v = Val(frozenset(lab for lab in v.labels if not isinstance(lab, ParamLabel)),
+                    v.fields, v.refs, v.funcs, v.classes, v.insts, v.mods, v.text, v.clean,
+                    v.closed)  # `(branch: Branch) => branch.phone`, whatever the caller
+            # passes: the declared type says whose the field is
         if v.fields is None and v.labels:  # a record of a project class (a Prescription)
             out = Val(frozenset(lab.child(name) if isinstance(lab, ParamLabel) else lab
                                 for lab in v.labels  # is no scalar: its fields speak

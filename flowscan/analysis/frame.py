@@ -155,9 +155,12 @@ class Frame(Fields, Calls):
         self.elements: dict[str, str] = {}  # loop variable -> what it iterates (its context)
         outer = fn
         while outer is not None:  # `pharmacies.map((ph) => ...)`, also seen from closures
-            if outer.element_of and outer.params and outer.params[0].kind == "pos":
-                self.elements.setdefault(outer.params[0].name, outer.element_of)
             entry = prog.functions.get(outer.parent) if outer.parent else None
+            if outer.element_of and outer.params and outer.params[0].kind == "pos":
+                of = outer.element_of  # (rows: Branch[]).map((b) => ...): a Branch's
+                declared = next((p.annotation for p in entry[0].params if p.name == of),
+                                None) if entry is not None else None
+                self.elements.setdefault(outer.params[0].name, declared or of)
             outer = entry[0] if entry is not None else None
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
         self._persons: frozenset[str] | None = None
