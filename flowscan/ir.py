@@ -238,6 +238,7 @@ class Param:
     default: Expr | None = None
     pattern: Target | None = None  # JS destructured parameter
     annotation: str | None = None  # the declared type's name (a model or DTO class)
+    boolean: bool = False  # declared `bool`/`boolean`: a yes or no, whatever its name says
 
 
 @dataclass(slots=True)

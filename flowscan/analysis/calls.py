@@ -12,6 +12,7 @@ from flowscan.analysis.common import (
     ARGUMENT,
     FOREIGN,
     OUTER,
+    SINK_KEY,
     Deferred,
     FindingAcc,
     expr_text,
@@ -195,6 +196,8 @@ class Calls(Idioms):
         scope: str
         lang: LanguageIndex
         param_sinks: set[Any]
+        named_params: dict[Source, int]
+        named_sinks: set[tuple[int, SINK_KEY, str, Source]]
         recv_memo: dict[int, tuple[ir.Expr, Val]]
 
         def expr(self, e: ir.Expr) -> Val: ...
@@ -678,6 +681,9 @@ class Calls(Idioms):
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     self.prog.record(key, acc, lab, role)
+                    index = self.named_params.get(lab)
+                    if index is not None:  # `to_email` at the sink: unless its callers
+                        self.named_sinks.add((index, key, role, lab))  # say otherwise
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
                     self.prog.pending.setdefault(key, acc)
@@ -725,7 +731,7 @@ class Calls(Idioms):
         if summary is None:
             return EMPTY
         step = Step(self.span(e.pos), f"{expr_text(e.func)}(...)", "call")
-        named = self.named_by_params(fn, entry[1].path, actual)
+        named = self.named_by_params(fn, entry[1].path, actual, exprs)
         for label, key, role in summary.sinks:
             v = self.project(actual.get(label.index, EMPTY), label.path,
                              exprs.get(label.index), e.pos)
@@ -739,6 +745,9 @@ class Calls(Idioms):
                         self.prog.record(key, acc, lab.through(step), role)
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
+        for index, key, _, src in sorted(summary.named, key=repr):
+            self.prog.name_verdict(key, src, self.speaks(actual.get(index),
+                                                          exprs.get(index)))
         for deferred in sorted(summary.requests, key=repr):
             self.resolve_request(e, deferred, actual, exprs, step)
         for (path, name), delta in sorted(summary.writes.items()):
@@ -768,9 +777,24 @@ class Calls(Idioms):
                    for lab, role in sorted(d.reached, key=repr)]
         send(self.prog, self, e, d.library, url.text, url, exprs.get(d.url.index), reached)
 
-    @staticmethod
-    def named_by_params(fn: ir.Function, path: str, actual: dict[int, Val]
-                        ) -> frozenset[tuple[str, Span]]:
+    def speaks(self, v: Val | None, given: ir.Expr | None) -> bool:
+        """Whether a caller's argument says for itself what a parameter holds, so the
+        parameter's name need not: personal data of its own (an email passed as
+        `user_id`), a string constant (`"club-server"`), or a setting whose own name is
+        no one's data (`settings.TEAM_INBOX`, not `JUNIOR_COACH_EMAIL`). A computed
+        number or string (`len(rows) + 1`, `f"aupair_{n}"`) says nothing: an id is made
+        so."""
+        if v is not None and any(isinstance(lab, Source) for lab in flatten(v)):
+            return True
+        while isinstance(given, ir.Typed):  # process.env.INBOX as string
+            given = given.value
+        if isinstance(given, ir.Str):
+            return True
+        return is_configuration(given) and self.prog.tax.classify(
+            last_name(given), None) is None
+
+    def named_by_params(self, fn: ir.Function, path: str, actual: dict[int, Val],
+                        exprs: dict[int, ir.Expr]) -> frozenset[tuple[str, Span]]:
         """The sources a function read off its own parameters' names (`def map_url(lat,
         lng)`: coordinates) that this call's arguments speak for: what the caller passes
         is better evidence than what the callee calls it (a zone's centroid passed as
@@ -778,7 +802,8 @@ class Calls(Idioms):
         data (no label, no constant: a field of a vendor's response) leaves the name."""
         span = Span(path, fn.pos[0], fn.pos[1], fn.pos[2], fn.pos[3])
         return frozenset((fn.params[i].name, span) for i, v in actual.items()
-                         if i < len(fn.params) and (v.labels or v.clean or v.text is not None))
+                         if i < len(fn.params) and (v.labels or v.clean or v.text is not None
+                                                    or self.speaks(v, exprs.get(i))))
 
     def bind_actuals(self, fn: ir.Function, e: ir.Call, recv: Val | None, args: list[Val],
                      kwargs: list[tuple[str, Val]]

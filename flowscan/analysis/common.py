@@ -62,11 +62,15 @@ class Summary:
     # module-level container (`buffer.push({...attrs})`): each call writes its arguments
     writes: dict[tuple[str, str], Val] = field(default_factory=dict)
     requests: frozenset[Deferred] = frozenset()
+    # sources read off a parameter's own name that reached a sink here (index, sink,
+    # role, source): each caller says whether its argument speaks for it instead
+    named: frozenset[tuple[int, SINK_KEY, str, Source]] = frozenset()
 
     def key(self) -> tuple[Any, ...]:
         return (self.ret.key(), self.sinks,
                 tuple(sorted((k, v.key()) for k, v in self.env.items())),
-                tuple(sorted((k, v.key()) for k, v in self.writes.items())), self.requests)
+                tuple(sorted((k, v.key()) for k, v in self.writes.items())), self.requests,
+                self.named)
 
 
 def expr_text(e: ir.Expr, depth: int = 0) -> str:

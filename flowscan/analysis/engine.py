@@ -54,6 +54,7 @@ from flowscan.catalog import HTTP_CLIENTS, Catalog
 MAX_VISITS = 8  # per unit: a safety net, the lattice is finite anyway
 SUMMARY_DEPTH = 4  # levels of a returned value's fields a summary keeps
 MAX_CHANGES = 6  # per shared store: past this it is widened (no longer re-runs readers)
+NAME_SPOKEN_FOR, NAME_STANDS = "~named:spoken-for", "~named:stands"  # name_verdict's
 # a store read by more units than this re-runs them only once the queue is otherwise
 # empty: a plugin dispatcher's return widens with every plugin method its callers reach,
 # and re-running its 170 callers after each step was a third of saleor's analysis
@@ -456,7 +457,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                                | frame.outer_writes()).items()}
         new = Summary(shareable(truncate(frame.ret, SUMMARY_DEPTH), SHARED_LIBRARIES),
                       frozenset(own | self.closure_sinks.get(fid, set())), env, writes,
-                      frozenset(frame.deferred))
+                      frozenset(frame.deferred), frozenset(frame.named_sinks))
         # the last run's summary, not a join with earlier ones: an early run that met a
         # parameter before its callers bound its class (`member.to_braze_attributes()`
         # unresolved) passed the whole object to the sink; once bound, it does not, and
@@ -495,7 +496,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                 old = self.summaries.get(owner)
                 if old is not None:
                     self.summaries[owner] = Summary(old.ret, old.sinks | {sink}, old.env,
-                                                    old.writes, old.requests)
+                                                    old.writes, old.requests, old.named)
                     self.changed(owner)
 
     # ------------------------------------------------------------ shared stores
@@ -610,11 +611,24 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.contributed.setdefault(self.running, {}).setdefault(key, set()).add(
             (source, role))
 
+    def name_verdict(self, key: SINK_KEY, source: Source, speaks: bool) -> None:
+        """A caller of a function whose parameter's name was read as `source` at a
+        sink says whether its argument speaks for itself (settle drops the name when
+        every caller's does: `notify(settings.TEAM_INBOX)` sends `to_email` no one's)."""
+        self.contributed.setdefault(self.running, {}).setdefault(key, set()).add(
+            (source, NAME_SPOKEN_FOR if speaks else NAME_STANDS))
+
     def settle(self) -> dict[SINK_KEY, FindingAcc]:
         hits: dict[SINK_KEY, set[tuple[Source, str]]] = {}
         for by_key in self.contributed.values():
             for key, found in by_key.items():
                 hits.setdefault(key, set()).update(found)
+        for key, found in hits.items():
+            verdicts = {(s, r) for s, r in found if r in (NAME_SPOKEN_FOR, NAME_STANDS)}
+            if verdicts:
+                stands = {s for s, r in verdicts if r == NAME_STANDS}
+                dropped = {s for s, r in verdicts if r == NAME_SPOKEN_FOR} - stands
+                hits[key] = {(s, r) for s, r in found - verdicts if s not in dropped}
         for key, acc in self.findings.items():
             acc.hits = hits.get(key, set())
         return self.findings

@@ -82,6 +82,11 @@ class Fields:
         return join(part, Val(frozenset({Source(c.category, key, self.span(t.pos), c.pattern,
                                                 "person")})))
 
+    def boolean_param(self, name: str) -> bool:
+        """A parameter declared `bool`/`boolean`: a yes or no, whatever its name."""
+        return self.fn is not None and any(p.boolean and p.name == name
+                                           for p in self.fn.params)
+
     def typed_not_personal(self, obj: ir.Expr | None, name: str) -> bool:
         """A parameter declared as a place's or a thing's type (`branch: Branch`,
         `shack: Shack`, an element of `rows: Branch[]`) whose field, read on that type,
@@ -423,6 +428,8 @@ class Fields:
             return v  # set_tag("race", race.name): the key names the object, not a trait
         if isinstance(value, ir.Name) and self.prog.tax.is_sanitiser(value.id):
             return v  # {device_id: sessionDeviceHash}: a parameter its name says is hashed
+        if isinstance(value, ir.Name) and self.boolean_param(value.id):
+            return v  # {"medical_review": medical_review} of a `medical_review: bool`
         if self.disowned_by_name(value, key):
             return v
         holder = self.context_of(value.obj) if isinstance(value, ir.Attr | ir.Index) else ""

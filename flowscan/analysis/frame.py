@@ -143,6 +143,8 @@ class Frame(Fields, Calls):
         self.selected: set[Label] = set()  # columns a query selects (idioms.model_columns)
         self.ret: Val = EMPTY
         self.param_sinks: set[tuple[ParamLabel, SINK_KEY, str]] = set()
+        self.named_params: dict[Source, int] = {}  # a source read off a parameter's name
+        self.named_sinks: set[tuple[int, SINK_KEY, str, Source]] = set()  # Summary.named
         self.deferred: set[Deferred] = set()  # Summary.requests
         self.writes: dict[tuple[str, str], Val] = {}  # Summary.writes
         self.bound: dict[str, tuple[int, Val]] = {}  # parameter name -> index, first value
@@ -206,8 +208,11 @@ class Frame(Fields, Calls):
                 if fetch is not None and not fetch.refs:  # SvelteKit's `({ fetch }) =>`:
                     self.env["fetch"] = join(fetch, FETCH)  # the event's fetch is fetch
                 continue
-            if p.kind in ("pos", "kwonly") and p.name not in ("self", "this", "cls"):
+            if p.kind in ("pos", "kwonly") and p.name not in ("self", "this", "cls") \
+                    and not p.boolean:
                 src = self.classify_name(p.name, fn.pos)
+                if src is not None:
+                    self.named_params[src] = i
                 if src is None and i == 1 and fn.cls and fn.name.startswith("validate_"):
                     src = self.validated_field(fn.name[9:], fn.pos)  # DRF: the field's value
                 if src is not None:
@@ -588,7 +593,7 @@ class Frame(Fields, Calls):
                     v.refs and not v.labels and not any(vnd for vnd, _ in v.refs))):
                 return v  # `import secrets`, `import email`: a module, not data; and a
                 # library's class or function (`from starlette... import Secret`)
-            if v.opaque() or only_derived_params(v):
+            if (v.opaque() or only_derived_params(v)) and not self.boolean_param(e.id):
                 src = self.classify_name(e.id, e.pos)
                 if src is not None:
                     return join(v, Val(frozenset({src})))

@@ -214,6 +214,12 @@ SKIP_TYPES = {"Optional", "Union", "List", "list", "Annotated", "Promise", "Part
               "Model", "ModelStatic", "ModelCtor"}
 
 
+def boolean_type(lowering: Lowering, node: Any | None) -> bool:
+    """`medical_review: bool`, `hasAllergies: boolean`: a parameter declared a yes or
+    no, which is no one's data whatever its name reads as."""
+    return node is not None and lowering.text(node).lstrip(":").strip() in ("bool", "boolean")
+
+
 def annotation_name(lowering: Lowering, node: Any | None) -> str | None:
     """The first class-like name in a type annotation: `SignupRequest` from
     `body: SignupRequest`, `Optional[User]` or `Promise<Partial<CreateContactDto>>`."""

@@ -13,6 +13,7 @@ from flowscan.frontends.base import (
     Lowering,
     Parsed,
     annotation_name,
+    boolean_type,
     bound_names,
     call_pos,
     masked_split,
@@ -407,6 +408,7 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                     param.annotation = self.declared_type(p, inline=True) \
                         if pattern.type == "object_pattern" \
                         else annotation_name(self, p.child_by_field_name("type"))  # its shape
+                    param.boolean = boolean_type(self, p.child_by_field_name("type"))
                     params.append(param)
             elif p.type not in ("comment", "this"):
                 params.append(self.param(p, None))

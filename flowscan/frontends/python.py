@@ -13,6 +13,7 @@ from flowscan.frontends.base import (
     Lowering,
     Parsed,
     annotation_name,
+    boolean_type,
     call_pos,
     masked_split,
     masked_tail,
@@ -276,9 +277,10 @@ class PythonLowering(Lowering):
                 elif inner.type == "dictionary_splat_pattern":
                     params.append(ir.Param(self.text(inner.named_children[0]), "kwargs"))
                 else:
+                    declared = p.child_by_field_name("type")
                     params.append(ir.Param(self.text(inner), "kwonly" if kwonly else "pos",
-                                           annotation=annotation_name(
-                                               self, p.child_by_field_name("type"))))
+                                           annotation=annotation_name(self, declared),
+                                           boolean=boolean_type(self, declared)))
             elif t in ("default_parameter", "typed_default_parameter"):
                 name = p.child_by_field_name("name")
                 value = p.child_by_field_name("value")
@@ -287,6 +289,7 @@ class PythonLowering(Lowering):
                     "kwonly" if kwonly else "pos",
                     self.expr(value) if value is not None else None,
                     annotation=annotation_name(self, p.child_by_field_name("type")),
+                    boolean=boolean_type(self, p.child_by_field_name("type")),
                 ))
             elif t == "list_splat_pattern":
                 params.append(ir.Param(self.text(p.named_children[0]), "varargs"))
