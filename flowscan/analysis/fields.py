@@ -51,6 +51,22 @@ JARS = {"cookies", "COOKIES"}  # a named cookie is that cookie (`cookies.plan`),
 QUERY_DICTS = frozenset({"POST", "GET", "FILES", "COOKIES"})
 
 
+TYPE_SUFFIXES = frozenset({"schema", "type", "types", "props", "input", "shape", "model",
+                           "entity", "record", "row", "data", "dto", "interface", "attributes",
+                           "attrs", "payload", "item", "doc", "document"})
+
+
+def type_owner(declared: str) -> str:
+    """Whose a declared type is, in words: `TDetectedRecipientSchema` is a detected
+    recipient's (a zod schema of one), `BranchRow` a branch's."""
+    words = [w for w in normalise(declared).split("_") if w]
+    if len(words) > 1 and words[0] in ("t", "i"):  # TypeScript's TFoo, IFoo
+        words = words[1:]
+    while len(words) > 1 and words[-1] in TYPE_SUFFIXES:
+        words.pop()
+    return "_".join(words)
+
+
 class Fields:
     if TYPE_CHECKING:
         prog: Program
@@ -98,6 +114,7 @@ class Fields:
             or self.elements.get(obj.id)
         if not declared or not declared.isidentifier():
             return False
+        declared = type_owner(declared)
         tax = self.prog.tax
         return tax.is_non_person(declared) and tax.classify(name, declared) is None \
             and tax.classify(name) is not None

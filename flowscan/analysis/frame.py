@@ -16,7 +16,7 @@ from flowscan.analysis.common import (
     is_configuration,
     last_name,
 )
-from flowscan.analysis.fields import Fields
+from flowscan.analysis.fields import Fields, type_owner
 from flowscan.analysis.idioms import FRESH_IDS
 from flowscan.analysis.values import (
     CLEAN,
@@ -159,10 +159,14 @@ class Frame(Fields, Calls):
         while outer is not None:  # `pharmacies.map((ph) => ...)`, also seen from closures
             entry = prog.functions.get(outer.parent) if outer.parent else None
             if outer.element_of and outer.params and outer.params[0].kind == "pos":
-                of = outer.element_of  # (rows: Branch[]).map((b) => ...): a Branch's
+                of = outer.element_of  # (rows: Branch[]).map((b) => ...): a Branch's,
                 declared = next((p.annotation for p in entry[0].params if p.name == of),
-                                None) if entry is not None else None
-                self.elements.setdefault(outer.params[0].name, declared or of)
+                                None) if entry is not None else None  # when the type
+                owner = type_owner(declared) if declared else ""  # says whose; else
+                if owner and (prog.tax.is_non_person(owner)  # the list's name does
+                              or prog.tax.is_person(owner)):  # (recipients: Foo[])
+                    of = owner
+                self.elements.setdefault(outer.params[0].name, of)
             outer = entry[0] if entry is not None else None
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
         self._persons: frozenset[str] | None = None
