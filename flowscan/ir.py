@@ -257,6 +257,10 @@ class Function:
     # a callback of `pharmacies.map((ph) => ...)`: what its first parameter is an element
     # of (`ph.postcode` is a pharmacy's, as `for ph in pharmacies` says in a loop)
     element_of: str | None = None
+    # a callback registered with words of its own (`router.post('/:id/headshot',
+    # upload.single('headshot'), (req, res) => ...)`): they name what it handles, as a
+    # named function's name would
+    route: str | None = None
 
 
 @dataclass(slots=True)

@@ -263,6 +263,7 @@ class Taxonomy:
         "_secret_flows",
         "_secret_flow_vetoes",
         "_face_flows",
+        "_face_compounds",
         "_document_flows",
         "_person_secrets",
         "_person_vetoes",
@@ -351,6 +352,7 @@ class Taxonomy:
         self._secret_flow_vetoes = frozenset(
             normalise(w) for w in data.get("secret_flow_vetoes") or ())
         self._face_flows = frozenset(normalise(w) for w in data.get("face_flows") or ())
+        self._face_compounds = frozenset(w for w in self._face_flows if "_" in w)
         self._document_flows = frozenset(
             normalise(w) for w in data.get("document_flows") or ())
         self._ordinals = frozenset(normalise(w) for w in data.get("ordinal_contexts") or ())
@@ -735,7 +737,7 @@ class Taxonomy:
                     self._word_kind(o) == _PERSON or o == "profile"
                     for o in words[:i] + words[i + 1:])):
                 return True
-        return False
+        return _names_word(function, self._face_compounds)  # upload_badge_photo
 
     def in_document_flow(self, function: str) -> bool:
         """`upload_driving_licence`, `save_passport_scan`: a function whose name says it

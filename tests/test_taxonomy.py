@@ -343,6 +343,8 @@ def test_secret_flows_read_whole_words(taxonomy: Taxonomy, function: str, expect
     ("upload_headshot", True), ("uploadProfilePhoto", True), ("upload_player_photo", True),
     ("store_selfie", True), ("upload_photo", False), ("upload_product_photo", False),
     ("save_picture", False), ("surface_map", False), ("upload_logo", False),
+    ("upload_badge_photo", True), ("save_passport_photo", True),  # an ID photo's holder
+    ("cats_cat_id_photo_photo", False),  # a route's words: a cat's photo, by its id
 ])
 def test_face_flows_need_a_person_beside_a_photo(taxonomy: Taxonomy, function: str,
                                                  expected: bool) -> None:

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 MEASURES = {"length", "size"}
 ROUTE_HOLDERS = {"query", "params"}  # req.query, router.query, params, event.params
-UPLOADS = {"files", "FILES"}  # request.files["photo"] (Flask), request.FILES (Django)
+UPLOADS = {"files", "FILES", "file"}  # request.files["photo"] (Flask), request.FILES
+# (Django), req.file (multer)
 OWN_ACCOUNTS = {"accounts", "account", "profiles"}  # in an API's path: the caller's own
 # segments of an SDK's paths that name no collection: HubSpot's
 # `crm.contacts.basic_api.create()` creates a contact
@@ -331,7 +332,7 @@ class Fields:
             if c is None:
                 c = self.own_person_id(name)
             if c is None and obj is not None and last_name(obj) in UPLOADS and self.fn:
-                c = self.uploaded(self.fn.name)  # request.files["photo"] in upload_headshot()
+                c = self.uploaded(self.flow_name)  # request.files["photo"] in upload_headshot()
             if c is not None:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
@@ -344,6 +345,15 @@ class Fields:
                         out.insts, out.mods, out.text)  # populated (callout.customer.phone)
                 out = join(out, Val(frozenset({src})))
         return join(out, fallback)
+
+    @property
+    def flow_name(self) -> str:
+        """What the running function handles, by its name, or for a callback by the
+        words it was registered with (a route's path, an upload field)."""
+        fn = self.fn
+        if fn is None:
+            return ""
+        return fn.route if fn.name.startswith("<") and fn.route else fn.name
 
     def uploaded(self, function: str) -> Classification | None:
         """What a file uploaded to a function is, by the function's name (the taxonomy's

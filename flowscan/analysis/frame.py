@@ -508,7 +508,7 @@ class Frame(Fields, Calls):
         if c is None:
             c = self.own_person_id(name)
         if c is None and self.fn is not None and is_image_file(name):
-            c = self.uploaded(self.fn.name)  # upload_headshot(m, file), upload_driving_licence
+            c = self.uploaded(self.flow_name)  # upload_headshot(m, file), upload_driving_licence
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")

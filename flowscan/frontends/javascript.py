@@ -4,6 +4,7 @@ dropped). tree-sitter-javascript for .js/.jsx/.mjs/.cjs, tree-sitter-typescript 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flowscan import ir
@@ -688,6 +689,12 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
             domain = masked_split(func.obj, "-1", pos_of(node))  # email.split('@').pop()
             if domain is not None:
                 return domain
+        callbacks = [a.fid for a in args if isinstance(a, ir.FuncRef) and a.fid in self.functions
+                     and self.functions[a.fid].name.startswith("<")]
+        if callbacks:
+            words = route_words(args)
+            for fid in callbacks if words else ():
+                self.functions[fid].route = words
         if isinstance(func, ir.Attr) and func.name in ELEMENT_CALLBACKS and args \
                 and isinstance(args[0], ir.FuncRef) and args[0].fid in self.functions:
             over = func.obj.name if isinstance(func.obj, ir.Attr) else \
@@ -696,6 +703,22 @@ class JsLowering(TypesAndJsx, ModuleAssignments, Lowering):
                 self.functions[args[0].fid].element_of = over  # pharmacies.map((ph) => ...)
         return ir.Call(func, tuple(args), (), call_pos(
             node, node.child_by_field_name("function"), "member_expression"), types)
+
+
+def route_words(args: list[ir.Expr]) -> str | None:
+    """The words a callback is registered with: a route's path and an upload field
+    (`'/:id/headshot'`, `upload.single('headshot')`), as one name."""
+    found: list[str] = []
+    for a in args:
+        if isinstance(a, ir.Call) and isinstance(a.func, ir.Attr) \
+                and a.func.name in UPLOAD_FIELDS and a.args and isinstance(a.args[0], ir.Str):
+            a = a.args[0]  # multer's upload.single('headshot')
+        if isinstance(a, ir.Str) and 0 < len(a.value) <= 120:
+            found.extend(w for w in re.split(r"[^A-Za-z0-9]+", a.value) if w)
+    return "_".join(found) or None
+
+
+UPLOAD_FIELDS = frozenset({"single", "array"})
 
 
 def lower(parsed: Parsed) -> ir.Module:
