@@ -444,6 +444,9 @@ class Fields:
         """The key names what an unknown value holds: {"postal_code": zip},
         `identify.set("age", row_age)`, `span.set_tag("usr.email", who)`. `meaning`: what
         the key stands for where it is (an OAuth token request's `code`)."""
+        if isinstance(value, ir.Seq) and len(value.items) == 1 \
+                and isinstance(value.items[0], ir.Name | ir.Attr | ir.Index):
+            value = value.items[0]  # include_subscription_ids: [subscriptionId]
         if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
                 or any(vendor for vendor, _ in v.refs) or v.funcs \
                 or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op | ir.Comp):

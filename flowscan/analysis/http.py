@@ -76,6 +76,10 @@ def http_call(prog: Program, frame: Frame, e: ir.Call, path: str, args: list[Val
         if v.fields is not None and not REQUEST_OPTIONS.isdisjoint(v.fields):
             reached.extend((f, "properties" if k in ("body", "data", "json") else
                             "metadata") for k, f in v.fields.items() if k != "auth")
+            if not v.closed and any(isinstance(lab, ParamLabel) for lab in v.labels):
+                # `{ ...init, headers }`: the caller's options, its body among them
+                reached.append((Val(frozenset(lab for lab in v.labels
+                                              if isinstance(lab, ParamLabel))), "properties"))
         else:  # (axios's `auth: {username, password}` is the project's login to the API)
             reached.append((v, "properties"))
     for name, v in kwargs:
