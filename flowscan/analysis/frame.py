@@ -214,7 +214,7 @@ class Frame(Fields, Calls):
                 continue
             if p.kind in ("pos", "kwonly") and p.name not in ("self", "this", "cls") \
                     and not p.boolean:
-                src = self.classify_name(p.name, fn.pos)
+                src = self.classify_name(p.name, fn.pos) or self.named_by_function(p.name)
                 if src is not None:
                     self.named_params[src] = i
                 if src is None and i == 1 and fn.cls and fn.name.startswith("validate_"):
@@ -496,6 +496,17 @@ class Frame(Fields, Calls):
                    base.mods, base.text)  # (a URL whose searchParams are set is that URL)
 
     # ------------------------------------------------------------ names
+
+    def named_by_function(self, name: str) -> Source | None:
+        """A parameter its function's name says is a record of someone's health:
+        `notes` of `recordInjury(riderId, notes)`, `details` of `log_symptoms`."""
+        fn = self.fn
+        if fn is None or fn.name.startswith("<") or name.isupper():
+            return None
+        c = self.prog.tax.classify(name, fn.name)
+        if c is None or c.category != "health":
+            return None
+        return Source(c.category, name, self.span(fn.pos), c.pattern, c.context or "")
 
     def classify_name(self, name: str, pos: ir.Pos) -> Source | None:
         if name.isupper() and len(name) > 1:  # ADMIN_ID, MIXPANEL_TOKEN: constants

@@ -281,7 +281,7 @@ def truncate(v: Val, depth: int) -> Val:
 RESPONSE_FIELDS = frozenset({
     "id", "data", "amount", "total", "status", "result", "results", "items", "body",
     "json", "text", "value", "values", "count", "metadata", "object", "response",
-    "content", "choices", "message", "messages", "usage", "error", "errors", "headers",
+    "content", "choices", "message", "usage", "error", "errors", "headers",
     "url", "name", "email", "type", "created", "currency", "payment_intent", "charges",
     "captured_amount", "amount_received", "client_secret", "last_response",
 })

@@ -72,11 +72,17 @@ def masked_tail(value: ir.Expr, pos: ir.Pos) -> ir.Expr | None:
     if isinstance(named, ir.Test | ir.Op):  # (phone or "")[-3:]
         named = next((p for p in named.parts if not isinstance(p, ir.Str | ir.Lit)), named)
     name = expr_name(normalised(named))
-    word = re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name)[-1].lower()
+    words = [w.lower() for w in re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", name) if w]
+    word = words[-1] if words else ""
     if not word or (word.endswith("s") and not word.endswith(("ss", "us"))) \
             or word in ("history", "log", "list", "queue", "buffer", "array", "items"):
         return None
+    if BIRTH_WORDS & set(words):  # dateOfBirth.slice(0, 4): the birth year, still a
+        return None  # date of birth
     return masked_part(value, pos)
+
+
+BIRTH_WORDS = frozenset({"birth", "dob", "birthday", "birthdate", "born"})
 
 
 def normalised(named: ir.Expr) -> ir.Expr:
