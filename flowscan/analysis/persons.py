@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 PATIENT_LINKS = frozenset({"patient", "patient_id", "patient_pk", "patient_uuid"})
+ANIMAL_LINKS = frozenset({f"{a}{s}" for a in ("pet", "animal", "dog", "cat", "horse", "pony")
+                          for s in ("", "_id", "_pk", "_uuid")})
 
 
 class PersonEvidence:
@@ -59,6 +61,15 @@ class PersonEvidence:
             found = self._patient_records[cid] = any(
                 self.tax.normalise(f) in PATIENT_LINKS for f in entry[0].fields)
         return found
+
+    def animals_record(self, cid: str) -> bool:
+        """A record a class keeps of an animal and of no patient (a pet insurance
+        `Claim` with a `pet`): what it says of health is the animal's."""
+        entry = self.classes.get(cid)
+        if entry is None:
+            return False
+        fields = {self.tax.normalise(f) for f in entry[0].fields}
+        return not fields.isdisjoint(ANIMAL_LINKS) and fields.isdisjoint(PATIENT_LINKS)
 
     def business_class(self, cid: str) -> bool:
         """A class that declares a business's name or number and nothing only a person
