@@ -30,6 +30,7 @@ from flowscan.analysis.values import (
     join,
     join_all,
     params_only,
+    same_site,
     taint_only,
 )
 from flowscan.analysis.walk import CONTACT_DATA
@@ -660,6 +661,12 @@ class Frame(Fields, Calls):
             urls = {v.text for v in vals if v.text and "://" in v.text}
             if out.text is None and len(urls) == 1:  # env.BRAZE_URL || "https://rest..."
                 out = out.with_text(urls.pop())
+            elif out.text is None and len(urls) > 1:  # live ? "https://api.x.com" :
+                site: str | None = min(urls)  # "https://api-sandbox.x.com": one site
+                for url in urls:
+                    site = same_site(site, url)
+                if site is not None:
+                    out = out.with_text(site)
             elif out.text is None and len(vals) == 2 and vals[1].text \
                     and is_configuration(e.parts[0]):  # process.env.DD_SITE ?? "datadoghq.eu":
                 out = out.with_text(vals[1].text)  # the host a URL is built on, by default
