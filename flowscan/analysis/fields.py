@@ -212,7 +212,9 @@ class Fields:
         # caller's value is whatever the caller's side holds there.
         if name in MEASURES and not key and not v.insts:
             return CLEAN  # email.length: how long it is, not what it says
-        if v.fields is None and v.labels and self.typed_not_personal(obj, name):
+        if v.fields is None and isinstance(obj, ir.Name) and any(
+                isinstance(lab, ParamLabel) for lab in v.labels) \
+                and self.typed_not_personal(obj, name):
             v = Val(frozenset(lab for lab in v.labels if not isinstance(lab, ParamLabel)),
                     v.fields, v.refs, v.funcs, v.classes, v.insts, v.mods, v.text, v.clean,
                     v.closed)  # `(branch: Branch) => branch.phone`, whatever the caller
