@@ -331,9 +331,11 @@ class Fields:
                         and self.prog.tax.vetoed_on(name, entry[0].name) for cid in v.insts)):
                 c = None  # a person, but `worker.region` is where they work, and
                 # `enquiry.id` names the enquiry that holds their email, not them
-            if c is not None and c.category == "health" and v.insts \
-                    and all(map(self.prog.animals_record, v.insts)):
-                c = None  # `claim.diagnosis` of a pet insurance Claim: the pet's
+            if c is not None and c.category == "health" and v.insts and (
+                    all(map(self.prog.animals_record, v.insts))
+                    or all(map(self.prog.priced_class, v.insts))):
+                c = None  # `claim.diagnosis` of a pet insurance Claim: the pet's; the
+                # `name` of a priced TreatmentPlan: a product's
             if c is None:
                 c = self.own_person_id(name)
             if c is None and obj is not None and last_name(obj) in UPLOADS and self.fn:

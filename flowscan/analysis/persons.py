@@ -4,6 +4,7 @@ Program, which owns the classes, functions and caches these read)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from flowscan import ir
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 
 PATIENT_LINKS = frozenset({"patient", "patient_id", "patient_pk", "patient_uuid"})
+PRICED = re.compile(r"(.+_)?(prices?|price_per_.+|stripe_price(_id)?)"
+                    r"(_(pence|cents|gbp|usd|eur))?")  # a class's own price
 ANIMAL_LINKS = frozenset({f"{a}{s}" for a in ("pet", "animal", "dog", "cat", "horse", "pony")
                           for s in ("", "_id", "_pk", "_uuid")})
 
@@ -70,6 +73,17 @@ class PersonEvidence:
             return False
         fields = {self.tax.normalise(f) for f in entry[0].fields}
         return not fields.isdisjoint(ANIMAL_LINKS) and fields.isdisjoint(PATIENT_LINKS)
+
+    def priced_class(self, cid: str) -> bool:
+        """A class that declares its own price and keeps no patient: a catalogue item
+        (a lawn care `TreatmentPlan` with a `pricePerSqm`), whatever its name reads as."""
+        entry = self.classes.get(cid)
+        if entry is None:
+            return False
+        fields = [self.tax.normalise(f) for f in entry[0].fields]
+        return any(PRICED.fullmatch(f) for f in fields) \
+            and not any(f.startswith("patient") for f in fields)  # (a dental lab's
+        # CaseOrder with a price and a patient_name is a patient's case)
 
     def business_class(self, cid: str) -> bool:
         """A class that declares a business's name or number and nothing only a person
