@@ -77,6 +77,7 @@ class Fields:
         imports: dict[str, ir.Import]
         class_name: str
         elements: dict[str, str]
+        booleans: frozenset[str]
         persons: frozenset[str]
 
         def expr(self, e: ir.Expr) -> Val: ...
@@ -101,8 +102,7 @@ class Fields:
 
     def boolean_param(self, name: str) -> bool:
         """A parameter declared `bool`/`boolean`: a yes or no, whatever its name."""
-        return self.fn is not None and any(p.boolean and p.name == name
-                                           for p in self.fn.params)
+        return name in self.booleans
 
     def typed_not_personal(self, obj: ir.Expr | None, name: str) -> bool:
         """A parameter declared as a place's or a thing's type (`branch: Branch`,

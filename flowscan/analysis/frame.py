@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from flowscan import ir
@@ -35,7 +36,7 @@ from flowscan.analysis.values import (
 )
 from flowscan.analysis.walk import CONTACT_DATA
 from flowscan.model import Span
-from flowscan.taxonomy import Classification, normalise
+from flowscan.taxonomy import Classification, Taxonomy, normalise
 
 if TYPE_CHECKING:
     from flowscan.analysis.engine import Program
@@ -90,6 +91,16 @@ def subscript_key(target: ir.Target) -> str | None:
 
 
 FETCH = Val(refs=frozenset({("", "fetch")}))  # the global fetch, as an unbound name is
+
+
+@lru_cache(maxsize=1 << 16)
+def health_by_function(tax: Taxonomy, name: str, function: str) -> Classification | None:
+    """Frame.named_by_function's answer, once per name and function (a function runs
+    again and again; its name does not change)."""
+    if "_" not in normalise(function):  # one word (`send`, `post`) records nothing
+        return None
+    c = tax.classify(name, function)
+    return c if c is not None and c.category == "health" else None
 
 
 def only_derived_params(v: Val) -> bool:
@@ -171,6 +182,8 @@ class Frame(Fields, Calls):
             outer = entry[0] if entry is not None else None
         self.scope = (fn.fid.split("::", 1)[1] if fn is not None else "<module>")
         self._persons: frozenset[str] | None = None
+        self.booleans = frozenset(p.name for p in fn.params if p.boolean) \
+            if fn is not None else frozenset()  # parameters declared bool/boolean
 
     @property
     def persons(self) -> frozenset[str]:
@@ -504,10 +517,9 @@ class Frame(Fields, Calls):
         fn = self.fn
         if fn is None or fn.name.startswith("<") or name.isupper():
             return None
-        c = self.prog.tax.classify(name, fn.name)
-        if c is None or c.category != "health":
-            return None
-        return Source(c.category, name, self.span(fn.pos), c.pattern, c.context or "")
+        c = health_by_function(self.prog.tax, name, fn.name)
+        return None if c is None else Source(c.category, name, self.span(fn.pos), c.pattern,
+                                             c.context or "")
 
     def classify_name(self, name: str, pos: ir.Pos) -> Source | None:
         if name.isupper() and len(name) > 1:  # ADMIN_ID, MIXPANEL_TOKEN: constants
