@@ -262,6 +262,10 @@ class Function:
     # named function's name would
     route: str | None = None
 
+    def declared(self, param: str) -> str | None:
+        """The type a parameter is declared with (`rows: Branch[]`: Branch)."""
+        return next((p.annotation for p in self.params if p.name == param), None)
+
 
 @dataclass(slots=True)
 class Class:

@@ -111,8 +111,7 @@ class Fields:
         fn = self.fn
         if fn is None or not isinstance(obj, ir.Name):
             return False
-        declared = next((p.annotation for p in fn.params if p.name == obj.id), None) \
-            or self.elements.get(obj.id)
+        declared = fn.declared(obj.id) or self.elements.get(obj.id)
         if not declared or not declared.isidentifier():
             return False
         declared = type_owner(declared)

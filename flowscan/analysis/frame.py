@@ -171,12 +171,12 @@ class Frame(Fields, Calls):
         while outer is not None:  # `pharmacies.map((ph) => ...)`, also seen from closures
             entry = prog.functions.get(outer.parent) if outer.parent else None
             if outer.element_of and outer.params and outer.params[0].kind == "pos":
-                of = outer.element_of  # (rows: Branch[]).map((b) => ...): a Branch's,
-                declared = next((p.annotation for p in entry[0].params if p.name == of),
-                                None) if entry is not None else None  # when the type
-                owner = type_owner(declared) if declared else ""  # says whose; else
-                if owner and (prog.tax.is_non_person(owner)  # the list's name does
-                              or prog.tax.is_person(owner)):  # (recipients: Foo[])
+                # (rows: Branch[]).map((b) => ...): a Branch's, when the declared type
+                # says whose; else the list's name does (recipients: Foo[])
+                of = outer.element_of
+                declared = entry[0].declared(of) if entry is not None else None
+                owner = type_owner(declared) if declared else ""
+                if owner and (prog.tax.is_non_person(owner) or prog.tax.is_person(owner)):
                     of = owner
                 self.elements.setdefault(outer.params[0].name, of)
             outer = entry[0] if entry is not None else None
