@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 PATIENT_LINKS = frozenset({"patient", "patient_id", "patient_pk", "patient_uuid"})
 PRICED = re.compile(r"(.+_)?(prices?|price_per_.+|stripe_price(_id)?)"
                     r"(_(pence|cents|gbp|usd|eur))?")  # a class's own price
+PERSON_LINKS = frozenset({f"{w}{s}" for w in (
+    "customer", "user", "member", "client", "guest", "tenant", "owner", "applicant",
+    "patient", "resident", "homeowner", "hirer") for s in ("", "_id", "_pk", "_uuid")})
 ANIMAL_LINKS = frozenset({f"{a}{s}" for a in ("pet", "animal", "dog", "cat", "horse", "pony")
                           for s in ("", "_id", "_pk", "_uuid")})
 
@@ -73,6 +76,13 @@ class PersonEvidence:
             return False
         fields = {self.tax.normalise(f) for f in entry[0].fields}
         return not fields.isdisjoint(ANIMAL_LINKS) and fields.isdisjoint(PATIENT_LINKS)
+
+    def persons_record(self, cid: str) -> bool:
+        """A record a class keeps for one person (a `Booking` with a `customer_id`):
+        the site it names is that person's premises."""
+        entry = self.classes.get(cid)
+        return entry is not None and not {
+            self.tax.normalise(f) for f in entry[0].fields}.isdisjoint(PERSON_LINKS)
 
     def priced_class(self, cid: str) -> bool:
         """A class that declares its own price and keeps no patient: a catalogue item
