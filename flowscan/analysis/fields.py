@@ -330,11 +330,12 @@ class Fields:
                         and self.prog.tax.vetoed_on(name, entry[0].name) for cid in v.insts)):
                 c = None  # a person, but `worker.region` is where they work, and
                 # `enquiry.id` names the enquiry that holds their email, not them
-            if c is None and v.insts and normalise(name).startswith("site_") \
+            site = normalise(name).removeprefix("site_") if c is None and v.insts else ""
+            if site and site != normalise(name) \
                     and any(map(self.prog.persons_record, v.insts)):
-                c = self.prog.tax.classify(normalise(name)[5:], "person")  # a Booking's
-                if c is not None and c.category not in ("address", "location"):  # for
-                    c = None  # a customer: `site_postcode` is where the customer is
+                c = self.prog.tax.classify(site, "person")  # a Booking's for a customer:
+                if c is not None and c.category not in ("address", "location"):  # its
+                    c = None  # `site_postcode` is where the customer is
             if c is not None and c.category == "health" and v.insts and (
                     all(map(self.prog.animals_record, v.insts))
                     or all(map(self.prog.priced_class, v.insts))):

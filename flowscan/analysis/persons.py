@@ -20,14 +20,18 @@ if TYPE_CHECKING:
     from flowscan.taxonomy import Taxonomy
 
 
-PATIENT_LINKS = frozenset({"patient", "patient_id", "patient_pk", "patient_uuid"})
+def links(*holders: str) -> frozenset[str]:
+    """The fields by which a record points at one of `holders` (`patient`,
+    `patient_id`, `patient_pk`, `patient_uuid`)."""
+    return frozenset(f"{h}{s}" for h in holders for s in ("", "_id", "_pk", "_uuid"))
+
+
+PATIENT_LINKS = links("patient")
+PERSON_LINKS = links("customer", "user", "member", "client", "guest", "tenant", "owner",
+                     "applicant", "patient", "resident", "homeowner", "hirer")
+ANIMAL_LINKS = links("pet", "animal", "dog", "cat", "horse", "pony")
 PRICED = re.compile(r"(.+_)?(prices?|price_per_.+|stripe_price(_id)?)"
                     r"(_(pence|cents|gbp|usd|eur))?")  # a class's own price
-PERSON_LINKS = frozenset({f"{w}{s}" for w in (
-    "customer", "user", "member", "client", "guest", "tenant", "owner", "applicant",
-    "patient", "resident", "homeowner", "hirer") for s in ("", "_id", "_pk", "_uuid")})
-ANIMAL_LINKS = frozenset({f"{a}{s}" for a in ("pet", "animal", "dog", "cat", "horse", "pony")
-                          for s in ("", "_id", "_pk", "_uuid")})
 
 
 class PersonEvidence:
@@ -61,36 +65,33 @@ class PersonEvidence:
         (an Appointment's `procedure`, a Referral's `condition`)."""
         found = self._patient_records.get(cid)
         if found is None:
-            entry = self.classes.get(cid)
-            if entry is None:
+            if cid not in self.classes:  # (not cached: it may be loaded later)
                 return False
-            found = self._patient_records[cid] = any(
-                self.tax.normalise(f) in PATIENT_LINKS for f in entry[0].fields)
+            found = self._patient_records[cid] = \
+                not self.field_words(cid).isdisjoint(PATIENT_LINKS)
         return found
+
+    def field_words(self, cid: str) -> frozenset[str]:
+        """A class's declared fields, normalised (`patientId`: patient_id)."""
+        entry = self.classes.get(cid)
+        return frozenset() if entry is None else frozenset(
+            self.tax.normalise(f) for f in entry[0].fields)
 
     def animals_record(self, cid: str) -> bool:
         """A record a class keeps of an animal and of no patient (a pet insurance
         `Claim` with a `pet`): what it says of health is the animal's."""
-        entry = self.classes.get(cid)
-        if entry is None:
-            return False
-        fields = {self.tax.normalise(f) for f in entry[0].fields}
+        fields = self.field_words(cid)
         return not fields.isdisjoint(ANIMAL_LINKS) and fields.isdisjoint(PATIENT_LINKS)
 
     def persons_record(self, cid: str) -> bool:
         """A record a class keeps for one person (a `Booking` with a `customer_id`):
         the site it names is that person's premises."""
-        entry = self.classes.get(cid)
-        return entry is not None and not {
-            self.tax.normalise(f) for f in entry[0].fields}.isdisjoint(PERSON_LINKS)
+        return not self.field_words(cid).isdisjoint(PERSON_LINKS)
 
     def priced_class(self, cid: str) -> bool:
         """A class that declares its own price and keeps no patient: a catalogue item
         (a lawn care `TreatmentPlan` with a `pricePerSqm`), whatever its name reads as."""
-        entry = self.classes.get(cid)
-        if entry is None:
-            return False
-        fields = [self.tax.normalise(f) for f in entry[0].fields]
+        fields = self.field_words(cid)
         return any(PRICED.fullmatch(f) for f in fields) \
             and not any(f.startswith("patient") for f in fields)  # (a dental lab's
         # CaseOrder with a price and a patient_name is a patient's case)
