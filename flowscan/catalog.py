@@ -310,12 +310,16 @@ class Catalog:
     def tier(self, vendor: str) -> str:
         return str(self.vendors.get(vendor, {}).get("tier", "sinks"))
 
-    def answers(self, vendor: str, call: str) -> tuple[tuple[str, str], ...]:
+    def answers(self, vendor: str, call: str, asker: str = "") -> tuple[tuple[str, str], ...]:
         """What a call to the vendor (its SDK path, or a request's URL) answers about
         what it was sent, as (category sent, category given): a geocoder's coordinates
-        for an address (the vendor file's `answers`)."""
+        for an address (the vendor file's `answers`). `asker`: the name of the function
+        that makes the call, which an answer's `asked_in` may require (a model asked
+        to draft a note restates what it was told; one asked to classify answers a
+        label)."""
         return tuple((a["sends"], a["gives"]) for a in self.vendors.get(vendor, {}).get(
-            "answers", ()) if re.search(a["calls"], call))
+            "answers", ()) if re.search(a["calls"], call)
+            and ("asked_in" not in a or re.search(a["asked_in"], asker)))
 
     def hosts(self) -> dict[str, str]:
         return {h: vid for vid, v in self.vendors.items() for h in v.get("hosts", ())}

@@ -268,7 +268,8 @@ class Calls(Idioms):
             result = Val(frozenset(), None, result.refs)  # data it was sent (other paths
             # to the same call may look like builders that hold their arguments)
         pairs = tuple(sorted({pair for vendor, path in func.refs if vendor
-                              for pair in self.prog.catalog.answers(vendor, path)})) \
+                              for pair in self.prog.catalog.answers(
+                                  vendor, path, self.fn.name if self.fn else "")})) \
             if sent else ()
         if pairs:  # maps.geocode({address}): that address's coordinates
             result = join(result, answered([*args, *(v for _, v in kwargs)], pairs, Step(

@@ -118,7 +118,8 @@ def send(prog: Program, frame: Frame, e: ir.Call, path: str, url: str | None,
                for v, r in reached
                if r != "metadata" or not v.clean]
     frame.report(e, vendor, path, "http", "high", reached)
-    pairs = prog.catalog.answers(vendor, url or (expr_text(url_expr) if url_expr else ""))
+    pairs = prog.catalog.answers(vendor, url or (expr_text(url_expr) if url_expr else ""),
+                                 frame.fn.name if frame.fn else "")
     if pairs:  # a geocoding request's response: the coordinates of the address sent,
         got = answered([v for v, _ in reached], pairs,  # read off it as calls.py's
                        Step(frame.span(e.pos), f"{expr_text(e.func)}(...)", "answer"))
@@ -186,6 +187,8 @@ def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None
         return None
     if isinstance(url, ir.Join) and url.parts:
         url = url.parts[0]
+    if isinstance(url, ir.Call) and not url.args and not url.kwargs:
+        url = configured_by(prog, frame, url) or url  # `urgent_referral_webhook()`
     if not isinstance(url, ir.Name | ir.Attr | ir.Index):
         return None
     origin = assigned(frame, url.id) if isinstance(url, ir.Name) else None
@@ -204,6 +207,17 @@ def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None
         found = sorted(w for w in name_words(name) if w in prog.named_vendors)
         if found:
             return prog.named_vendors[found[0]]
+    return None
+
+
+def configured_by(prog: Program, frame: Frame, call: ir.Call) -> ir.Expr | None:
+    """The setting a project function without parameters returns, when it returns one
+    (`def urgent_referral_webhook(): return os.environ["SLACK_REFERRALS_WEBHOOK"]`)."""
+    found = [st.value for fid, _ in sorted(frame.expr(call.func).funcs)
+             if fid in prog.functions and not prog.functions[fid][0].params
+             for st in prog.functions[fid][0].body if isinstance(st, ir.Return)]
+    if len(found) == 1 and isinstance(found[0], ir.Name | ir.Attr | ir.Index):
+        return found[0]
     return None
 
 

@@ -213,9 +213,10 @@ def flatten(v: Val, depth: int = 0) -> frozenset[Label]:
 
 
 ANSWER = "=>"  # a parameter path step: what a vendor answered of it (`=>address:location`)
-# what an answer says about itself, not about what it was asked (`data.get("status")`)
+# what an answer says about itself, not about what it was asked (`data.get("status")`;
+# not `message`: a language model's reply is `choices[0].message.content`)
 ANSWER_META = frozenset({"status", "status_code", "statusText", "ok", "error", "errors",
-                         "error_message", "message", "code", "attribution", "query", "type"})
+                         "error_message", "code", "attribution", "query", "type"})
 
 
 def answered(sent: list[Val], pairs: tuple[tuple[str, str], ...], step: Step | None) -> Val:
