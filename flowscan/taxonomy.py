@@ -739,6 +739,11 @@ class Taxonomy:
                 return True
         return _names_word(function, self._face_compounds)  # upload_badge_photo
 
+    def names_face(self, name: str) -> bool:
+        """`photo`, `portrait_file`: a file named for a face image, whoever's (the photo
+        uploaded for an ID card is its holder's face, not the card)."""
+        return any(w in self._face_flows for w in normalise(name).split("_"))
+
     def in_document_flow(self, function: str) -> bool:
         """`upload_driving_licence`, `save_passport_scan`: a function whose name says it
         handles an identity document (a plain file it is given is that document)."""

@@ -344,7 +344,8 @@ class Fields:
             if c is None:
                 c = self.own_person_id(name)
             if c is None and obj is not None and last_name(obj) in UPLOADS and self.fn:
-                c = self.uploaded(self.flow_name)  # request.files["photo"] in upload_headshot()
+                c = self.uploaded(self.flow_name, name)  # request.files["photo"] in
+                # upload_headshot()
             if c is not None:
                 text = f"{expr_text(obj)}.{name}" if obj is not None else name
                 src = Source(c.category, text, self.span(pos), c.pattern, c.context or "")
@@ -365,14 +366,22 @@ class Fields:
         fn = self.fn
         if fn is None:
             return ""
+        if fn.name in FILE_ROUTE_VERBS and fn.parent is None:  # `POST` in Next.js'
+            folders = self.module.path.split("/")  # app/api/members/[id]/photo/route.ts
+            if folders[-1].startswith(("route.", "+server.")):  # (SvelteKit: +server.ts)
+                return "_".join(part for part in folders[:-1] if part[:1] not in "[(_$+")
         return fn.route if fn.name.startswith("<") and fn.route else fn.name
 
-    def uploaded(self, function: str) -> Classification | None:
+    def uploaded(self, function: str, name: str = "") -> Classification | None:
         """What a file uploaded to a function is, by the function's name (the taxonomy's
-        `face_flows` and `document_flows`), as for its parameters (frame.py)."""
-        if self.prog.tax.in_face_flow(function):
+        `face_flows` and `document_flows`), as for its parameters (frame.py); `name`:
+        the file's own (a `photo` uploaded for an ID card is its holder's face)."""
+        tax = self.prog.tax
+        if tax.in_face_flow(function):
             return Classification("biometric", "face image", False, None)
-        if self.prog.tax.in_document_flow(function):
+        if tax.in_document_flow(function):
+            if name and tax.names_face(name):
+                return Classification("biometric", "face image", False, None)
             return Classification("government_id", "identity document", False, None)
         return None
 
@@ -460,7 +469,8 @@ class Fields:
                 and isinstance(value.items[0], ir.Name | ir.Attr | ir.Index):
             value = value.items[0]  # include_subscription_ids: [subscriptionId]
         if v.clean or any(isinstance(lab, Source) for lab in flatten(v)) \
-                or any(vendor for vendor, _ in v.refs) or v.funcs \
+                or any(vendor and not answered_value(path) for vendor, path in v.refs) \
+                or v.funcs \
                 or not isinstance(value, ir.Name | ir.Attr | ir.Index | ir.Call | ir.Op | ir.Comp):
             return v
         if any(map(is_configuration, value.parts if isinstance(value, ir.Op) else (value,))):
@@ -568,3 +578,14 @@ class Fields:
                     fields[key] = self.named_by_key(  # name of its own: race: runner.raceName)
                         key, fields[key], value, "person")
         return Val(frozenset(labels), fields, closed=closed)
+
+
+FILE_ROUTE_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def answered_value(path: str) -> bool:
+    """A vendor method's answer, not its client (`OneSignal.User.pushSubscription
+    .getIdAsync()`, whose key `push_subscription_id` may say it is a device's id; a
+    constructor such as `twilio.rest.Client()` makes a client)."""
+    head, _, last = path.removesuffix("()").rpartition(".")
+    return path.endswith("()") and bool(head) and last[:1].islower()

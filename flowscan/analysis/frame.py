@@ -531,8 +531,9 @@ class Frame(Fields, Calls):
                 c = None
         if c is None:
             c = self.own_person_id(name)
-        if c is None and self.fn is not None and is_image_file(name):
-            c = self.uploaded(self.flow_name)  # upload_headshot(m, file), upload_driving_licence
+        if c is None and self.fn is not None and is_image_file(name) \
+                and not name[:1].isupper():  # (Node's `Buffer` is a class, not a file)
+            c = self.uploaded(self.flow_name, name)  # upload_headshot(m, file), upload_id_card
         if c is None:
             return None
         return Source(c.category, name, self.span(pos), c.pattern, c.context or "")
