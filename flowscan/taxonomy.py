@@ -273,6 +273,8 @@ class Taxonomy:
         "_representations",
         "_value_holders",
         "_category_suffixes",
+        "_clinical",
+        "_non_clinical",
         "_ordinals",
         "_records",
         "_record_words",
@@ -348,6 +350,9 @@ class Taxonomy:
             for word in words:
                 suffixes.setdefault(normalise(word), set()).add(cat)
         self._category_suffixes = {w: frozenset(cats) for w, cats in suffixes.items()}
+        self._clinical = frozenset(normalise(w) for w in data.get("clinical_measures") or ())
+        self._non_clinical = frozenset(
+            normalise(w) for w in data.get("non_clinical_measures") or ())
         self._secret_flows = frozenset(normalise(w) for w in data.get("secret_flows") or ())
         self._secret_flow_vetoes = frozenset(
             normalise(w) for w in data.get("secret_flow_vetoes") or ())
@@ -738,6 +743,17 @@ class Taxonomy:
                     for o in words[:i] + words[i + 1:])):
                 return True
         return _names_word(function, self._face_compounds)  # upload_badge_photo
+
+    def clinical_measure(self, name: str) -> Classification | None:
+        """`hdss_score`, `tie_grade` on a patient's record: one of the `clinical_measures`
+        of something that is no other category and not one of the `non_clinical_measures`
+        (a `satisfaction_score` is the patient's opinion)."""
+        words = normalise(name).split("_")
+        if len(words) < 2 or words[-1] not in self._clinical \
+                or not self._non_clinical.isdisjoint(words[:-1]) \
+                or self.classify("_".join(words[:-1]), None) is not None:
+            return None
+        return Classification("health", "clinical measure", False, None)
 
     def names_face(self, name: str) -> bool:
         """`photo`, `portrait_file`: a file named for a face image, whoever's (the photo

@@ -470,3 +470,18 @@ def test_patterns_tried_by_first_character_find_what_all_of_them_find(
 def test_first_characters_of_a_pattern(source: str, expected: set[str] | None) -> None:
     found = _first_chars(source)
     assert (None if found is None else set(found)) == expected
+
+
+@pytest.mark.parametrize(("field", "expected"), [
+    ("hdss_score", "health"),  # a hyperhidrosis severity scale, on a patient's record
+    ("tie_grade", "health"),
+    ("cobb_stage", "health"),
+    ("satisfaction_score", None),  # the patient's opinion of the service
+    ("credit_score", None),
+    ("email_score", None),  # a measure of another category's field
+    ("order_status", None),  # statuses and levels are no clinical measures
+    ("score", None),
+])
+def test_clinical_measures(taxonomy: Taxonomy, field: str, expected: str | None) -> None:
+    found = taxonomy.clinical_measure(field)
+    assert (found.category if found else None) == expected

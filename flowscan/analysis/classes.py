@@ -14,7 +14,7 @@ from flowscan.analysis.values import EMPTY, Val, join
 class ClassStore:
     if TYPE_CHECKING:
         classes: dict[str, tuple[ir.Class, ir.Module]]
-        _reverse: tuple[int, dict[tuple[str, str], str]] | None
+        _reverse: tuple[int, dict[tuple[str, str], tuple[str, bool]]] | None
         functions: dict[str, tuple[ir.Function, ir.Module]]
         class_attrs: dict[str, dict[str, Val]]
         class_bases: dict[str, Val]
@@ -65,9 +65,11 @@ class ClassStore:
         entry = self.classes.get(cid)
         declared = entry[0].types.get(name) if entry is not None else None
         if entry is not None and declared is None:  # a Django reverse relation:
-            related = self.reverse_relations().get((entry[0].name, name))  # the records
-            if related is not None:  # of the model whose ForeignKey names this one
-                return Val(classes=frozenset({related})), self.classes[related][0].name
+            found = self.reverse_relations().get((entry[0].name, name))  # the records
+            if found is not None:  # of the model whose ForeignKey names this one (one
+                related, single = found  # record, for a OneToOneField)
+                return (Val(insts=frozenset({related})) if single
+                        else Val(classes=frozenset({related}))), self.classes[related][0].name
         if entry is None or declared is None:
             return None
         module = entry[1]
@@ -78,16 +80,18 @@ class ClassStore:
             else self.module_global(module.path, declared, unit)
         return (found, declared) if found is not None else None
 
-    def reverse_relations(self) -> dict[tuple[str, str], str]:
+    def reverse_relations(self) -> dict[tuple[str, str], tuple[str, bool]]:
         """(model name, accessor) -> the class whose relation field gives that model the
-        accessor (`~results` in its types, python.py: reverse_accessor); rebuilt when
-        classes were added."""
+        accessor (`~results` in its types, python.py: reverse_accessor), and whether
+        it is one record (`~=patient`, a OneToOneField); rebuilt when classes were
+        added."""
         if self._reverse is None or self._reverse[0] != len(self.classes):
-            found: dict[tuple[str, str], str] = {}
+            found: dict[tuple[str, str], tuple[str, bool]] = {}
             for cid, (c, _) in sorted(self.classes.items()):
                 for key, target in c.types.items():
                     if key.startswith("~"):
-                        found.setdefault((target.rsplit(".", 1)[-1], key[1:]), cid)
+                        found.setdefault((target.rsplit(".", 1)[-1], key[1:].lstrip("=")),
+                                         (cid, key.startswith("~=")))
             self._reverse = (len(self.classes), found)
         return self._reverse[1]
 

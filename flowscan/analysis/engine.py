@@ -117,7 +117,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self._patient_records: dict[str, bool] = {}  # persons.py: patients_record
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
-        self._reverse: tuple[int, dict[tuple[str, str], str]] | None = None  # classes.py
+        # (classes.py: reverse_relations)
+        self._reverse: tuple[int, dict[tuple[str, str], tuple[str, bool]]] | None = None
         self._person_nouns: frozenset[str] = frozenset()
         self._noun_cache: dict[tuple[str, tuple[str, ...]], bool] = {}  # persons.py
         self.changes: dict[str, int] = {}

@@ -268,6 +268,12 @@ class Fields:
                 if text is not None and out.text is None:  # self.TRACK_URL: the class's
                     out = Val(out.labels, out.fields, out.refs, out.funcs,  # constant
                               out.classes, out.insts, out.mods, text, out.clean, out.closed)
+        if not v.insts and isinstance(obj, ir.Attr | ir.Name) and last_name(obj) in AUTH_USERS:
+            for model in AUTH_USER_MODELS:  # `request.user.patient`: the Patient whose
+                related = self.prog.reverse_relations().get((model, name))  # OneToOneField
+                if related is not None and related[1]:  # names Django's auth user
+                    out = join(out, Val(insts=frozenset({related[0]})))
+                    break
         for cid in sorted(v.classes):
             found = self.prog.class_attr(cid, name, self.unit)
             if found is not None:
@@ -304,10 +310,13 @@ class Fields:
                     if c is None and self.prog.person_class(cid) \
                             and not self.prog.tax.vetoed_on(name, entry[0].name):
                         c = self.prog.tax.classify(name, "person")  # Patron {id, email}
-                    if c is None and self.prog.patients_record(cid):
+                    patients = self.prog.patients_record(cid)
+                    if c is None and patients:
                         c = self.prog.tax.classify(name, "patient")  # an Appointment's
                         if c is not None and c.category != "health":  # procedure
                             c = None
+                    if c is None and (patients or "patient" in normalise(entry[0].name)):
+                        c = self.prog.tax.clinical_measure(name)  # a Patient's hdss_score
                     if c is not None:
                         break
             strong = STRONG_MARK + (object_key(obj) or "") in self.persons
@@ -581,6 +590,8 @@ class Fields:
 
 
 FILE_ROUTE_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+AUTH_USERS = frozenset({"user", "current_user"})  # request.user, self.request.user
+AUTH_USER_MODELS = ("User", "AUTH_USER_MODEL")  # OneToOneField(User), (settings.AUTH_USER_MODEL)
 
 
 def answered_value(path: str) -> bool:

@@ -433,8 +433,9 @@ class Idioms:
         if isinstance(chain, ir.Attr):  # patient.results.order_by(...): a Django reverse
             owner = self.receiver_value(chain.obj)  # relation's manager (classes.py)
             relations = self.prog.reverse_relations() if owner.insts else {}
-            return frozenset(found for cid in owner.insts if cid in self.prog.classes and (
-                found := relations.get((self.prog.classes[cid][0].name, chain.name))))
+            return frozenset(found[0] for cid in owner.insts if cid in self.prog.classes and (
+                found := relations.get((self.prog.classes[cid][0].name, chain.name)))
+                and not found[1])  # (a OneToOneField's is one record, not a manager)
         return frozenset()
 
     def call_back(self, e: ir.Call, i: int, fn: Val, given: list[tuple[Val, ir.Expr]]) -> Val:

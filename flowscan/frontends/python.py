@@ -377,21 +377,24 @@ class PythonLowering(Lowering):
     def reverse_accessor(self, node: Any | None, model: str) -> str | None:
         """The name a Django relation gives the related model for this one's records:
         `related_name="results"`, else `labresult_set` (not for `+`, which hides it, nor
-        SQLAlchemy's relationship, whose backref names are declared on both sides)."""
+        SQLAlchemy's relationship, whose backref names are declared on both sides). A
+        one-to-one relation's accessor (`user.patient`: one record, not a manager) is
+        marked with a leading `=`."""
         if node is None or node.type != "call":
             return None
         func = node.child_by_field_name("function")
         args = node.child_by_field_name("arguments")
-        if func is None or args is None or self.text(func).rsplit(".", 1)[-1] not in (
-                "ForeignKey", "OneToOneField", "ParentalKey"):
+        kind = self.text(func).rsplit(".", 1)[-1] if func is not None else ""
+        if args is None or kind not in ("ForeignKey", "OneToOneField", "ParentalKey"):
             return None
+        single = "=" if kind == "OneToOneField" else ""
         for kw in args.named_children:
             if kw.type == "keyword_argument":
                 key, value = kw.child_by_field_name("name"), kw.child_by_field_name("value")
                 if key is not None and value is not None and self.text(key) == "related_name":
                     named = string_value(self, value) if value.type == "string" else None
-                    return named if named and named.isidentifier() else None
-        return f"{model.lower()}_set"
+                    return single + named if named and named.isidentifier() else None
+        return single + model.lower() if single else f"{model.lower()}_set"
 
     def klass(self, node: Any, out: list[ir.Stmt], weak: bool) -> None:
         name_node = node.child_by_field_name("name")
