@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 IMAGE_FILES = frozenset({"file", "file_storage", "upload", "uploaded", "image", "img",
                          "photo", "picture", "pic", "blob", "buffer", "data", "stream",
                          "content", "fp", "fh", "f", "data_uri", "data_url", "base64",
-                         "b64", "buf", "bytes", "path", "filepath", "file_path"})
+                         "b64", "buf", "bytes", "path", "filepath", "file_path", "fileobj",
+                         "file_obj"})
 
 IMAGE_SUFFIXES = frozenset({"image", "img", "photo", "picture", "scan", "file", "upload",
                             "bytes", "buffer", "blob", "path"})
