@@ -476,6 +476,7 @@ def test_first_characters_of_a_pattern(source: str, expected: set[str] | None) -
     ("hdss_score", "health"),  # a hyperhidrosis severity scale, on a patient's record
     ("tie_grade", "health"),
     ("cobb_stage", "health"),
+    ("rosacea_subtype", "health"),
     ("satisfaction_score", None),  # the patient's opinion of the service
     ("credit_score", None),
     ("email_score", None),  # a measure of another category's field
