@@ -120,6 +120,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         # (classes.py: reverse_relations)
         self._reverse: tuple[int, dict[tuple[str, str], tuple[str, bool]]] | None = None
         self._person_nouns: frozenset[str] = frozenset()
+        self._record_nouns: frozenset[str] = frozenset()  # persons.py: is_record_noun
         self._noun_cache: dict[tuple[str, tuple[str, ...]], bool] = {}  # persons.py
         self.changes: dict[str, int] = {}
         self.hot_members: set[str] = set()

@@ -339,9 +339,10 @@ class Fields:
                         and self.prog.tax.vetoed_on(name, entry[0].name) for cid in v.insts)):
                 c = None  # a person, but `worker.region` is where they work, and
                 # `enquiry.id` names the enquiry that holds their email, not them
-            site = normalise(name).removeprefix("site_") if c is None and v.insts else ""
-            if site and site != normalise(name) \
-                    and any(map(self.prog.persons_record, v.insts)):
+            site = normalise(name).removeprefix("site_") if c is None else ""
+            if site and site != normalise(name) and (
+                    any(map(self.prog.persons_record, v.insts)) if v.insts
+                    else bool(ctx) and self.prog.is_record_noun(ctx.lower(), self.unit)):
                 c = self.prog.tax.classify(site, "person")  # a Booking's for a customer:
                 if c is not None and c.category not in ("address", "location"):  # its
                     c = None  # `site_postcode` is where the customer is

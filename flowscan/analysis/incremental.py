@@ -28,7 +28,7 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
-         "_noun_cache", "_state_writes", "awaited")
+         "_record_nouns", "_noun_cache", "_state_writes", "awaited")
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
@@ -206,7 +206,7 @@ def stored_value(prog: Program, key: str, previous: dict[str, ir.Module] | None 
         return None if found is None else _key(found.env.get(name))
     if head == "load":
         return rest in prog.modules
-    if "::" in key and head not in ("param", "person-noun"):
+    if "::" in key and head not in ("param", "person-noun", "record-noun"):
         found = prog.summaries.get(key)
         return None if found is None else found.key()
     return object()

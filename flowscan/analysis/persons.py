@@ -44,6 +44,7 @@ class PersonEvidence:
         _person_classes: dict[str, bool]
         _patient_records: dict[str, bool]
         _person_nouns: frozenset[str]
+        _record_nouns: frozenset[str]
         _noun_cache: dict[tuple[str, tuple[str, ...]], bool]
 
         def depend(self, key: str, unit: str) -> None: ...
@@ -140,9 +141,16 @@ class PersonEvidence:
         self.depend(f"person-noun:{word}", unit)
         return word in self._person_nouns
 
+    def is_record_noun(self, word: str, unit: str) -> bool:
+        """Whether `word` (lower case) names one of the project's classes kept for one
+        person (`persons_record`: a `Booking` with a `customer`), so that an untyped
+        `booking.site_postcode` is where that person is, as on a typed one."""
+        self.depend(f"record-noun:{word}", unit)
+        return word in self._record_nouns
+
     def refresh_person_nouns(self) -> None:
-        """After modules are added: their classes may name new persons, and the units
-        that classified a field without them run again."""
+        """After modules are added: their classes may name new persons (or records of
+        one), and the units that classified a field without them run again."""
         nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
                           if self.names_person(entry[0].name, entry[0].fields))
         if nouns != self._person_nouns:
@@ -150,6 +158,13 @@ class PersonEvidence:
             self._person_nouns = nouns
             for word in sorted(changed):
                 self.changed(f"person-noun:{word}")
+        records = frozenset(entry[0].name.lower() for cid, entry in self.classes.items()
+                            if self.persons_record(cid))
+        if records != self._record_nouns:
+            changed = records ^ self._record_nouns
+            self._record_nouns = records
+            for word in sorted(changed):
+                self.changed(f"record-noun:{word}")
 
     def names_person(self, name: str, fields: tuple[str, ...]) -> bool:
         """Whether a class so named with these fields makes its name a person noun;
