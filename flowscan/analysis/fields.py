@@ -388,11 +388,9 @@ class Fields:
         the file's own (a `photo` uploaded for an ID card is its holder's face)."""
         tax = self.prog.tax
         if tax.in_face_flow(function):
-            return Classification("biometric", "face image", False, None)
+            return FACE_IMAGE
         if tax.in_document_flow(function):
-            if name and tax.names_face(name):
-                return Classification("biometric", "face image", False, None)
-            return Classification("government_id", "identity document", False, None)
+            return FACE_IMAGE if name and tax.names_face(name) else IDENTITY_DOCUMENT
         return None
 
     def route_owner(self, obj: ir.Expr | None, name: str) -> str:
@@ -590,6 +588,8 @@ class Fields:
         return Val(frozenset(labels), fields, closed=closed)
 
 
+FACE_IMAGE = Classification("biometric", "face image", False, None)
+IDENTITY_DOCUMENT = Classification("government_id", "identity document", False, None)
 FILE_ROUTE_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 AUTH_USERS = frozenset({"user", "current_user"})  # request.user, self.request.user
 AUTH_USER_MODELS = ("User", "AUTH_USER_MODEL")  # OneToOneField(User), (settings.AUTH_USER_MODEL)
