@@ -26,7 +26,14 @@ from flowscan.analysis.common import (
     organisation_contact,
 )
 from flowscan.analysis.frame import Frame
-from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, star_sources
+from flowscan.analysis.growth import (
+    Hotness,
+    Loader,
+    candidates,
+    dependencies,
+    reexported,
+    star_sources,
+)
 from flowscan.analysis.http import REQUEST_WORDS, vendor_for_url
 from flowscan.analysis.modules import ModuleValues
 from flowscan.analysis.persons import PersonEvidence
@@ -366,9 +373,11 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         for path in paths:
             wanted |= dependencies(self, self.modules[path])
         wanted -= self.tried
-        if wanted:
-            self.add(self.loader.load(sorted(wanted)), wanted)
-            self.tried |= wanted
+        while wanted:  # and what a barrel among them re-exports, to the end of the chain:
+            self.add(self.loader.load(sorted(wanted)), wanted)  # `export { VanStop } from
+            self.tried |= wanted  # './models.js'` hands its importers that module's class
+            wanted = {target for path in sorted(wanted) if path in self.modules
+                      for target in reexported(self, self.modules[path])} - self.tried
 
     @contextmanager
     def probing(self) -> Iterator[None]:
