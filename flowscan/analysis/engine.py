@@ -26,14 +26,7 @@ from flowscan.analysis.common import (
     organisation_contact,
 )
 from flowscan.analysis.frame import Frame
-from flowscan.analysis.growth import (
-    Hotness,
-    Loader,
-    candidates,
-    dependencies,
-    reexported,
-    star_sources,
-)
+from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, star_sources
 from flowscan.analysis.http import REQUEST_WORDS, vendor_for_url
 from flowscan.analysis.modules import ModuleValues
 from flowscan.analysis.persons import PersonEvidence
@@ -373,11 +366,9 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         for path in paths:
             wanted |= dependencies(self, self.modules[path])
         wanted -= self.tried
-        while wanted:  # and what a barrel among them re-exports, to the end of the chain:
-            self.add(self.loader.load(sorted(wanted)), wanted)  # `export { VanStop } from
-            self.tried |= wanted  # './models.js'` hands its importers that module's class
-            wanted = {target for path in sorted(wanted) if path in self.modules
-                      for target in reexported(self, self.modules[path])} - self.tried
+        if wanted:
+            self.add(self.loader.load(sorted(wanted)), wanted)
+            self.tried |= wanted
 
     @contextmanager
     def probing(self) -> Iterator[None]:

@@ -195,18 +195,6 @@ def dependencies(prog: Program, module: ir.Module) -> set[str]:
     return out
 
 
-def reexported(prog: Program, module: ir.Module) -> set[str]:
-    """The project files a JavaScript module re-exports from: `export { X } from './x'`,
-    `export * from './x'`, or `import { X } from './x'; export { X }`."""
-    if module.language == "python":
-        return set()
-    imported = {imp.local: imp.module for imp in module.imports if imp.local}
-    specs = [exp.module if exp.module is not None else imported.get(exp.value.id, "")
-             if isinstance(exp.value, ir.Name) else "" for exp in module.exports]
-    return {target for spec in specs if spec
-            and (target := prog.resolver.javascript(module.path, spec)) is not None}
-
-
 def candidates(loader: Loader, path: str) -> Iterable[str]:
     """Files that may import from `path`: Python's `from pkg import mod` resolves to
     the package's `__init__`, so importers of the package count for its modules."""
