@@ -114,7 +114,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.provided_vendors = {vid.replace("-", ""): vid for vid in catalog.vendors}  # `$x`
         self._persons: dict[str, frozenset[str]] = {}
         self._person_classes: dict[str, bool] = {}
-        self._patient_records: dict[str, bool] = {}  # persons.py: patients_record
+        self._field_words: dict[str, frozenset[str]] = {}  # persons.py: field_words
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
         # (classes.py: reverse_relations)

@@ -42,7 +42,7 @@ class PersonEvidence:
         children: dict[str, list[str]]
         _persons: dict[str, frozenset[str]]
         _person_classes: dict[str, bool]
-        _patient_records: dict[str, bool]
+        _field_words: dict[str, frozenset[str]]
         _person_nouns: frozenset[str]
         _record_nouns: frozenset[str]
         _noun_cache: dict[tuple[str, tuple[str, ...]], bool]
@@ -64,19 +64,20 @@ class PersonEvidence:
         """A record a class keeps of one patient (`patient = ForeignKey(Patient)`,
         `patientId String`): what it says of their health is theirs, as on the patient
         (an Appointment's `procedure`, a Referral's `condition`)."""
-        found = self._patient_records.get(cid)
-        if found is None:
-            if cid not in self.classes:  # (not cached: it may be loaded later)
-                return False
-            found = self._patient_records[cid] = \
-                not self.field_words(cid).isdisjoint(PATIENT_LINKS)
-        return found
+        return not self.field_words(cid).isdisjoint(PATIENT_LINKS)
 
     def field_words(self, cid: str) -> frozenset[str]:
-        """A class's declared fields, normalised (`patientId`: patient_id)."""
-        entry = self.classes.get(cid)
-        return frozenset() if entry is None else frozenset(
-            self.tax.normalise(f) for f in entry[0].fields)
+        """A class's declared fields, normalised (`patientId`: patient_id), once per
+        class and run: the record checks ask it of every field read on an instance, and
+        refresh_person_nouns of every class whenever modules are added."""
+        found = self._field_words.get(cid)
+        if found is None:
+            entry = self.classes.get(cid)
+            if entry is None:  # (not cached: it may be loaded later)
+                return frozenset()
+            found = self._field_words[cid] = frozenset(
+                self.tax.normalise(f) for f in entry[0].fields)
+        return found
 
     def animals_record(self, cid: str) -> bool:
         """A record a class keeps of an animal and of no patient (a pet insurance

@@ -284,12 +284,13 @@ class PythonLowering(Lowering):
             elif t in ("default_parameter", "typed_default_parameter"):
                 name = p.child_by_field_name("name")
                 value = p.child_by_field_name("value")
+                declared = p.child_by_field_name("type")
                 params.append(ir.Param(
                     self.text(name) if name is not None else "_",
                     "kwonly" if kwonly else "pos",
                     self.expr(value) if value is not None else None,
-                    annotation=annotation_name(self, p.child_by_field_name("type")),
-                    boolean=boolean_type(self, p.child_by_field_name("type")),
+                    annotation=annotation_name(self, declared),
+                    boolean=boolean_type(self, declared),
                 ))
             elif t == "list_splat_pattern":
                 params.append(ir.Param(self.text(p.named_children[0]), "varargs"))
