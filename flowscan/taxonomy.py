@@ -509,6 +509,8 @@ class Taxonomy:
                        ) -> Classification | None:
         ctx_tokens = normalise(context).split("_") if context else []
         ctx_tokens = [t for t in ctx_tokens if t]
+        if "with" in ctx_tokens[1:]:  # an OrderWithCustomer is an order (its customer
+            ctx_tokens = ctx_tokens[:ctx_tokens.index("with", 1)]  # comes along)
         tokens = ctx_tokens + name.split("_")
         # Vetoes see the field alone and the field spelled with its object (company.phone
         # is checked as company_phone too).
