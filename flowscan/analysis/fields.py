@@ -68,6 +68,13 @@ def type_owner(declared: str) -> str:
     return "_".join(words)
 
 
+def undeclared(cls: ir.Class, name: str) -> bool:
+    """A field a closed shape (an interface or a type with no bases and no methods)
+    does not declare: `dto.id` of a `PlaceOrderDto` holding a pickup name and a phone
+    is none of that person's (it came along from the order the DTO was spread into)."""
+    return not cls.bases and not cls.methods and bool(cls.fields) and name not in cls.fields
+
+
 class Fields:
     if TYPE_CHECKING:
         prog: Program
@@ -308,7 +315,8 @@ class Fields:
                     c = self.prog.tax.classify(name, None if self.prog.business_class(cid)
                                                else entry[0].name)
                     if c is None and self.prog.person_class(cid) \
-                            and not self.prog.tax.vetoed_on(name, entry[0].name):
+                            and not self.prog.tax.vetoed_on(name, entry[0].name) \
+                            and not undeclared(entry[0], name):
                         c = self.prog.tax.classify(name, "person")  # Patron {id, email}
                     patients = self.prog.patients_record(cid)
                     if c is None and patients:
@@ -535,6 +543,10 @@ class Fields:
         own, named = normalise(last_name(probe)), normalise(key)
         if probe is value and own.endswith(f"_{named}") and self.prog.tax.classify(own) is None:
             return True
+        first, _, rest = own.partition("_")
+        if probe is value and rest in ("id", "ids", "uuid") and self.prog.tax.is_non_person(first):
+            return True  # {device_id: order.kioskId}: the kiosk's, whatever the key says
+            # (not a prisoner's prison_number, a lead's siteAddress)
         holder = self.context_of(probe.obj) if isinstance(probe, ir.Attr) else ""
         if not holder:
             return False
