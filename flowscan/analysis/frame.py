@@ -98,9 +98,13 @@ FETCH = Val(refs=frozenset({("", "fetch")}))  # the global fetch, as an unbound 
 def health_by_function(tax: Taxonomy, name: str, function: str) -> Classification | None:
     """Frame.named_by_function's answer, once per name and function (a function runs
     again and again; its name does not change)."""
-    if "_" not in normalise(function):  # one word (`send`, `post`) records nothing
+    words = normalise(function).split("_")
+    if len(words) < 2:  # one word (`send`, `post`) records nothing
         return None
     c = tax.classify(name, function)
+    own = normalise(name)
+    if c is None and words[-1] in (own, f"{own}s", own.removesuffix("s")):
+        c = tax.classify(function)  # `note` of add_feeding_note(note) is the feeding note
     return c if c is not None and c.category == "health" else None
 
 
