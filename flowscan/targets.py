@@ -33,6 +33,9 @@ SKIP_DIRS = {"node_modules", "dist", "build", "vendor", "vendors", "third_party"
              ".nuxt", "out", "coverage", ".flowscan-cache", "env", ".eggs"}
 TEST_DIRS = {"tests", "test", "__tests__", "__mocks__", "spec", "specs", "testing", "e2e",
              "cypress", "fixtures"}
+# a web framework's route tree: a `fixtures` folder there is a page or an endpoint (a
+# league's `app/api/cron/fixtures/route.ts`), not test data
+ROUTE_TREES = frozenset({"app", "pages", "routes", "api"})
 TEST_FILE = re.compile(r"(^test_.*\.py$)|(_test\.py$)|(^conftest\.py$)|"
                        r"(\.(test|spec|stories|e2e)\.[cm]?[jt]sx?$)")
 MINIFIED = re.compile(r"\.min\.[cm]?js$|[.-]bundle\.[cm]?js$|\.chunk\.[cm]?js$")
@@ -220,7 +223,8 @@ def _dir_verdict(root: Path, rel_dir: str) -> tuple[str, bool]:
     skip_dir = next((p for i, p in enumerate(parts) if (p in SKIP_DIRS or p.endswith(
         ".egg-info")) and not _project_package(root, parts[: i + 1])), None)
     reason = f"in {skip_dir}/ (dependencies or build output)" if skip_dir else ""
-    return reason, any(p in TEST_DIRS for p in parts)
+    return reason, any(p in TEST_DIRS and not (p == "fixtures" and ROUTE_TREES.intersection(
+        parts[:i])) for i, p in enumerate(parts))
 
 
 def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes: int,

@@ -225,6 +225,18 @@ def test_discovery_lists_component_files(tmp_path: Path) -> None:
     assert discover([tmp_path]).files == ["A.vue", "B.svelte"]
 
 
+def test_a_fixtures_route_is_code_and_test_fixtures_are_tests(tmp_path: Path) -> None:
+    for rel in ("app/api/cron/fixtures/route.ts", "src/routes/fixtures/+page.svelte",
+                "fixtures/users.ts", "tests/fixtures/users.py", "src/fixtures/seed.ts"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("<script>var a</script>" if rel.endswith(".svelte")
+                                    else "var a;\n")
+    found = discover([tmp_path])
+    assert found.files == ["app/api/cron/fixtures/route.ts", "src/routes/fixtures/+page.svelte"]
+    assert {s.path for s in found.skipped if s.reason.startswith("test code")} == {
+        "fixtures/users.ts", "tests/fixtures/users.py", "src/fixtures/seed.ts"}
+
+
 def test_paths_that_do_not_share_a_root_are_each_scanned(tmp_path: Path) -> None:
     for name in ("api", "web", "docs"):
         (tmp_path / name).mkdir()
