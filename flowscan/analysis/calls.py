@@ -57,6 +57,7 @@ USER_ID_KEYS = ("id", "user_id", "userId", "uid", "external_id", "externalId")
 
 
 CONTACT = frozenset({"name", "email", "phone", "address"})  # a person's or a business's
+IMPLIED = "implied:"  # a summary's sink role: a parameter under a key the contract names
 
 
 def zip_kwargs(e: ir.Call, kwargs: list[tuple[str, Val]]) -> list[tuple[str, ir.Expr, Val]]:
@@ -610,9 +611,24 @@ class Calls(Idioms):
             passed = [inner for x, xv in passed for inner in (  # {Image: {Bytes: photo}}
                 [(y, (xv.fields or {}).get(k, EMPTY)) for k, y in x.entries if isinstance(k, str)]
                 if isinstance(x, ir.Obj) else [(x, xv)])]
-            out.extend((self.identifies(x, xv, named=True, category=category), "identifier")
-                       for x, xv in passed)
+            for x, xv in passed:
+                handed = self.handed_on(x, xv, category)
+                out.append((handed, IMPLIED + category) if handed is not None else
+                           (self.identifies(x, xv, named=True, category=category),
+                            "identifier"))
         return out
+
+    def handed_on(self, given: ir.Expr, v: Val, category: str) -> Val | None:
+        """A wrapper's own parameter under a key the contract says holds a kind of data
+        (`to: mobile` in `verifyMobile(mobile)`): what the callers pass is that kind of
+        data unless it says otherwise (a constant, a setting, data of another kind), so
+        the parameter is handed on to them (`apply`)."""
+        if category in ("user_id", "credentials") or not isinstance(given, ir.Name) \
+                or v.clean or v.text is not None:
+            return None
+        params = frozenset(lab for lab in v.labels if isinstance(lab, ParamLabel) and not lab.path)
+        return Val(params) if params and not any(
+            isinstance(lab, Source) for lab in flatten(v)) else None
 
     def identifies(self, given: ir.Expr, v: Val, named: bool = False,
                    category: str = "user_id") -> Val:
@@ -736,6 +752,8 @@ class Calls(Idioms):
         for label, key, role in summary.sinks:
             v = self.project(actual.get(label.index, EMPTY), label.path,
                              exprs.get(label.index), e.pos)
+            if role.startswith(IMPLIED):  # the contract's kind of data, at a wrapper's
+                role, v = self.implied(role, v, exprs.get(label.index))  # parameter
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     acc = self.prog.pending.get(key)
@@ -764,6 +782,19 @@ class Calls(Idioms):
                 continue
             self.write_global(path, name, self.instantiate(delta, actual, step, named))
         return self.instantiate(summary.ret, actual, step, named)
+
+    def implied(self, role: str, v: Val, given: ir.Expr | None) -> tuple[str, Val]:
+        """What a caller's argument is at a wrapper's parameter that reaches a key of the
+        contract's kind (`handed_on`): that kind, by the contract, when the argument is
+        data of no known kind (`verifyMobile(body.mobile)`: a phone); handed on again
+        when it is this function's own parameter."""
+        category = role[len(IMPLIED):]
+        if given is None:
+            return "identifier", EMPTY
+        handed = self.handed_on(given, v, category)
+        if handed is not None:
+            return role, handed
+        return "identifier", self.identifies(given, v, named=True, category=category)
 
     def resolve_request(self, e: ir.Call, d: Deferred, actual: dict[int, Val],
                         exprs: dict[int, ir.Expr], step: Step) -> None:
