@@ -812,12 +812,16 @@ class Calls(Idioms):
     def speaks(self, v: Val | None, given: ir.Expr | None) -> bool:
         """Whether a caller's argument says for itself what a parameter holds, so the
         parameter's name need not: personal data of its own (an email passed as
-        `user_id`), a string constant (`"club-server"`), or a setting whose own name is
-        no one's data (`settings.TEAM_INBOX`, not `JUNIOR_COACH_EMAIL`). A computed
-        number or string (`len(rows) + 1`, `f"aupair_{n}"`) says nothing: an id is made
-        so."""
+        `user_id`), a hashed value, a string constant (`"club-server"`, also by name),
+        or a setting whose own name is no one's data (`settings.TEAM_INBOX`, not
+        `JUNIOR_COACH_EMAIL`). A computed number or string (`len(rows) + 1`,
+        `f"aupair_{n}"`) says nothing: an id is made so."""
         if v is not None and any(isinstance(lab, Source) for lab in flatten(v)):
             return True
+        if isinstance(given, ir.Name) and v is not None and (
+                (v.clean and self.prog.tax.is_sanitiser(given.id))  # emailHash
+                or (v.text is not None and not v.labels)):  # MARSHALS_INBOX = "marshals@..."
+            return True  # (a sum of debts is clean of labels, and still a debt)
         while isinstance(given, ir.Typed):  # process.env.INBOX as string
             given = given.value
         if isinstance(given, ir.Str):
