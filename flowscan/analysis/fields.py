@@ -312,8 +312,7 @@ class Fields:
             for cid in sorted(v.insts) if c is None and not owned else ():  # a Customer
                 entry = self.prog.classes.get(cid)
                 if entry is not None:
-                    c = self.prog.tax.classify(name, None if self.prog.business_class(cid)
-                                               else entry[0].name)
+                    c = self.prog.tax.classify(name, self.owner_word(cid))
                     if c is None and self.prog.person_class(cid) \
                             and not self.prog.tax.vetoed_on(name, entry[0].name) \
                             and not undeclared(entry[0], name):
@@ -428,7 +427,8 @@ class Fields:
         birth (a `DocumentCheckIn` whose date of birth a handler reads is a person's)."""
         return bool(v.insts) and all(
             (entry := self.prog.classes.get(cid)) is not None
-            and (self.prog.tax.is_non_person(entry[0].name) or self.prog.business_class(cid))
+            and (self.prog.tax.is_non_person(entry[0].name) or self.prog.business_class(cid)
+                 or self.prog.place_record(entry[0]))
             and not self.prog.person_class(cid)
             for cid in v.insts)
 
@@ -436,8 +436,16 @@ class Fields:
         """A record of classes that say they are no person, none of which makes `name`
         a personal field."""
         return self.no_person_record(v) and all(self.prog.tax.classify(
-            name, None if self.prog.business_class(cid) else self.prog.classes[cid][0].name
-        ) is None for cid in v.insts)  # (a firm's name says nothing of its fields)
+            name, self.owner_word(cid)) is None for cid in v.insts)
+
+    def owner_word(self, cid: str) -> str | None:
+        """Whose a record's fields are, in the taxonomy's words: a firm's name says
+        nothing of them (None), a place-shaped record's are a venue's, else the class's
+        name says."""
+        if self.prog.business_class(cid):
+            return None
+        cls = self.prog.classes[cid][0]
+        return "venue" if self.prog.place_record(cls) else cls.name
 
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on

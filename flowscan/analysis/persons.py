@@ -56,7 +56,8 @@ class PersonEvidence:
         found = self._person_classes.get(cid)
         if found is None:
             entry = self.classes.get(cid)
-            found = entry is not None and self.describes_person(entry[0].name, entry[0].fields)
+            found = entry is not None and self.describes_person(
+                entry[0].name, entry[0].fields) and not self.place_record(entry[0])
             self._person_classes[cid] = found
         return found
 
@@ -104,6 +105,11 @@ class PersonEvidence:
         entry = self.classes.get(cid)
         return entry is not None and any(map(self.tax.is_business_field, entry[0].fields)) \
             and not self.person_class(cid)
+
+    def place_record(self, cls: ir.Class) -> bool:
+        """A class shaped as a place's record (`place_shaped`) and not named for a
+        person: a `Lido`, a `Windsock` launch point, not a `Customer`."""
+        return not self.tax.is_person(cls.name) and place_shaped(cls, self.tax)
 
     def describes_person(self, name: str, fields: tuple[str, ...]) -> bool:
         """A Clinic with an email and a phone is a business, a Company's VAT number is a
@@ -153,7 +159,8 @@ class PersonEvidence:
         """After modules are added: their classes may name new persons (or records of
         one), and the units that classified a field without them run again."""
         nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
-                          if self.names_person(entry[0].name, entry[0].fields))
+                          if self.names_person(entry[0].name, entry[0].fields)
+                          and not self.place_record(entry[0]))
         if nouns != self._person_nouns:
             changed = nouns ^ self._person_nouns
             self._person_nouns = nouns
@@ -197,3 +204,18 @@ class PersonEvidence:
                 found = person_objects(body, self.tax)
             self._persons[root] = found
         return found
+
+
+PLACE_FIELDS = re.compile(r"id|pk|uuid|name|title|(.+_)?address(_line_?[12])?|postcode|post_code|"
+                         r"town|city|county|(.+_)?phone(_number)?|lat|lng|lon|latitude|longitude|"
+                         r"website|url|created_at|updated_at")
+
+
+def place_shaped(cls: ir.Class, tax: Taxonomy) -> bool:
+    """A bare `name` beside an address and a phone, and nothing else but an id, a
+    position or a link to other records: the shape of a place's or an organisation's
+    record (a `Lido`, a `Chapter`), not of one kept for a person (a `Booking` has a
+    date, a `Customer` is named for a person whatever its shape)."""
+    words = {tax.normalise(f) for f in cls.fields if f not in cls.types}
+    return "name" in words and any(w.endswith("address") for w in words) \
+        and all(PLACE_FIELDS.fullmatch(w) for w in words)
