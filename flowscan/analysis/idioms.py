@@ -98,6 +98,21 @@ PREDICATES = {"startsWith", "endsWith", "startswith", "endswith", "includes", "i
 # a schema's checked copy of its input, inside a result object: zod's
 # `schema.safeParse(x).data`, valibot's `v.safeParse(Schema, x).output`
 CHECKED_RESULTS = {"safeParse": "data", "safeParseAsync": "data", "spa": "data"}
+MASK_CHARACTERS = frozenset("•●·*xX#")
+
+
+def masks(e: ir.Call, name: str, recv: Val | None) -> bool:
+    r"""A pattern (not a value) replaced by mask characters throughout a text:
+    `phone.replace(/\d(?=\d{2})/g, "•")`, `re.sub(r"\d(?=\d{2})", "*", phone)`."""
+    replaced = (name in ("replace", "replaceAll") and recv is not None and len(e.args) >= 2) \
+        or (name == "sub" and expr_text(e.func) in ("re.sub", "regex.sub") and len(e.args) >= 3)
+    if not replaced:
+        return False
+    pattern, mask = e.args[0], e.args[1]
+    return isinstance(mask, ir.Str) and bool(mask.value) \
+        and set(mask.value) <= MASK_CHARACTERS and isinstance(pattern, ir.Str | ir.Lit)
+
+
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat", "toString"}  # a URL template filled in is still that URL
 # library calls that answer the value they are given in another form: its parts are
@@ -374,6 +389,8 @@ class Idioms:
         if recv is not None and name in PREDICATES and isinstance(e.func, ir.Attr) \
                 and not any(a.funcs for a in args):
             return CLEAN  # phone.startsWith("07"), email.endswith(".ac.uk"): a yes or no
+        if masks(e, name, recv):
+            return CLEAN  # phone.replace(/\d(?=\d{2})/g, "•"): every digit but two masked
         parts = [*args, *(v for _, v in kwargs)]
         if name in ("sub", "subn") and len(args) >= 3 \
                 and expr_text(e.func) in ("re.sub", "re.subn", "regex.sub", "regex.subn"):
