@@ -115,6 +115,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self._persons: dict[str, frozenset[str]] = {}
         self._person_classes: dict[str, bool] = {}
         self._field_words: dict[str, frozenset[str]] = {}  # persons.py: field_words
+        self._place_records: dict[str, bool] = {}  # persons.py: place_record
         self._captured: dict[str, frozenset[str]] = {}
         self._vendor_roots: dict[tuple[str, str], str | None] = {}
         # (classes.py: reverse_relations)

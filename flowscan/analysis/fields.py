@@ -428,7 +428,7 @@ class Fields:
         return bool(v.insts) and all(
             (entry := self.prog.classes.get(cid)) is not None
             and (self.prog.tax.is_non_person(entry[0].name) or self.prog.business_class(cid)
-                 or self.prog.place_record(entry[0]))
+                 or self.prog.place_record(cid))
             and not self.prog.person_class(cid)
             for cid in v.insts)
 
@@ -444,8 +444,7 @@ class Fields:
         name says."""
         if self.prog.business_class(cid):
             return None
-        cls = self.prog.classes[cid][0]
-        return "venue" if self.prog.place_record(cls) else cls.name
+        return "venue" if self.prog.place_record(cid) else self.prog.classes[cid][0].name
 
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on

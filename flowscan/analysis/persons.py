@@ -43,6 +43,7 @@ class PersonEvidence:
         _persons: dict[str, frozenset[str]]
         _person_classes: dict[str, bool]
         _field_words: dict[str, frozenset[str]]
+        _place_records: dict[str, bool]
         _person_nouns: frozenset[str]
         _record_nouns: frozenset[str]
         _noun_cache: dict[tuple[str, tuple[str, ...]], bool]
@@ -57,7 +58,7 @@ class PersonEvidence:
         if found is None:
             entry = self.classes.get(cid)
             found = entry is not None and self.describes_person(
-                entry[0].name, entry[0].fields) and not self.place_record(entry[0])
+                entry[0].name, entry[0].fields) and not self.place_record(cid)
             self._person_classes[cid] = found
         return found
 
@@ -106,10 +107,17 @@ class PersonEvidence:
         return entry is not None and any(map(self.tax.is_business_field, entry[0].fields)) \
             and not self.person_class(cid)
 
-    def place_record(self, cls: ir.Class) -> bool:
+    def place_record(self, cid: str) -> bool:
         """A class shaped as a place's record (`place_shaped`) and not named for a
         person: a `Lido`, a `Windsock` launch point, not a `Customer`."""
-        return not self.tax.is_person(cls.name) and place_shaped(cls, self.tax)
+        found = self._place_records.get(cid)
+        if found is None:
+            entry = self.classes.get(cid)
+            if entry is None:  # (not cached: it may be loaded later)
+                return False
+            found = self._place_records[cid] = not self.tax.is_person(
+                entry[0].name) and place_shaped(entry[0], self.tax)
+        return found
 
     def describes_person(self, name: str, fields: tuple[str, ...]) -> bool:
         """A Clinic with an email and a phone is a business, a Company's VAT number is a
@@ -158,9 +166,9 @@ class PersonEvidence:
     def refresh_person_nouns(self) -> None:
         """After modules are added: their classes may name new persons (or records of
         one), and the units that classified a field without them run again."""
-        nouns = frozenset(entry[0].name.lower() for entry in self.classes.values()
+        nouns = frozenset(entry[0].name.lower() for cid, entry in self.classes.items()
                           if self.names_person(entry[0].name, entry[0].fields)
-                          and not self.place_record(entry[0]))
+                          and not self.place_record(cid))
         if nouns != self._person_nouns:
             changed = nouns ^ self._person_nouns
             self._person_nouns = nouns
