@@ -98,6 +98,13 @@ def test_categories_are_exactly_the_contract(taxonomy: Taxonomy) -> None:
     assert list(taxonomy.categories) == CONTRACT_CATEGORIES
 
 
+def test_the_word_place_shaped_records_read_as_is_a_place(taxonomy: Taxonomy) -> None:
+    from flowscan.analysis.fields import PLACE_OWNER
+
+    assert taxonomy.is_non_person(PLACE_OWNER)
+    assert taxonomy.classify("phone", PLACE_OWNER) is None
+
+
 def test_metadata(taxonomy: Taxonomy) -> None:
     assert taxonomy.title("email") == "Email address"
     assert taxonomy.fideslang("email") == ["user.contact.email"]

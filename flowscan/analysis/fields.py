@@ -444,7 +444,7 @@ class Fields:
         name says."""
         if self.prog.business_class(cid):
             return None
-        return "venue" if self.prog.place_record(cid) else self.prog.classes[cid][0].name
+        return PLACE_OWNER if self.prog.place_record(cid) else self.prog.classes[cid][0].name
 
     def vendor_person(self, path: str) -> bool:
         """An SDK value that is a person's record: a session's `user`, or what a call on
@@ -550,10 +550,11 @@ class Fields:
         own, named = normalise(last_name(probe)), normalise(key)
         if probe is value and own.endswith(f"_{named}") and self.prog.tax.classify(own) is None:
             return True
+        # {device_id: order.kioskId}: a place's id, whatever the key says (only an id: a
+        # prisoner's prison_number and a lead's siteAddress are theirs)
         first, _, rest = own.partition("_")
         if probe is value and rest in ("id", "ids", "uuid") and self.prog.tax.is_non_person(first):
-            return True  # {device_id: order.kioskId}: the kiosk's, whatever the key says
-            # (not a prisoner's prison_number, a lead's siteAddress)
+            return True
         holder = self.context_of(probe.obj) if isinstance(probe, ir.Attr) else ""
         if not holder:
             return False
@@ -610,6 +611,7 @@ class Fields:
 FACE_IMAGE = Classification("biometric", "face image", False, None)
 IDENTITY_DOCUMENT = Classification("government_id", "identity document", False, None)
 FILE_ROUTE_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+PLACE_OWNER = "venue"  # one of the taxonomy's `places`: how a place-shaped record's fields read
 AUTH_USERS = frozenset({"user", "current_user"})  # request.user, self.request.user
 AUTH_USER_MODELS = ("User", "AUTH_USER_MODEL")  # OneToOneField(User), (settings.AUTH_USER_MODEL)
 
