@@ -66,3 +66,69 @@ def lazy(cls: T, name: str) -> T:
     setattr(cls, name, property(read, put))
     cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
     return cls
+
+
+_MISSING: Any = object()
+
+
+class PackedStore(dict):  # type: ignore[type-arg]
+    """A program store whose values pickle one by one and load as bytes, each
+    unpickled when first read.
+
+    A re-scan after an edit reads the summaries of the few functions it runs and of
+    what they call (815 of formbricks' 5,102 for a 5-file pre-commit run), but
+    unpickling them all was a tenth of that run. A value is never bytes itself, so a
+    bytes value is one not read yet; one never read pickles again as it came.
+    """
+
+    __slots__ = ()
+
+    def _read(self, key: Any, value: Any) -> Any:
+        if value.__class__ is bytes:
+            value = pickle.loads(value)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._read(key, dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._read(key, value)
+
+    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        value = dict.pop(self, key) if default is _MISSING else dict.pop(self, key, default)
+        return pickle.loads(value) if value.__class__ is bytes else value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return self._read(key, dict.setdefault(self, key, default))
+
+    def values(self) -> Any:
+        return dict.values(self._all())
+
+    def items(self) -> Any:
+        return dict.items(self._all())
+
+    def copy(self) -> dict[Any, Any]:
+        return dict(self._all())
+
+    def _all(self) -> PackedStore:
+        for key, value in dict.items(self):
+            if value.__class__ is bytes:
+                dict.__setitem__(self, key, pickle.loads(value))
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PackedStore):
+            other = other._all()
+        return isinstance(other, dict) and dict.__eq__(self._all(), other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[Any, bytes]]]:
+        return PackedStore, ({key: value if value.__class__ is bytes
+                              else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                              for key, value in dict.items(self)},)

@@ -31,3 +31,36 @@ def test_an_unread_body_pickles_again_without_being_decoded() -> None:
     once = pickle.loads(pickle.dumps(module))
     twice = pickle.loads(pickle.dumps(once))  # `once`'s bodies were never read
     assert twice == module
+
+
+def test_a_packed_store_reads_each_value_on_first_use() -> None:
+    from flowscan.pickling import PackedStore
+
+    store = PackedStore({"a": {"x": 1}, "b": [2], "c": "three"})
+    loaded = pickle.loads(pickle.dumps(store))
+    assert all(isinstance(dict.get(loaded, k), bytes) for k in "abc")  # none read yet
+    assert loaded["a"] == {"x": 1}
+    assert isinstance(dict.get(loaded, "a"), dict)  # read once, kept
+    assert isinstance(dict.get(loaded, "b"), bytes)
+    again = pickle.loads(pickle.dumps(loaded))  # "b", "c" unread: pickled as they came
+    assert again == store and loaded == store and again == {"a": {"x": 1}, "b": [2], "c": "three"}
+    assert loaded.get("b") == [2] and loaded.get("zz", 5) == 5
+    assert loaded.pop("c") == "three" and "c" not in loaded
+    assert loaded.setdefault("d", 4) == 4 and loaded.setdefault("a") == {"x": 1}
+    assert sorted(loaded.items()) == [("a", {"x": 1}), ("b", [2]), ("d", 4)]
+    assert list(pickle.loads(pickle.dumps(again)).values()) == [{"x": 1}, [2], "three"]
+
+
+def test_a_value_pickles_without_its_defaults_and_loads_equal() -> None:
+    from flowscan.analysis.values import Source, Val
+    from flowscan.model import Span
+
+    src = Source("email", "user.email", Span("a.py", 1, 0, 1, 5))
+    for v in (Val(), Val(frozenset({src})), Val(fields={}), Val(text=""), Val(clean=True),
+              Val(closed=True), Val(fields={"e": Val(frozenset({src}))}, text="t"),
+              Val(refs=frozenset({("mixpanel", "Mixpanel.track")}), insts=frozenset({"C"}))):
+        back = pickle.loads(pickle.dumps(v))
+        assert back == v and back.fields == v.fields and back.text == v.text
+        assert (back.clean, back.closed) == (v.clean, v.closed)
+    assert len(pickle.dumps(Val(frozenset({src})))) < len(pickle.dumps(Val(frozenset({src}),
+                                                                           text="x")))

@@ -23,12 +23,15 @@ from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
+from flowscan.pickling import PackedStore
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
          "_record_nouns", "_noun_cache", "_state_writes", "awaited")
+# stores a resumed run reads a few entries of: each value stays pickled until read
+PACKED = ("summaries", "globals")
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
@@ -44,8 +47,11 @@ class State:
 
 
 def snapshot(prog: Program) -> State:
-    return State(sorted(prog.modules), {name: getattr(prog, name) for name in STATE},
-                 dict(prog.tax.answers()))
+    stores = {name: getattr(prog, name) for name in STATE}
+    for name in PACKED:
+        if not isinstance(stores[name], PackedStore):
+            stores[name] = PackedStore(stores[name])
+    return State(sorted(prog.modules), stores, dict(prog.tax.answers()))
 
 
 def key_path(key: str) -> str:

