@@ -11,6 +11,7 @@ neither runs.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -42,6 +43,10 @@ def _git(cwd: Path, *args: str) -> str:
 def repo_top(path: Path) -> Path:
     d = path.resolve()
     d = d if d.is_dir() else d.parent
+    if not {"GIT_DIR", "GIT_WORK_TREE"} & os.environ.keys():  # git's own answer without
+        for top in (d, *d.parents):  # starting it (a pre-commit run starts enough): the
+            if (top / ".git").exists():  # nearest directory holding `.git` (a directory,
+                return top  # or a file in a worktree or submodule)
     try:
         return Path(_git(d, "rev-parse", "--show-toplevel").strip())
     except DiffError:

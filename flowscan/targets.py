@@ -68,8 +68,9 @@ def _git_files(root: Path) -> list[str] | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-prefix"],
-                         capture_output=True, text=True, check=False).stdout.strip()
+    top = "" if (root / ".git").exists() else subprocess.run(  # the top: no prefix
+        ["git", "-C", str(root), "rev-parse", "--show-prefix"],
+        capture_output=True, text=True, check=False).stdout.strip()
     files = []
     for raw in out.split(b"\0"):
         if not raw:
