@@ -95,8 +95,8 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     # a unit that ran keeps counting as run, but any change may re-run it (the visit
     # limit is per run: an old count must not stop a clean reader from catching up)
     prog.visits = {unit: 1 for unit in prog.visits}
-    prog._state_writes = {fid: slots for fid, slots in prog._state_writes.items()
-                          if key_path(fid) not in edited}  # read off the code as it was
+    for fid in of_files(list(prog._state_writes), edited):  # read off the code as it was
+        del prog._state_writes[fid]
     prog.register(modules)
     wanted: set[str] = set()  # the edited files' units to run again at once
     if previous is None:
