@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.cache import FactCache, code_fingerprint
+from flowscan.pickling import Elsewhere
 from flowscan.workers import FileFacts, Hints, init_worker, lower_file, read_file
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class Collector:
         self._pool: Executor | None = None
         self._facts: dict[str, FileFacts] = {}
         self._stats: dict[str, os.stat_result | None] = dict(stats or {})  # discovery's
+        self._blobs: dict[str, ir.Module] = {}  # read for the bodies of stored skeletons
+        Elsewhere.source = self.stored_body
 
     # ------------------------------------------------------------ pool
 
@@ -105,6 +108,7 @@ class Collector:
             self._pool = None
 
     def close(self) -> None:
+        Elsewhere.source = None
         self._stop_pool()
         if self.cache is not None:
             self.cache.forget(set(self.files))
@@ -180,6 +184,30 @@ class Collector:
             if self.cache is not None:
                 self.cache.record(rel, self._stats.get(rel), _light(f))
         return modules
+
+    def module_keys(self, paths: Iterable[str]) -> dict[str, str]:
+        """The content keys under which the cache holds the modules of `paths`."""
+        if self.cache is None:
+            return {}
+        return {rel: f.key for rel in paths
+                if (f := self._facts.get(rel)) is not None and f.lowered}
+
+    def stored_body(self, key: str, part: str | None) -> Any:
+        """The body of function `part` (None: of the module) in the blob `key`, for a
+        skeleton of the stored state (pickling.Elsewhere); lowered again from the file
+        if the blob is gone and the file is as it was. None: neither."""
+        module = self._blobs.get(key)
+        if module is None and self.cache is not None:
+            module = self.cache.module(key)
+            if module is None:
+                rel = next((r for r, f in self._facts.items() if f.key == key), None)
+                if rel is not None:
+                    init_worker(self.hints, None)  # in-process: the module comes back
+                    module = lower_file(self.root, rel, _light(self._facts[rel])).module
+            if module is not None:
+                self._blobs[key] = module
+        target = module if part is None or module is None else module.functions.get(part)
+        return None if target is None else target.body
 
     def resolver(self, resolver: Any, tsconfigs: dict[str, str]) -> Any:
         """`resolver` with its answers remembered across runs: they depend only on the

@@ -120,7 +120,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 work.store_result(key, result)
             else:
                 work.store_result(key, result)
-                work.store_result(key + ".state", snapshot(program))
+                work.store_result(key + ".state",
+                                  snapshot(program, work.module_keys(program.modules)))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -241,7 +242,9 @@ def resume_program(state: Any, edited: set[str], added: set[str], loader: Projec
     narrow re-run)."""
     from flowscan.analysis.incremental import resume
 
-    modules = loader.load(state.paths)
+    kept = {path: module for path, (key, module) in state.skeletons.items()
+            if (f := loader.facts.get(path)) is not None and f.key == key and f.lowered}
+    modules = {**kept, **loader.load([p for p in state.paths if p not in kept])}
     gone = set(state.paths) - set(modules)  # no longer lowered
     edited = edited | gone
     program = resume(state, modules, edited, catalog, resolver, loader,

@@ -64,3 +64,27 @@ def test_a_value_pickles_without_its_defaults_and_loads_equal() -> None:
         assert (back.clean, back.closed) == (v.clean, v.closed)
     assert len(pickle.dumps(Val(frozenset({src})))) < len(pickle.dumps(Val(frozenset({src}),
                                                                            text="x")))
+
+
+def test_a_skeleton_reads_its_bodies_from_elsewhere_on_first_use() -> None:
+    from flowscan.analysis.incremental import skeleton
+    from flowscan.pickling import Elsewhere
+
+    module = _module()
+    asked: list[tuple[str, str | None]] = []
+
+    def source(key: str, part: str | None) -> object:
+        asked.append((key, part))
+        return module.body if part is None else module.functions[part].body
+
+    bare = pickle.loads(pickle.dumps(skeleton(module, "k1")))
+    assert len(pickle.dumps(bare)) < len(pickle.dumps(module))
+    Elsewhere.source = source
+    try:
+        fid = next(iter(module.functions))
+        assert bare.functions[fid].body == module.functions[fid].body
+        assert bare.body == module.body and bare == module
+        assert asked == [("k1", fid), ("k1", None)]
+        assert bare.functions[fid].body == module.functions[fid].body and len(asked) == 2
+    finally:
+        Elsewhere.source = None

@@ -412,3 +412,25 @@ def test_rules_explain_vendor_lists_its_callbacks() -> None:
             "what it returns is sent") in out.output  # a keyword-only callback
     assert "callback sentry-js.init arg #0 key beforeSend param #0" in out.output
     assert "callback sentry-js.withScope arg #0 param #0 -> sentry-js.Scope\n" in out.output
+
+
+def test_repo_top_without_git_matches_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """The hook finds the repository's top by the directory holding `.git`, as git
+    does, in a subfolder, in a linked worktree (`.git` is a file there), and hands the
+    question to git when GIT_DIR says where the repository is."""
+    from flowscan.diff import repo_top
+
+    repo = Repo(tmp_path / "r")
+    (repo.root / "src" / "deep").mkdir(parents=True)
+    (repo.root / "src" / "deep" / "a.py").write_text("x = 1\n")
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "c")
+    git(repo.root, "worktree", "add", "-q", str(tmp_path / "wt"))
+    for start in (repo.root / "src" / "deep", tmp_path / "wt" / "src", tmp_path / "wt"):
+        expected = git(start, "rev-parse", "--show-toplevel").strip()
+        assert repo_top(start) == Path(expected).resolve()
+    assert (tmp_path / "wt" / ".git").is_file()
+    monkeypatch.setenv("GIT_DIR", str(repo.root / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo.root))
+    assert repo_top(tmp_path / "wt" / "src") == repo.root.resolve()

@@ -23,7 +23,7 @@ from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
-from flowscan.pickling import PackedStore
+from flowscan.pickling import Elsewhere, PackedStore
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
@@ -44,14 +44,28 @@ class State:
     # the taxonomy's answers (the state is keyed by the rules): a resumed run asks its
     # patterns only about new names, and most re-scans compile none of them
     classified: dict[tuple[str, str | None], Any] = field(default_factory=dict)
+    # path -> (content key, the module without its bodies): they stay in the module's
+    # blob in the cache, read when a unit of it runs (pickling.Elsewhere)
+    skeletons: dict[str, tuple[str, ir.Module]] = field(default_factory=dict)
 
 
-def snapshot(prog: Program) -> State:
+def snapshot(prog: Program, keys: dict[str, str] | None = None) -> State:
+    """`keys`: the content keys under which the cache holds the modules' blobs."""
     stores = {name: getattr(prog, name) for name in STATE}
     for name in PACKED:
         if not isinstance(stores[name], PackedStore):
             stores[name] = PackedStore(stores[name])
-    return State(sorted(prog.modules), stores, dict(prog.tax.answers()))
+    return State(sorted(prog.modules), stores, dict(prog.tax.answers()),
+                 {path: (key, skeleton(prog.modules[path], key))
+                  for path, key in (keys or {}).items() if path in prog.modules})
+
+
+def skeleton(module: ir.Module, key: str) -> ir.Module:
+    """`module` with its bodies and its functions' bodies left in the blob `key`."""
+    out: ir.Module = module.without(Elsewhere(key, None))  # type: ignore[attr-defined]
+    out.functions = {fid: fn.without(Elsewhere(key, fid))  # type: ignore[attr-defined]
+                     for fid, fn in module.functions.items()}
+    return out
 
 
 def key_path(key: str) -> str:
