@@ -319,3 +319,58 @@ def test_a_resumed_run_reads_bodies_from_blobs_or_lowers_them_again(
         again = run_scan([root], cached, catalog)
         assert fetched, "no body read through a stored skeleton"
         assert _comparable(again) == _comparable(run_scan([root], fresh, catalog))
+
+
+def test_a_class_verdict_kept_in_the_state_is_dropped_with_its_file(
+        tmp_path: Path, catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a class's declaration says (a place's record, a person's) is kept with the
+    stored state; editing the class's file asks again: a Windsock that gains a date of
+    birth is no longer a place, and its phone is a person's, as in a fresh scan."""
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "flask-kiteschool", root)
+    cached = Options(jobs=1, cache=True, cache_dir=tmp_path / "cache")
+    fresh = Options(jobs=1, cache=False)
+    import flowscan.scan
+
+    resumed = []
+    real = flowscan.scan.resume_program
+    monkeypatch.setattr(flowscan.scan, "resume_program",
+                        lambda *a, **k: resumed.append(1) or real(*a, **k))
+    before = run_scan([root], cached, catalog)
+    models = root / "models.py"
+    models.write_text(models.read_text().replace(
+        "    phone = db.Column(db.String(32))\n",
+        "    phone = db.Column(db.String(32))\n    date_of_birth = db.Column(db.Date)\n", 1))
+    again = run_scan([root], cached, catalog)
+    assert resumed  # from the stored state, not afresh
+    assert _comparable(again) == _comparable(run_scan([root], fresh, catalog))
+    assert _comparable(again) != _comparable(before)
+
+
+def test_the_stored_importer_index_takes_the_changed_files_imports_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """A resumed run starts from the importer index stored with the state: a file that
+    starts importing a helper in the same edit that makes the helper send data is found
+    as its importer (and read, its argument being the data) as in a fresh scan."""
+    import flowscan.scan
+
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "", "app/track.py": WRAPPER, "app/views.py": CALLER,
+        "app/helper.py": "def describe(value):\n    return value\n",
+        "app/report.py": "def report(account):\n    return account\n"})
+    resumed = []
+    real = flowscan.scan.resume_program
+    monkeypatch.setattr(flowscan.scan, "resume_program",
+                        lambda *a, **k: resumed.append(1) or real(*a, **k))
+    _scan(root, catalog)
+    (root / "app" / "helper.py").write_text(
+        "import sentry_sdk\n\n\ndef describe(value):\n"
+        "    sentry_sdk.capture_message(value)\n")
+    (root / "app" / "report.py").write_text(
+        "from app.helper import describe\n\n\ndef report(account):\n"
+        "    describe(account.email)\n")
+    again = _scan(root, catalog)
+    expected = _scan(root, catalog, cache=False)
+    assert resumed
+    assert "app/report.py" in expected.analysed
+    assert _comparable(again) == _comparable(expected)

@@ -29,7 +29,10 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
-         "_record_nouns", "_noun_cache", "_state_writes", "awaited")
+         "_record_nouns", "_noun_cache", "_state_writes", "awaited", "_person_classes",
+         "_field_words", "_place_records")
+# what each class's own declaration says (persons.py): an edit of its file drops it
+PER_CLASS = ("_person_classes", "_field_words", "_place_records")
 # stores a resumed run reads a few entries of: each value stays pickled until read
 PACKED = ("summaries", "globals")
 
@@ -47,9 +50,12 @@ class State:
     # path -> (content key, the module without its bodies): they stay in the module's
     # blob in the cache, read when a unit of it runs (pickling.Elsewhere)
     skeletons: dict[str, tuple[str, ir.Module]] = field(default_factory=dict)
+    # the project's importer index (scan.ProjectLoader.importers), when it was built
+    importers: dict[str, set[str]] | None = None
 
 
-def snapshot(prog: Program, keys: dict[str, str] | None = None) -> State:
+def snapshot(prog: Program, keys: dict[str, str] | None = None,
+             importers: dict[str, set[str]] | None = None) -> State:
     """`keys`: the content keys under which the cache holds the modules' blobs."""
     stores = {name: getattr(prog, name) for name in STATE}
     for name in PACKED:
@@ -57,7 +63,8 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None) -> State:
             stores[name] = PackedStore(stores[name])
     return State(sorted(prog.modules), stores, dict(prog.tax.answers()),
                  {path: (key, skeleton(prog.modules[path], key))
-                  for path, key in (keys or {}).items() if path in prog.modules})
+                  for path, key in (keys or {}).items() if path in prog.modules},
+                 importers)
 
 
 def skeleton(module: ir.Module, key: str) -> ir.Module:
@@ -111,7 +118,13 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     prog.visits = {unit: 1 for unit in prog.visits}
     for fid in of_files(list(prog._state_writes), edited):  # read off the code as it was
         del prog._state_writes[fid]
+    for name in PER_CLASS:  # (before the modules register: that asks them of every class)
+        verdicts = getattr(prog, name)
+        for cid in of_files(list(verdicts), edited):
+            del verdicts[cid]
     prog.register(modules)
+    for cid in [c for c in prog._person_classes if c not in prog.classes]:
+        del prog._person_classes[cid]  # asked before its class was loaded: ask again
     wanted: set[str] = set()  # the edited files' units to run again at once
     if previous is None:
         dirty, keys = dirty_closure(prog, edited)
