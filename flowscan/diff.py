@@ -43,10 +43,13 @@ def _git(cwd: Path, *args: str) -> str:
 def repo_top(path: Path) -> Path:
     d = path.resolve()
     d = d if d.is_dir() else d.parent
-    if not {"GIT_DIR", "GIT_WORK_TREE"} & os.environ.keys():  # git's own answer without
-        for top in (d, *d.parents):  # starting it (a pre-commit run starts enough): the
-            if (top / ".git").exists():  # nearest directory holding `.git` (a directory,
-                return top  # or a file in a worktree or submodule)
+    # git's own answer without starting it (a pre-commit run starts enough processes):
+    # the nearest directory holding `.git`, a directory or, in a linked worktree or a
+    # submodule, a file; unless the environment tells git where the repository is
+    if not {"GIT_DIR", "GIT_WORK_TREE"} & os.environ.keys():
+        for top in (d, *d.parents):
+            if (top / ".git").exists():
+                return top
     try:
         return Path(_git(d, "rev-parse", "--show-toplevel").strip())
     except DiffError:

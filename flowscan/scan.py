@@ -195,8 +195,8 @@ class ProjectLoader:
     def seed_importers(self, index: dict[str, set[str]] | None, changed: set[str]) -> None:
         """Start from the importer index the stored state was computed with (same file
         list and tsconfigs: the result key says so), taking again only the imports of
-        the files `changed` since: building it anew read every file's imports, a tenth
-        of a pre-commit run on formbricks."""
+        the files `changed` since: building it anew resolved every file's imports
+        (0.05 s of a pre-commit run on formbricks)."""
         if index is not None and self._importers is None:
             self._seed = (index, changed)
 

@@ -58,6 +58,8 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
              importers: dict[str, set[str]] | None = None) -> State:
     """`keys`: the content keys under which the cache holds the modules' blobs."""
     stores = {name: getattr(prog, name) for name in STATE}
+    stores["_person_classes"] = {cid: found for cid, found in prog._person_classes.items()
+                                 if cid in prog.classes}  # (not: asked before it loaded)
     for name in PACKED:
         if not isinstance(stores[name], PackedStore):
             stores[name] = PackedStore(stores[name])
@@ -123,8 +125,6 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
         for cid in of_files(list(verdicts), edited):
             del verdicts[cid]
     prog.register(modules)
-    for cid in [c for c in prog._person_classes if c not in prog.classes]:
-        del prog._person_classes[cid]  # asked before its class was loaded: ask again
     wanted: set[str] = set()  # the edited files' units to run again at once
     if previous is None:
         dirty, keys = dirty_closure(prog, edited)
