@@ -59,7 +59,9 @@ class Targets:
     stats: dict[str, os.stat_result] = field(default_factory=dict)  # of `files`, for the cache
 
 
-def _git_files(root: Path) -> list[str] | None:
+def _git_files(root: Path, top_level: bool) -> list[str] | None:
+    """The files git lists under `root` (`top_level`: the root holds `.git` itself, so
+    paths need no prefix taken off)."""
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
@@ -68,7 +70,7 @@ def _git_files(root: Path) -> list[str] | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    top = "" if (root / ".git").exists() else subprocess.run(  # the top: no prefix
+    top = "" if top_level else subprocess.run(
         ["git", "-C", str(root), "rev-parse", "--show-prefix"],
         capture_output=True, text=True, check=False).stdout.strip()
     files = []
@@ -128,7 +130,8 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         common = Path(os.path.commonpath([str(p) for p in resolved]))
         root = common if common.is_dir() else common.parent
     targets = Targets(root)
-    candidates = _git_files(root) if (root / ".git").exists() or _inside_git(root) else None
+    top_level = (root / ".git").exists()
+    candidates = _git_files(root, top_level) if top_level or _inside_git(root) else None
     if candidates is None:
         candidates = _walk(root)
     ignore_lines = list(exclude or ())

@@ -118,12 +118,12 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     # a unit that ran keeps counting as run, but any change may re-run it (the visit
     # limit is per run: an old count must not stop a clean reader from catching up)
     prog.visits = {unit: 1 for unit in prog.visits}
-    for fid in of_files(list(prog._state_writes), edited):  # read off the code as it was
-        del prog._state_writes[fid]
-    for name in PER_CLASS:  # (before the modules register: that asks them of every class)
-        verdicts = getattr(prog, name)
-        for cid in of_files(list(verdicts), edited):
-            del verdicts[cid]
+    # what was read off the edited files' code as it was: request-state writers and the
+    # class verdicts (before the modules register: that asks the verdicts of every class)
+    for name in ("_state_writes", *PER_CLASS):
+        store = getattr(prog, name)
+        for key in of_files(list(store), edited):
+            del store[key]
     prog.register(modules)
     wanted: set[str] = set()  # the edited files' units to run again at once
     if previous is None:
@@ -355,5 +355,5 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         del prog.findings[key]
         prog.pending.pop(key, None)
     for store in (prog.class_bases, prog.used):
-        for name in [n for n in store if key_path(n) in edited]:
+        for name in of_files(list(store), edited):
             del store[name]
