@@ -33,7 +33,7 @@ class FindingAcc:
     categories: tuple[str, ...] = ()  # config leaks: what the SDK collects by itself
 
 
-FOREIGN = 1000  # parameter labels of enclosing functions, as closures see them (frame.py)
+FOREIGN = 1000  # parameter labels of enclosing functions, as closures see them (bindings.py)
 # Summary.writes key (ARGUMENT, "i"): what the function put into its i-th parameter's
 # object (`params.append("To", phone)`, `d["email"] = ...`): the caller's object gets it
 ARGUMENT = "#argument"
