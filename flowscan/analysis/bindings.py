@@ -10,12 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flowscan import ir
-from flowscan.analysis.common import ARGUMENT, FOREIGN, OUTER
+from flowscan.analysis.common import ARGUMENT, FOREIGN, OUTER, FrameParts
 from flowscan.analysis.values import ParamLabel, Source, Val, join
-
-if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
-    from flowscan.catalog import LanguageIndex
 
 MAX_ARGUMENT_FIELDS = 32  # keys a function may add to a caller's object (argument_writes)
 
@@ -51,28 +47,16 @@ def added_to(before: Val, after: Val) -> Val | None:
     return Val(labels, added or None)
 
 
-class Bindings:
+class Bindings(FrameParts):
     """The parameter side of the interpreter (mixed into `Frame`)."""
 
     if TYPE_CHECKING:
-        prog: Program
-        module: ir.Module
-        fn: ir.Function | None
-        unit: str
-        env: dict[str, Val]
-        lang: LanguageIndex
         ret: Val
         bound: dict[str, tuple[int, Val]]
         mutated: set[str]
         adopted: dict[str, Val]
         named_params: dict[Source, int]
 
-        def expr(self, e: ir.Expr) -> Val: ...
-        def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
-                 key: bool = False) -> Val: ...
-        def assign(self, target: ir.Target, value: Val, weak: bool,
-                   src: ir.Expr | None = None) -> None: ...
-        def lookup(self, name: str, pos: ir.Pos) -> Val: ...
         def classify_name(self, name: str, pos: ir.Pos) -> Source | None: ...
         def named_by_function(self, name: str) -> Source | None: ...
         def validated_field(self, field: str, pos: ir.Pos) -> Source | None: ...

@@ -5,7 +5,7 @@ functions (summaries applied at the call site: summaries.py)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowscan import ir
 from flowscan.analysis.common import expr_text, last_name
@@ -32,10 +32,6 @@ from flowscan.analysis.values import (
 )
 from flowscan.catalog import MODEL_INPUTS, MODEL_ROUTED, ArgRole, Sink
 from flowscan.model import Step
-
-if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
-    from flowscan.catalog import LanguageIndex
 
 MAX_LIBRARY_REFS = 4  # paths into non-vendor libraries kept per value
 PATTERN_MATCH = "ts-pattern.match"  # match(x).with(...).otherwise(...): calls.pattern_arm
@@ -98,19 +94,7 @@ class Calls(Summaries, Sinks, Idioms):
     """The call half of the interpreter (mixed into `Frame`)."""
 
     if TYPE_CHECKING:
-        prog: Program
-        module: ir.Module
-        fn: ir.Function | None
-        unit: str
-        env: dict[str, Val]
-        lang: LanguageIndex
         recv_memo: dict[int, tuple[ir.Expr, Val]]
-
-        def expr(self, e: ir.Expr) -> Val: ...
-        def span(self, pos: ir.Pos) -> Any: ...
-
-        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
-                         ) -> Val: ...
 
     def call(self, e: ir.Call) -> Val:
         forwarded = forwarded_call(e)

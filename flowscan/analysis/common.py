@@ -7,14 +7,48 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
 from flowscan.analysis.values import EMPTY, ParamLabel, Source, Val, flatten
 from flowscan.model import Span
 from flowscan.taxonomy import normalise
 
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+    from flowscan.catalog import LanguageIndex
+
 SINK_KEY = tuple[str, int, int, str]
+
+
+
+class FrameParts:
+    """What the mixins of `Frame` (fields, calls, sinks, summaries, idioms, bindings)
+    use of one another: declared once, for the type checker; nothing at run time."""
+
+    if TYPE_CHECKING:
+        prog: Program
+        module: ir.Module
+        fn: ir.Function | None
+        unit: str
+        env: dict[str, Val]
+        lang: LanguageIndex
+
+        def expr(self, e: ir.Expr) -> Val: ...
+        def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
+                 key: bool = False) -> Val: ...
+        def span(self, pos: ir.Pos) -> Span: ...
+        def lookup(self, name: str, pos: ir.Pos) -> Val: ...
+        def context_of(self, obj: ir.Expr | None) -> str: ...
+        def adopt_captured(self, name: str, builder: bool = False) -> bool: ...
+        def receiver_value(self, obj: ir.Expr) -> Val: ...
+        def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]: ...
+        def assign(self, target: ir.Target, value: Val, weak: bool,
+                   src: ir.Expr | None = None) -> None: ...
+        def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
+                  kwargs: list[tuple[str, Val]]) -> Val: ...
+        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
+                         ) -> Val: ...
 
 
 @dataclass

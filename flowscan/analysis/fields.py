@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flowscan import ir
 from flowscan.analysis.common import (
     REQUEST_STATE,
+    FrameParts,
     expr_text,
     is_configuration,
     key_meaning,
@@ -32,10 +33,6 @@ from flowscan.analysis.values import (
 )
 from flowscan.analysis.walk import CONTACT_DATA, STRONG_MARK, object_key
 from flowscan.taxonomy import Classification, normalise
-
-if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
-    from flowscan.model import Span
 
 MEASURES = {"length", "size"}
 ROUTE_HOLDERS = {"query", "params"}  # req.query, router.query, params, event.params
@@ -75,25 +72,16 @@ def undeclared(cls: ir.Class, name: str) -> bool:
     return not cls.bases and not cls.methods and bool(cls.fields) and name not in cls.fields
 
 
-class Fields:
+class Fields(FrameParts):
     if TYPE_CHECKING:
-        prog: Program
-        module: ir.Module
-        unit: str
-        env: dict[str, Val]
         imports: dict[str, ir.Import]
         class_name: str
         elements: dict[str, str]
         booleans: frozenset[str]
         persons: frozenset[str]
 
-        def expr(self, e: ir.Expr) -> Val: ...
-        def span(self, pos: ir.Pos) -> Span: ...
         def own_person_id(self, name: str) -> Classification | None: ...
-        def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]: ...
         def instance_of(self, declared: Val, annotation: str) -> Val: ...
-        def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
-                  kwargs: list[tuple[str, Val]]) -> Val: ...
 
     def person_sibling(self, key: str, t: ir.Target, part: Val) -> Val:
         """`const { name, email, phone } = await req.json()`: beside a person's email or

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flowscan import ir
 from flowscan.analysis.common import (
     PROVIDED,
+    FrameParts,
     expr_text,
     is_project_key,
     last_name,
@@ -27,10 +28,6 @@ from flowscan.analysis.values import (
     join_all,
     taint_only,
 )
-
-if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
-    from flowscan.catalog import LanguageIndex
 
 # fresh ids: `anonymousId: randomUUID()` names no one, but `customerId = randomUUID()`,
 # kept and sent as that customer's id, is a user id (frame.py: fresh_id)
@@ -125,33 +122,14 @@ CONVERTERS = {"fromisoformat", "strptime", "fromtimestamp", "parse_date", "parse
               "toLocaleDateString", "toDateString"}
 
 
-class Idioms:
+class Idioms(FrameParts):
     if TYPE_CHECKING:
-        prog: Program
-        module: ir.Module
-        env: dict[str, Val]
-        lang: LanguageIndex
         selected: set[Any]
         mutated: set[str]
 
-        def adopt_captured(self, name: str, builder: bool = False) -> bool: ...
-
-        def expr(self, e: ir.Expr) -> Val: ...
-        def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
-                 key: bool = False) -> Val: ...
-        def span(self, pos: ir.Pos) -> Any: ...
-        def lookup(self, name: str, pos: ir.Pos) -> Val: ...
-        def context_of(self, obj: ir.Expr | None) -> str: ...
         def item(self, v: Val, index: str | None) -> Val: ...
-        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
-                         ) -> Val: ...
-        def receiver_value(self, obj: ir.Expr) -> Val: ...
         def mutate_global(self, name: str, delta: Val) -> bool: ...
         def root_local(self, e: ir.Expr) -> str | None: ...
-        def assign(self, target: ir.Target, value: Val, weak: bool,
-                   src: ir.Expr | None = None) -> None: ...
-        def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
-                  kwargs: list[tuple[str, Val]]) -> Val: ...
 
     def unknown_call(self, e: ir.Call, func: Val, args: list[Val],
                      kwargs: list[tuple[str, Val]]) -> Val:

@@ -12,6 +12,7 @@ from flowscan import ir
 from flowscan.analysis.common import (
     SINK_KEY,
     FindingAcc,
+    FrameParts,
     expr_text,
     is_configuration,
     last_name,
@@ -27,10 +28,6 @@ from flowscan.analysis.values import (
     join,
 )
 from flowscan.catalog import ArgRole, Sink, name_words
-
-if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
-    from flowscan.catalog import LanguageIndex
 
 USER_ID_KEYS = ("id", "user_id", "userId", "uid", "external_id", "externalId")
 
@@ -94,35 +91,14 @@ def constructs(e: ir.Call) -> bool:
     return last_name(e.func)[:1].isupper()
 
 
-class Sinks:
+class Sinks(FrameParts):
     """The vendor half of `Calls`: sinks, builders, configuration leaks, findings."""
 
     if TYPE_CHECKING:
-        prog: Program
-        module: ir.Module
-        fn: ir.Function | None
-        unit: str
-        env: dict[str, Val]
         scope: str
-        lang: LanguageIndex
         param_sinks: set[Any]
         named_params: dict[Source, int]
         named_sinks: set[tuple[int, SINK_KEY, str, Source]]
-
-        def expr(self, e: ir.Expr) -> Val: ...
-        def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
-                 key: bool = False) -> Val: ...
-        def span(self, pos: ir.Pos) -> Any: ...
-        def lookup(self, name: str, pos: ir.Pos) -> Val: ...
-        def context_of(self, obj: ir.Expr | None) -> str: ...
-        def adopt_captured(self, name: str, builder: bool = False) -> bool: ...
-        def receiver_value(self, obj: ir.Expr) -> Val: ...
-        def model_fields(self, v: Val, pos: ir.Pos | None) -> dict[str, Val]: ...
-        def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
-                  kwargs: list[tuple[str, Val]]) -> Val: ...
-
-        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
-                         ) -> Val: ...
 
     def sends(self, e: ir.Call, vendor: str, path: str) -> bool:
         """Whether a vendor call sends what it is given, so that what it answers is the

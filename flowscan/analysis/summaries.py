@@ -13,6 +13,7 @@ from flowscan.analysis.common import (
     FOREIGN,
     OUTER,
     Deferred,
+    FrameParts,
     expr_text,
 )
 from flowscan.analysis.http import send
@@ -32,7 +33,7 @@ from flowscan.analysis.values import (
 from flowscan.model import Span, Step
 
 if TYPE_CHECKING:
-    from flowscan.analysis.engine import Program
+    pass
 
 
 def unenclosed(v: Val, depth: int = 0) -> Val:
@@ -52,26 +53,17 @@ def unenclosed(v: Val, depth: int = 0) -> Val:
     return Val(labels, fields or None)
 
 
-class Summaries:
+class Summaries(FrameParts):
     """Callees' summaries at the call site (mixed into `Calls`)."""
 
     if TYPE_CHECKING:
-        prog: Program
-        fn: ir.Function | None
-        unit: str
         param_sinks: set[Any]
 
-        def attr(self, v: Val, name: str, obj: ir.Expr | None, pos: ir.Pos | None,
-                 key: bool = False) -> Val: ...
-        def span(self, pos: ir.Pos) -> Any: ...
         def write_global(self, path: str, name: str, delta: Val) -> None: ...
         def write_argument(self, given: ir.Expr | None, delta: Val) -> None: ...
         def implied(self, role: str, v: Val, given: ir.Expr | None) -> tuple[str, Val]: ...
         def speaks(self, v: Val | None, given: ir.Expr | None) -> bool: ...
         def person_secret_param(self, fn: ir.Function, label: ParamLabel) -> bool: ...
-
-        def named_by_key(self, key: str, v: Val, value: ir.Expr, context: str | None = None
-                         ) -> Val: ...
 
     def apply(self, e: ir.Call, fid: str, recv: Val | None, args: list[Val],
               kwargs: list[tuple[str, Val]]) -> Val:
