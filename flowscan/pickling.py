@@ -116,13 +116,22 @@ class PackedStore(dict):  # type: ignore[type-arg]
     A re-scan after an edit reads the summaries of the few functions it runs and of
     what they call (815 of formbricks' 5,102 for a 5-file pre-commit run), but
     unpickling them all was a tenth of that run. A value is never bytes itself, so a
-    bytes value is one not read yet; one never read pickles again as it came.
+    bytes value is one not read yet; one never read pickles again as it came, and so
+    does one read but not replaced since (the stores' values are never changed in
+    place: a summary or a module's globals is replaced whole, a `Val` never changes),
+    so a run that stores the state again pickles only what it changed (on formbricks,
+    after edits to several files: 0.37 s of pickling the 6,169 values it had read).
     """
 
-    __slots__ = ()
+    __slots__ = ("_raw",)  # the bytes of the values read and not replaced since
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._raw: dict[Any, bytes] = {}
 
     def _read(self, key: Any, value: Any) -> Any:
         if value.__class__ is bytes:
+            self._raw[key] = value
             value = pickle.loads(value)
             dict.__setitem__(self, key, value)
         return value
@@ -130,16 +139,42 @@ class PackedStore(dict):  # type: ignore[type-arg]
     def __getitem__(self, key: Any) -> Any:
         return self._read(key, dict.__getitem__(self, key))
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._raw.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._raw.pop(key, None)
+        dict.__delitem__(self, key)
+
     def get(self, key: Any, default: Any = None) -> Any:
         value = dict.get(self, key, _MISSING)
         return default if value is _MISSING else self._read(key, value)
 
     def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        self._raw.pop(key, None)
         value = dict.pop(self, key) if default is _MISSING else dict.pop(self, key, default)
         return pickle.loads(value) if value.__class__ is bytes else value
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         return self._read(key, dict.setdefault(self, key, default))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> PackedStore:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def popitem(self) -> tuple[Any, Any]:
+        key, value = dict.popitem(self)
+        self._raw.pop(key, None)
+        return key, pickle.loads(value) if value.__class__ is bytes else value
+
+    def clear(self) -> None:
+        self._raw.clear()
+        dict.clear(self)
 
     def values(self) -> Any:
         return dict.values(self._all())
@@ -153,6 +188,7 @@ class PackedStore(dict):  # type: ignore[type-arg]
     def _all(self) -> PackedStore:
         for key, value in dict.items(self):
             if value.__class__ is bytes:
+                self._raw[key] = value
                 dict.__setitem__(self, key, pickle.loads(value))
         return self
 
@@ -167,6 +203,8 @@ class PackedStore(dict):  # type: ignore[type-arg]
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[type, tuple[dict[Any, bytes]]]:
+        raw = self._raw
         return PackedStore, ({key: value if value.__class__ is bytes
-                              else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                              else raw.get(key)
+                              or pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                               for key, value in dict.items(self)},)

@@ -4,6 +4,7 @@ whole-program analysis -> policy -> findings. The only module that knows all sta
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -13,7 +14,7 @@ from typing import Any
 from flowscan import limits, suppress
 from flowscan.analysis.growth import package_of
 from flowscan.catalog import Catalog, load_catalog
-from flowscan.collect import Collector, cache_for
+from flowscan.collect import Collector, cache_for, gc_paused
 from flowscan.frontends.prisma import lower_schema
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
@@ -123,7 +124,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             else:
                 work.store_result(key, result)
                 work.store_result(key + ".state", snapshot(
-                    program, work.module_keys(program.modules), loader.importer_index()))
+                    program, work.module_keys(program.modules), loader.importer_index(),
+                    state.skeletons if state is not None else None))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -263,8 +265,9 @@ def resume_program(state: Any, edited: set[str], added: set[str], loader: Projec
     narrow re-run)."""
     from flowscan.analysis.incremental import resume
 
-    kept = {path: module for path, (key, module) in state.skeletons.items()
-            if (f := loader.facts.get(path)) is not None and f.key == key and f.lowered}
+    with gc_paused(freeze=True):  # (as the state itself: see Collector.stored_result)
+        kept = {path: pickle.loads(blob) for path, (key, blob) in state.skeletons.items()
+                if (f := loader.facts.get(path)) is not None and f.key == key and f.lowered}
     modules = {**kept, **loader.load([p for p in state.paths if p not in kept])}
     gone = set(state.paths) - set(modules)  # no longer lowered
     edited = edited | gone

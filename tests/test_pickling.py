@@ -88,3 +88,39 @@ def test_a_skeleton_reads_its_bodies_from_elsewhere_on_first_use() -> None:
         assert bare.functions[fid].body == module.functions[fid].body and len(asked) == 2
     finally:
         Elsewhere.source = None
+
+
+def test_a_packed_store_pickles_a_value_read_but_not_replaced_as_it_came() -> None:
+    from flowscan.pickling import PackedStore
+
+    loaded = pickle.loads(pickle.dumps(PackedStore({"a": {"x": 1}, "b": [2], "c": 3})))
+    came = {k: dict.get(loaded, k) for k in "abc"}
+    assert loaded["a"] == {"x": 1} and loaded.get("b") == [2] and loaded["c"] == 3
+    loaded["b"] = [5]  # replaced: pickled anew
+    again = loaded.__reduce__()[1][0]
+    assert again["a"] is came["a"] and again["c"] is came["c"]  # not pickled again
+    assert again["b"] is not came["b"] and pickle.loads(again["b"]) == [5]
+    del loaded["c"]
+    loaded.update({"a": {"y": 2}})
+    assert pickle.loads(pickle.dumps(loaded)) == {"a": {"y": 2}, "b": [5]}
+    loaded.pop("a")
+    loaded.setdefault("a", {"z": 3})
+    assert pickle.loads(pickle.dumps(loaded)) == {"a": {"z": 3}, "b": [5]}
+
+
+def test_a_skeleton_stored_under_the_same_content_key_is_stored_again_as_it_came() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from flowscan.analysis.incremental import skeleton, skeletons
+
+    module = _module()
+    prog: Any = SimpleNamespace(modules={"app.py": module, "b.py": module})
+    first = skeletons(prog, {"app.py": "k1", "b.py": "k2"}, {})
+    assert first["app.py"] == ("k1", pickle.dumps(skeleton(module, "k1"),
+                                                  protocol=pickle.HIGHEST_PROTOCOL))
+    prog.modules["b.py"] = _module()  # (a new object: the key says whether it changed)
+    second = skeletons(prog, {"app.py": "k1", "b.py": "k3", "gone.py": "k4"}, first)
+    assert second["app.py"] is first["app.py"]  # same file content: the same bytes
+    assert second["b.py"][0] == "k3" and second["b.py"][1] is not first["b.py"][1]
+    assert "gone.py" not in second  # not a module the program read
