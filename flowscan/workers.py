@@ -14,6 +14,7 @@ from typing import Any
 from flowscan import ir, limits, sfc
 from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, Catalog, name_words
 from flowscan.frontends import frontend_for
+from flowscan.frontends.base import WORD_CHARS as _KEEP
 from flowscan.model import FileOutcome, Span
 
 COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -117,7 +118,6 @@ def looks_minified(data: bytes) -> bool:
 
 # ---------------------------------------------------------------- vendor hints
 
-_KEEP = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 TOKENS = bytes(i if i in _KEEP else 32 for i in range(256))  # non-[\w$] -> space
 
 
@@ -173,11 +173,11 @@ class Hints:
 
     def direct(self, language: str, imports: tuple[str, ...], source: bytes,
                names: Callable[[], tuple[set[bytes], set[bytes]]] | None = None,
-               path: str = "") -> bool:
-        """Whether a file touches a vendor itself: imports its SDK, names an API host,
-        or reads a vendor global that it does not bind itself (`names`: identifiers
-        read and bound; `branch` in a comment or a parameter called `amplitude` is
-        no vendor's)."""
+               path: str = "", in_code: Callable[[bytes], bool] | None = None) -> bool:
+        """Whether a file touches a vendor itself: imports its SDK, names an API host
+        in its code (`in_code`: not in a comment or a docstring), or reads a vendor
+        global that it does not bind itself (`names`: identifiers read and bound;
+        `branch` in a comment or a parameter called `amplitude` is no vendor's)."""
         roots = self.roots.get(language, frozenset())
         if any(_has_root(spec, roots) for spec in imports):
             return True
@@ -190,7 +190,11 @@ class Hints:
                 or not tokens.isdisjoint(self.provided_bytes)):  # a Nuxt/Vue plugin's
             return True  # provided `$mixpanel` (useNuxtApp(), this.$mixpanel)
         found = self.names_vendor(source, language, tokens)
-        if names is None or any(b"." in w for w in found):  # an API host
+        hosts = {w for w in found if b"." in w}
+        if hosts and (in_code is None or any(in_code(w) for w in hosts)):
+            return True
+        found -= hosts
+        if names is None:
             return bool(found)
         read, own = names() if found else (set(), set())
         return any((w in read and w not in own) or _whole_word(source, b"window." + w)
@@ -333,7 +337,8 @@ def _read_file(root: str, rel: str, prev_key: str, lower_all: bool) -> FileFacts
     status = "partial" if errors else "scanned"
     reason = f"{len(errors)} syntax error region(s), recovered" if errors else ""
     outcome = FileOutcome(rel, status, name, reason, errors, lines)
-    direct = hints.direct(fe.language, imports, source, lambda: fe.names(parsed), rel)
+    direct = hints.direct(fe.language, imports, source, lambda: fe.names(parsed), rel,
+                          lambda word: fe.in_code(parsed, word))
     facts = FileFacts(outcome, imports, None, direct, key)
     if direct or lower_all:
         _lower_into(facts, fe, parsed)

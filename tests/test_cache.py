@@ -202,6 +202,15 @@ def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
     ("module.py", "def who(request):\n    return request.bugsnag\n", False),
     ("settings.js", "export const boot = (u) => { window.intercomSettings = { email: u.email }; };",
      True),  # a snippet's settings object (catalog `settings:`)
+    # an API host counts in code, not in a comment or a docstring (date-fns links
+    # github.com from each of its 491 files)
+    ("host.js", "export const issues = () => fetch('https://api.github.com/issues');", True),
+    ("link.js", "/** @see https://github.com/date-fns/date-fns */\nexport const f = 1;", False),
+    ("line.ts", "// https://api.github.com/repos\nexport const f = (x: number) => x;", False),
+    ("url.py", "URL = 'https://api.github.com/repos'\n", True),
+    ("doc.py", "def f(x):\n    \"\"\"Like https://api.github.com/repos.\"\"\"\n    return x\n",
+     False),
+    ("hash.py", "# https://api.github.com/repos\nX = 1\n", False),
 ])
 def test_a_vendor_global_counts_only_where_the_file_reads_it_unbound(
         tmp_path: Path, catalog, name: str, text: str, direct: bool) -> None:

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from flowscan import ir
-from flowscan.frontends.base import Parsed, error_spans, query_text
+from flowscan.frontends.base import Parsed, error_spans, in_code, query_text
 
 
 class FrontEnd(Protocol):
@@ -21,6 +21,8 @@ class FrontEnd(Protocol):
     def imports(self, parsed: Parsed) -> tuple[str, ...]: ...
 
     def names(self, parsed: Parsed) -> tuple[set[bytes], set[bytes]]: ...
+
+    def in_code(self, parsed: Parsed, word: bytes) -> bool: ...
 
     def comments(self, parsed: Parsed) -> dict[int, str]: ...
 
@@ -120,6 +122,9 @@ class TreeSitterFrontEnd:
                for n in self._captures(self.declared_query, parsed).get("declared", [])
                if not _ambient(n)}
         return read, own
+
+    def in_code(self, parsed: Parsed, word: bytes) -> bool:
+        return in_code(parsed.tree, parsed.source, word)
 
     def comments(self, parsed: Parsed) -> dict[int, str]:
         src = parsed.source

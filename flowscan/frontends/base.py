@@ -44,6 +44,39 @@ def error_spans(tree: Any, query: Callable[[], Any], limit: int = 50) -> tuple[i
     return tuple(sorted(spans))
 
 
+
+PROSE = frozenset({"comment", "html_comment"})  # node types that hold prose, not code
+STRINGS = frozenset({"string", "template_string", "concatenated_string"})
+WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def in_code(tree: Any, source: bytes, word: bytes) -> bool:
+    """Whether `word` occurs as a whole word outside comments and docstrings (a string
+    standing alone as a statement). An API host in a licence header, a doc link or a
+    docstring's example is no request: date-fns links github.com from every file."""
+    root = tree.root_node
+    n = len(word)
+    i = source.find(word)
+    while i >= 0:
+        if (i == 0 or source[i - 1] not in WORD_CHARS) and (
+                i + n >= len(source) or source[i + n] not in WORD_CHARS) \
+                and not _in_prose(root.descendant_for_byte_range(i, i + n)):
+            return True
+        i = source.find(word, i + 1)
+    return False
+
+
+def _in_prose(node: Any) -> bool:
+    while node is not None:
+        if node.type in PROSE:
+            return True
+        if node.type in STRINGS:
+            parent = node.parent
+            return parent is not None and parent.type == "expression_statement" \
+                and parent.named_child_count == 1
+        node = node.parent
+    return False
+
 # Parts of a value that identify no one, which both front ends lower to a call of
 # ir.MASKED_PART: at most the last four characters (`phone[-3:]`, `licence.slice(-4)`,
 # the usual masked hint "****1234") and the domain of an email address
