@@ -44,38 +44,47 @@ def error_spans(tree: Any, query: Callable[[], Any], limit: int = 50) -> tuple[i
     return tuple(sorted(spans))
 
 
-
 PROSE = frozenset({"comment", "html_comment"})  # node types that hold prose, not code
 STRINGS = frozenset({"string", "template_string", "concatenated_string"})
 WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+URL_END = frozenset(b" \t\r\n'\"`<>()[]{},;")  # what a URL in code or prose stops at
+PROSE_BEFORE = frozenset(b" \t\r\n([")  # a link in a sentence: "see https://", "(https://"
 
 
 def in_code(tree: Any, source: bytes, word: bytes) -> bool:
-    """Whether `word` occurs as a whole word outside comments and docstrings (a string
-    standing alone as a statement). An API host in a licence header, a doc link or a
-    docstring's example is no request: date-fns links github.com from every file."""
+    """Whether `word` occurs as a whole word in code: not in a comment, a docstring (a
+    string standing alone as a statement) or a sentence (a message whose link follows
+    a space or a bracket: "see https://github.com/...", "(https://..."). An API host in
+    a licence header, a doc link or an error message is no request: date-fns links
+    github.com from every file, in comments and in its error messages."""
     root = tree.root_node
     n = len(word)
     i = source.find(word)
     while i >= 0:
         if (i == 0 or source[i - 1] not in WORD_CHARS) and (
                 i + n >= len(source) or source[i + n] not in WORD_CHARS) \
-                and not _in_prose(root.descendant_for_byte_range(i, i + n)):
+                and not _in_prose(root.descendant_for_byte_range(i, i + n), source, i):
             return True
         i = source.find(word, i + 1)
     return False
 
 
-def _in_prose(node: Any) -> bool:
+def _in_prose(node: Any, source: bytes, at: int) -> bool:
     while node is not None:
         if node.type in PROSE:
             return True
         if node.type in STRINGS:
             parent = node.parent
-            return parent is not None and parent.type == "expression_statement" \
-                and parent.named_child_count == 1
+            if parent is not None and parent.type == "expression_statement" \
+                    and parent.named_child_count == 1:
+                return True  # a docstring
+            start = at  # where the URL around `at` starts: after a space, a sentence
+            while start > node.start_byte and source[start - 1] not in URL_END:
+                start -= 1
+            return start > node.start_byte and source[start - 1] in PROSE_BEFORE
         node = node.parent
     return False
+
 
 # Parts of a value that identify no one, which both front ends lower to a call of
 # ir.MASKED_PART: at most the last four characters (`phone[-3:]`, `licence.slice(-4)`,
