@@ -188,6 +188,10 @@ COMMON_WORD_VENDORS = frozenset({
     "magic", "radar", "split", "square", "knock", "loops", "monday", "notion", "sanity",
     "comet", "plausible", "paddle", "persona", "smarty", "together", "replicate",
     "highlight", "fingerprint", "amplitude", "keen", "daily", "spike",
+    # words of code itself: `typing.Iterable`, PLAIN_TEXT, adjustHeight, a plural's
+    # singular, a Canny edge filter (saleor's files with `Iterable` and a URL setting
+    # were read as Iterable's)
+    "iterable", "plain", "adjust", "singular", "canny",
 })
 # HTTP libraries whose requests to a catalog host are that vendor's sinks (engine.py),
 # and whose presence with a vendor-named URL setting makes a file touch a vendor

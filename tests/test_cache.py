@@ -215,6 +215,16 @@ def test_vendor_word_prefilter_agrees_with_the_regex(text: str) -> None:
      False),
     ("bracket.js", "export const e = () => new Error('a virtual element (https://github.com/b)');",
      False),
+    ("concatenated.py", "def f(x):\n    return g(x, description='A file. See '\n"
+     "        'https://github.com/jaydenseric/graphql-multipart-request-spec')\n", False),
+    ("plus.js", "export const d = 'A file, see ' + 'https://github.com/a/b';", False),
+    ("joined.js", "export const u = (p) => fetch('https://api.github.com' + '/repos/' + p);",
+     True),
+    # a vendor named by a word of code is no vendor's name (Iterable, Plain)
+    ("typing.py", "import requests\nfrom typing import Iterable\n\n\ndef get(base_url, ids: "
+     "Iterable[int]):\n    return requests.get(base_url, params={'ids': list(ids)})\n", False),
+    ("braze.py", "import requests\n\n\ndef get(base_url, ids: list[int]):\n"
+     "    return requests.get(base_url, params={'ids': ids})\n", True),
     ("doc.py", "def f(x):\n    \"\"\"Like https://api.github.com/repos.\"\"\"\n    return x\n",
      False),
     ("hash.py", "# https://api.github.com/repos\nX = 1\n", False),

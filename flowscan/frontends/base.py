@@ -48,6 +48,8 @@ PROSE = frozenset({"comment", "html_comment"})  # node types that hold prose, no
 STRINGS = frozenset({"string", "template_string", "concatenated_string"})
 WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 URL_END = frozenset(b" \t\r\n'\"`<>()[]{},;")  # what a URL in code or prose stops at
+QUOTES = frozenset(b"'\"`")
+CONCATENATIONS = frozenset({"concatenated_string", "binary_expression"})
 PROSE_BEFORE = frozenset(b" \t\r\n([")  # a link in a sentence: "see https://", "(https://"
 
 
@@ -81,7 +83,16 @@ def _in_prose(node: Any, source: bytes, at: int) -> bool:
             start = at  # where the URL around `at` starts: after a space, a sentence
             while start > node.start_byte and source[start - 1] not in URL_END:
                 start -= 1
-            return start > node.start_byte and source[start - 1] in PROSE_BEFORE
+            if start > node.start_byte and source[start - 1] in PROSE_BEFORE:
+                return True
+            # a string of its own, after one that ends a sentence's words: "see "
+            # "https://..." (Python's implicit concatenation), 'see ' + 'https://...'
+            before = node.prev_named_sibling
+            return source[start - 1] in QUOTES and parent is not None \
+                and parent.type in CONCATENATIONS and before is not None \
+                and before.type in STRINGS \
+                and source[before.start_byte:before.end_byte].rstrip(b"'\"`")[-1:] in (
+                    b" ", b"\t", b"\n")
         node = node.parent
     return False
 
