@@ -187,9 +187,7 @@ class PackedStore(dict):  # type: ignore[type-arg]
 
     def _all(self) -> PackedStore:
         for key, value in dict.items(self):
-            if value.__class__ is bytes:
-                self._raw[key] = value
-                dict.__setitem__(self, key, pickle.loads(value))
+            self._read(key, value)
         return self
 
     def __eq__(self, other: object) -> bool:

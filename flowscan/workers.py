@@ -15,6 +15,7 @@ from flowscan import ir, limits, sfc
 from flowscan.catalog import HTTP_CLIENTS, URL_WORDS, Catalog, name_words
 from flowscan.frontends import frontend_for
 from flowscan.frontends.base import WORD_CHARS as _KEEP
+from flowscan.frontends.base import whole_words
 from flowscan.model import FileOutcome, Span
 
 COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -175,7 +176,7 @@ class Hints:
                names: Callable[[], tuple[set[bytes], set[bytes]]] | None = None,
                path: str = "", in_code: Callable[[bytes], bool] | None = None) -> bool:
         """Whether a file touches a vendor itself: imports its SDK, names an API host
-        in its code (`in_code`: not in a comment or a docstring), or reads a vendor
+        in its code (`in_code`: not in a comment, a docstring or a sentence), or reads a vendor
         global that it does not bind itself (`names`: identifiers read and bound;
         `branch` in a comment or a parameter called `amplitude` is no vendor's)."""
         roots = self.roots.get(language, frozenset())
@@ -229,14 +230,7 @@ URL_TOKEN = re.compile(rb"(?i)url|uri|endpoint|host|webhook|api|base")
 
 
 def _whole_word(source: bytes, word: bytes) -> bool:
-    n = len(word)
-    i = source.find(word)
-    while i >= 0:
-        if (i == 0 or source[i - 1] not in _KEEP) and (
-                i + n >= len(source) or source[i + n] not in _KEEP):
-            return True
-        i = source.find(word, i + 1)
-    return False
+    return next(whole_words(source, word), -1) >= 0
 
 
 # what web frameworks hang per-request or per-app clients on (req.bugsnag, ctx.bugsnag,

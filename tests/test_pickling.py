@@ -106,6 +106,10 @@ def test_a_packed_store_pickles_a_value_read_but_not_replaced_as_it_came() -> No
     loaded.pop("a")
     loaded.setdefault("a", {"z": 3})
     assert pickle.loads(pickle.dumps(loaded)) == {"a": {"z": 3}, "b": [5]}
+    listed = pickle.loads(pickle.dumps(PackedStore({"a": [1]})))
+    came = {"a": dict.get(listed, "a")}
+    assert list(listed.items()) == [("a", [1])]  # read all at once: kept too
+    assert listed.__reduce__()[1][0]["a"] is came["a"]
 
 
 def test_a_skeleton_stored_under_the_same_content_key_is_stored_again_as_it_came() -> None:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 SINK_KEY = tuple[str, int, int, str]
 
 
-
 class FrameParts:
     """What the mixins of `Frame` (fields, calls, sinks, summaries, idioms, bindings)
     use of one another: declared once, for the type checker; nothing at run time."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache
 from importlib import resources
@@ -60,15 +60,19 @@ def in_code(tree: Any, source: bytes, word: bytes) -> bool:
     a licence header, a doc link or an error message is no request: date-fns links
     github.com from every file, in comments and in its error messages."""
     root = tree.root_node
+    return any(not _in_prose(root.descendant_for_byte_range(i, i + len(word)), source, i)
+               for i in whole_words(source, word))
+
+
+def whole_words(source: bytes, word: bytes) -> Iterator[int]:
+    """Where `word` occurs not preceded or followed by [\\w$]."""
     n = len(word)
     i = source.find(word)
     while i >= 0:
         if (i == 0 or source[i - 1] not in WORD_CHARS) and (
-                i + n >= len(source) or source[i + n] not in WORD_CHARS) \
-                and not _in_prose(root.descendant_for_byte_range(i, i + n), source, i):
-            return True
+                i + n >= len(source) or source[i + n] not in WORD_CHARS):
+            yield i
         i = source.find(word, i + 1)
-    return False
 
 
 def _in_prose(node: Any, source: bytes, at: int) -> bool:
