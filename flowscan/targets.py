@@ -59,16 +59,52 @@ class Targets:
     stats: dict[str, os.stat_result] = field(default_factory=dict)  # of `files`, for the cache
 
 
-def _git_files(root: Path, top_level: bool) -> list[str] | None:
+_LISTING: dict[str, subprocess.Popen[bytes]] = {}  # root -> `git ls-files` under way
+
+
+def _ls_files(root: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard", "--", "."],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def prefetch(path: Path) -> None:
+    """Start git listing the files under `path`'s scan root now, for `discover` to
+    collect: git takes 50 ms on a 2,400-file repository, which a pre-commit run spends
+    meanwhile on its imports, configuration and catalog instead of waiting."""
+    root = path.resolve()
+    root = root if root.is_dir() else root.parent
+    if str(root) not in _LISTING and ((root / ".git").exists() or _inside_git(root)):
+        with contextlib.suppress(OSError):
+            _LISTING[str(root)] = _ls_files(root)
+
+
+def _take_listing(root: Path) -> subprocess.Popen[bytes] | None:
+    """The listing prefetched for `root`; those for other roots (the configuration
+    moved the scan elsewhere) are stopped."""
+    started = _LISTING.pop(str(root), None)
+    for other in _LISTING.values():
+        other.kill()
+        other.communicate()
+    _LISTING.clear()
+    return started
+
+
+def _git_files(root: Path, top_level: bool, started: subprocess.Popen[bytes] | None = None
+               ) -> list[str] | None:
     """The files git lists under `root` (`top_level`: the root holds `.git` itself, so
     paths need no prefix taken off)."""
+    proc = started
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard", "--", "."],
-            capture_output=True, timeout=60, check=True,
-        ).stdout
+        proc = proc or _ls_files(root)
+        out, _ = proc.communicate(timeout=60)
     except (OSError, subprocess.SubprocessError):
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+        return None
+    if proc.returncode:
         return None
     top = "" if top_level else subprocess.run(
         ["git", "-C", str(root), "rev-parse", "--show-prefix"],
@@ -131,7 +167,9 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
         root = common if common.is_dir() else common.parent
     targets = Targets(root)
     top_level = (root / ".git").exists()
-    candidates = _git_files(root, top_level) if top_level or _inside_git(root) else None
+    started = _take_listing(root)
+    candidates = _git_files(root, top_level, started) if started is not None or top_level \
+        or _inside_git(root) else None
     if candidates is None:
         candidates = _walk(root)
     ignore_lines = list(exclude or ())

@@ -55,6 +55,9 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
     """One scan with the project's configuration; command-line values win. `partial`:
     the caller reports a subset (the hook), so stale baseline entries are not listed.
     `cache`, `cache_dir`, `progress`: flowscan/cache.py and flowscan/collect.py."""
+    from flowscan.targets import prefetch
+
+    prefetch(paths[0] if paths else Path("."))  # git lists the files while we load
     from flowscan import config as cfgmod
     from flowscan.baseline import BaselineError
     from flowscan.baseline import apply as apply_baseline
