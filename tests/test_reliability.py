@@ -248,6 +248,28 @@ def test_paths_that_do_not_share_a_root_are_each_scanned(tmp_path: Path) -> None
     assert narrowed.files == ["web/main.py"]
 
 
+def test_a_prefetched_git_listing_is_the_listing_and_a_stray_one_is_stopped(
+        tmp_path: Path) -> None:
+    from flowscan import targets
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("app.py", "x = 1\n")
+    repo.write("ignored.py", "x = 1\n")
+    repo.write(".gitignore", "ignored.py\n")
+    repo.commit()
+    repo.write("new.py", "x = 2\n")  # untracked, not ignored: listed too
+    other = Repo(tmp_path / "other")
+    targets.prefetch(repo.root)
+    targets.prefetch(other.root)
+    assert set(targets._LISTING) == {str(repo.root.resolve()), str(other.root.resolve())}
+    stray = targets._LISTING[str(other.root.resolve())]
+    found = discover([repo.root])
+    assert found.files == ["app.py", "new.py"]
+    assert targets._LISTING == {} and stray.returncode is not None
+    assert discover([repo.root]).files == found.files  # and without a prefetch
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["scan", "/no/such/dir"], "no such file or directory"),
     (["scan", ".", "--format", "pdf"], "Invalid value for '--format'"),
@@ -289,6 +311,23 @@ def test_long_operator_chains_are_lowered_flat(tmp_path) -> None:
                                    + " +\n a" * 20000 + ";\n")
     result = run_scan([tmp_path], Options(jobs=1, cache_dir=tmp_path / ".cache"))
     assert {f.path: f.status for f in result.files} == {"a.py": "scanned", "b.ts": "scanned"}
+
+
+@pytest.mark.parametrize("path", ["a.js", "a.ts", "a.tsx"])
+def test_js_imports_read_from_keywords_only_in_code(path: str) -> None:
+    from flowscan.frontends import frontend_for
+
+    src = (b"import a from 'm1';\nimport 'm2';\nimport * as ns from \"m3\";\n"
+           b"export * from './m4';\nexport { x } from './m5';\nexport const y = 1;\n"
+           b"const r = require('m6'); requireAuth('not1'); obj.require('not2');\n"
+           b"const s = \"import z from 'not3'\"; // require('not4')\n"
+           b"/* export * from 'not5' */ const u = import.meta.url;\n"
+           b"const t = `${require('m7')} import('not6')`; require(name);\n"
+           b"async function f() { const { g } = await import('./m8'); return g; }\n")
+    fe = frontend_for(path)
+    assert fe is not None
+    assert fe.imports(limits.parse_within(fe, src, path)) == (
+        "./m4", "./m5", "./m8", "m1", "m2", "m3", "m6", "m7")
 
 
 def test_imports_query_over_import_lines_sees_whole_statements() -> None:

@@ -39,6 +39,8 @@ class TreeSitterFrontEnd:
     grammar: Callable[[], Any]
     queries: tuple[str, ...]
     lowering: Callable[[Parsed], ir.Module]
+    # the modules a file imports, when not read by the `@import` patterns of `queries`
+    import_reader: Callable[[Parsed], tuple[str, ...]] | None = None
     _parser: Any = field(default=None, repr=False)
 
     @cached_property
@@ -92,9 +94,12 @@ class TreeSitterFrontEnd:
         return QueryCursor(query).captures(parsed.tree.root_node)
 
     def imports(self, parsed: Parsed) -> tuple[str, ...]:
-        """The modules a file imports. The query runs only over the lines that hold an
-        import keyword (a match is whole when its statement starts there, however many
-        lines it spans): three times cheaper than walking the whole tree."""
+        """The modules a file imports: read by `import_reader` (JavaScript's), or by the
+        `@import` patterns, run only over the lines that hold an import keyword (a match
+        is whole when its statement starts there, however many lines it spans): three
+        times cheaper than walking the whole tree."""
+        if self.import_reader is not None:
+            return self.import_reader(parsed)
         from tree_sitter import QueryCursor
 
         src = parsed.source
@@ -144,7 +149,7 @@ class TreeSitterFrontEnd:
 
 
 # the words every import pattern of a language's queries contains (queries/*.scm)
-IMPORT_WORDS = {"python": (b"import",), "javascript": (b"import", b"export", b"require")}
+IMPORT_WORDS = {"python": (b"import",)}
 
 
 def keyword_lines(src: bytes, words: tuple[bytes, ...], gap: int = 2048
@@ -238,14 +243,22 @@ def _lower_js(parsed: Parsed) -> ir.Module:
     return lower(parsed)
 
 
+def _js_imports(parsed: Parsed) -> tuple[str, ...]:
+    from flowscan.frontends.js_imports import js_imports
+
+    return js_imports(parsed)
+
+
 FRONTENDS: dict[str, FrontEnd] = {
     "python": TreeSitterFrontEnd("python", "python", _python, ("python.scm",), _lower_python),
     "javascript": TreeSitterFrontEnd("javascript", "javascript", _javascript,
-                                     ("javascript.scm", "javascript-only.scm"), _lower_js),
+                                     ("javascript.scm", "javascript-only.scm"), _lower_js,
+                                     _js_imports),
     "typescript": TreeSitterFrontEnd("typescript", "javascript", _typescript,
-                                     ("javascript.scm", "typescript.scm"), _lower_js),
+                                     ("javascript.scm", "typescript.scm"), _lower_js,
+                                     _js_imports),
     "tsx": TreeSitterFrontEnd("tsx", "javascript", _tsx,
-                              ("javascript.scm", "typescript.scm"), _lower_js),
+                              ("javascript.scm", "typescript.scm"), _lower_js, _js_imports),
 }
 
 EXTENSIONS: dict[str, str] = {

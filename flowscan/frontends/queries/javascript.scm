@@ -1,13 +1,5 @@
 ; Shared by JavaScript, TypeScript and TSX: the TS grammars extend the JS one.
-(import_statement source: (string (string_fragment) @import.module))
-(export_statement source: (string (string_fragment) @import.module))
-(call_expression
-  function: (identifier) @_require
-  arguments: (arguments . (string (string_fragment) @import.module))
-  (#eq? @_require "require"))
-(call_expression
-  function: (import)
-  arguments: (arguments . (string (string_fragment) @import.module)))
+; (What a file imports is read from its import keywords: frontends/js_imports.py.)
 (comment) @comment
 (ERROR) @error
 ; Names a file reads: a vendor global in a comment or a string is none.

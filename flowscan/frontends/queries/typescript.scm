@@ -1,4 +1,3 @@
-; TypeScript adds `import x = require('y')` to what javascript.scm reads.
-(import_require_clause source: (string (string_fragment) @import.module))
+; TypeScript's parameters wrap their names (plain JavaScript's: javascript-only.scm).
 (required_parameter pattern: (identifier) @declared)
 (optional_parameter pattern: (identifier) @declared)
