@@ -88,6 +88,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 previous = work.stored_modules({rel: base.keys[rel] for rel in edited
                                                 if rel in base.keys}) \
                     if len(edited) == 1 else None
+                loader.requesting = dict(state.requesting)
                 loader.seed_importers(state.importers, {
                     rel for rel, f in facts.items() if base.keys.get(rel) != f.key})
                 program = resume_program(state, edited, added, loader, catalog, resolver,
@@ -125,7 +126,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 work.store_result(key, result)
                 work.store_result(key + ".state", snapshot(
                     program, work.module_keys(program.modules), loader.importer_index(),
-                    state.skeletons if state is not None else None))
+                    state.skeletons if state is not None else None, loader.requesting_now()))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -178,6 +179,9 @@ class ProjectLoader:
         self.schemas = schemas or {}  # lowered Prisma schemas (frontends/prisma.py)
         self._importers: dict[str, set[str]] | None = None  # built on first use
         self._seed: tuple[dict[str, set[str]], set[str]] | None = None
+        # content key -> whether the file names an HTTP client (`requests`): asked of
+        # the same unloaded files every round and every run, kept with the state
+        self.requesting: dict[str, bool] = {}
 
     def importers(self, path: str) -> set[str]:
         if self._importers is None:  # a warm run whose result stands never needs it
@@ -228,6 +232,22 @@ class ProjectLoader:
             return True  # a barrel (`export * from './push.service'`) hands out every name
         words = {n.encode() for n in names if n.isidentifier() and n.isascii()}
         return bool(words) and not words.isdisjoint(text.translate(TOKENS).split())
+
+    def requests(self, path: str) -> bool:
+        from flowscan.analysis.http import REQUEST_WORDS
+
+        facts = self.facts.get(path)
+        if facts is None:
+            return self.mentions(path, REQUEST_WORDS)
+        found = self.requesting.get(facts.key)
+        if found is None:
+            found = self.requesting[facts.key] = self.mentions(path, REQUEST_WORDS)
+        return found
+
+    def requesting_now(self) -> dict[str, bool]:
+        """The answers about files as they are (an edited file's old key goes)."""
+        return {f.key: found for f in self.facts.values()
+                if (found := self.requesting.get(f.key)) is not None}
 
     def load(self, paths: Collection[str]) -> dict[str, Any]:
         return {**self.work.modules(p for p in paths if p in self.facts),

@@ -178,3 +178,49 @@ def test_nuxt_server_utils_reach_routes_without_an_import(
         assert "server/api/other.get.ts" not in result.analysed  # names nothing hot
     else:
         assert found == set()
+
+
+REQUESTER = {
+    "app/__init__.py": "", "app/lib/__init__.py": "",
+    "app/alerts.py": 'from app import transport\n\nPUSHOVER = "https://api.pushover.net/1/'
+                     'messages.json"\n\n\ndef alert(user):\n'
+                     '    transport.post(PUSHOVER, {"email": user.email})\n',
+    "app/transport.py": "from app.lib import http\n\n\ndef post(url, data):\n"
+                        '    return http.request("POST", url, data)\n',
+    "app/lib/http.py": "def request(method, url, data):\n    return None\n",
+}
+SENDS = "import requests\n\n\ndef request(method, url, data):\n" \
+        "    return requests.request(method, url, json=data)\n"
+
+
+def test_whether_an_unread_import_makes_requests_is_asked_once_per_content(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """A module that analysed code imports is read when its text names an HTTP client
+    (engine.py: load_requesters); the answer is kept with the state, by content."""
+    from flowscan.analysis.http import REQUEST_WORDS
+    from flowscan.scan import ProjectLoader
+
+    repo = write_project(tmp_path, monkeypatch, REQUESTER)
+    asked: list[str] = []
+    mentions = ProjectLoader.mentions
+
+    def counting(self, path, names):
+        if names is REQUEST_WORDS:
+            asked.append(path)
+        return mentions(self, path, names)
+
+    monkeypatch.setattr(ProjectLoader, "mentions", counting)
+    assert _scan(repo, catalog).findings == []
+    assert sorted(asked) == ["app/lib/__init__.py", "app/lib/http.py"]  # once each
+    with open(repo / "app" / "alerts.py", "a") as f:
+        f.write("\n\ndef other(user):\n    return user.name\n")
+    asked.clear()
+    assert _scan(repo, catalog).findings == []
+    assert asked == []  # the resumed run knew the answer
+    (repo / "app" / "lib" / "http.py").write_text(SENDS)
+    with open(repo / "app" / "alerts.py", "a") as f:
+        f.write("\n\ndef third(user):\n    return user.name\n")
+    again = _scan(repo, catalog)
+    assert asked == ["app/lib/http.py"]  # its content changed: asked again
+    assert [(f.vendor, f.categories) for f in again.findings] == [("pushover", ("email",))]
+    assert again.findings == _scan(repo, catalog, cache=False).findings

@@ -27,7 +27,7 @@ from flowscan.analysis.common import (
 )
 from flowscan.analysis.frame import Frame
 from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, star_sources
-from flowscan.analysis.http import REQUEST_WORDS, vendor_for_url
+from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.modules import ModuleValues
 from flowscan.analysis.persons import PersonEvidence
 from flowscan.analysis.resolve import Resolver
@@ -103,6 +103,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.findings: dict[SINK_KEY, FindingAcc] = {}
         # unit -> finding -> (source, role): what the unit's last run found (record)
         self.contributed: dict[str, dict[SINK_KEY, set[tuple[Source, str]]]] = {}
+        # unit -> finding -> the sink as the unit's last run described it: settle takes
+        # the one of the first unit in order, not whichever run met the sink first (an
+        # early run before a callee's module loaded may have seen another sink there)
+        self.reported: dict[str, dict[SINK_KEY, FindingAcc]] = {}
         self.running = ""
         self.pending: dict[SINK_KEY, FindingAcc] = {}
         self.queue: deque[str] = deque()
@@ -252,6 +256,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             self.fresh.add(unit)
         outer, self.running = self.running, unit
         self.contributed.pop(unit, None)
+        self.reported.pop(unit, None)
         try:
             if unit.startswith("module:"):
                 if unit[7:] in self.modules:
@@ -318,8 +323,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         the URL a caller passes (`curl.request(method, url)` under a transport class whose
         subclasses pass Twilio's), which only the callers know (http.py: defer)."""
         assert self.loader is not None
-        found = sorted(p for p in self.awaited - self.tried
-                       if self.loader.mentions(p, REQUEST_WORDS))
+        found = sorted(p for p in self.awaited - self.tried if self.loader.requests(p))
         if found:
             self.add(self.loader.load(found), found)
             self.tried |= set(found)
@@ -613,6 +617,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             self.pending.setdefault(key, acc)
         self.contributed.setdefault(self.running, {}).setdefault(key, set()).add(
             (source, role))
+        self.reported.setdefault(self.running, {})[key] = acc
 
     def name_verdict(self, key: SINK_KEY, source: Source, speaks: bool) -> None:
         """A caller of a function whose parameter's name was read as `source` at a
@@ -632,6 +637,11 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                 stands = {s for s, r in verdicts if r == NAME_STANDS}
                 dropped = {s for s, r in verdicts if r == NAME_SPOKEN_FOR} - stands
                 hits[key] = {(s, r) for s, r in found - verdicts if s not in dropped}
+        for unit in sorted(self.reported, reverse=True):  # the first unit's stands
+            for key, acc in self.reported[unit].items():
+                found = self.findings.get(key)  # (config: report_config's stands)
+                if found is not None and found.kind != "config":
+                    self.findings[key] = acc
         for key, acc in self.findings.items():
             acc.hits = hits.get(key, set())
         return self.findings

@@ -42,6 +42,10 @@ class Loader(Protocol):
         """Whether the text of `path` contains one of `names` as a word."""
         ...
 
+    def requests(self, path: str) -> bool:
+        """Whether the text of `path` names an HTTP client (http.REQUEST_WORDS)."""
+        ...
+
     def load(self, paths: Collection[str]) -> dict[str, ir.Module]:
         """The lowered modules of those of `paths` that can be lowered."""
         ...

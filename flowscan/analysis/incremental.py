@@ -28,7 +28,7 @@ from flowscan.pickling import Elsewhere, PackedStore
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
-         "contributed", "visits", "changes", "hot_members", "hot_by_module",
+         "contributed", "reported", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
          "_record_nouns", "_noun_cache", "_state_writes", "awaited", "_person_classes",
          "_field_words", "_place_records")
@@ -53,11 +53,14 @@ class State:
     skeletons: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     # the project's importer index (scan.ProjectLoader.importers), when it was built
     importers: dict[str, set[str]] | None = None
+    # content key -> whether the file names an HTTP client (scan.ProjectLoader.requests)
+    requesting: dict[str, bool] = field(default_factory=dict)
 
 
 def snapshot(prog: Program, keys: dict[str, str] | None = None,
              importers: dict[str, set[str]] | None = None,
-             previous: dict[str, tuple[str, bytes]] | None = None) -> State:
+             previous: dict[str, tuple[str, bytes]] | None = None,
+             requesting: dict[str, bool] | None = None) -> State:
     """`keys`: the content keys under which the cache holds the modules' blobs;
     `previous`: the skeletons of the state the run started from."""
     stores = {name: getattr(prog, name) for name in STATE}
@@ -67,7 +70,7 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
         if not isinstance(stores[name], PackedStore):
             stores[name] = PackedStore(stores[name])
     return State(sorted(prog.modules), stores, dict(prog.tax.answers()),
-                 skeletons(prog, keys or {}, previous or {}), importers)
+                 skeletons(prog, keys or {}, previous or {}), importers, requesting or {})
 
 
 def skeletons(prog: Program, keys: dict[str, str], previous: dict[str, tuple[str, bytes]]
@@ -368,6 +371,7 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
     for unit in dirty:
         prog.visits.pop(unit, None)
         prog.contributed.pop(unit, None)
+        prog.reported.pop(unit, None)
     for key in [k for k in prog.findings if k[0] in edited]:  # lines may have moved
         del prog.findings[key]
         prog.pending.pop(key, None)
