@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,19 @@ cli.add_command(diff_command)
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A young-generation collection every 5,000 allocations, not 700: a scan makes
+    # millions of short-lived objects, and the default spent 44 ms of a 0.6 s pre-commit
+    # run and 0.7 s of a cold scan of formbricks collecting (20 ms and 0.4 s now; peak
+    # memory unchanged). Restored after, for callers that run main() in-process.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(5000, *thresholds[1:])
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _main(argv: list[str] | None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         # click >= 8.2 returns ctx.exit()'s code when not standalone; older ones raise

@@ -143,6 +143,23 @@ def test_torture_tree_cli_no_traceback(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--strict" in capsys.readouterr().err
 
 
+def test_the_command_collects_garbage_less_often_only_while_it_runs(tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    import flowscan.cli
+
+    real = flowscan.cli._main
+    try:
+        flowscan.cli._main = lambda argv: seen.append(gc.get_threshold()) or real(argv)
+        (tmp_path / "a.py").write_text("x = 1\n")
+        assert main(["scan", str(tmp_path), "--no-cache"]) == 0
+    finally:
+        flowscan.cli._main = real
+    assert seen[0][0] == 5000 and gc.get_threshold() == before
+
+
 def test_strict_passes_on_clean_tree(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(MP)
     (tmp_path / "test_a.py").write_text("x = 1\n")  # left out on purpose: not a failure
