@@ -11,6 +11,7 @@ candidates and are not listed; nor are files git (or a .gitignore) ignores."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -77,6 +78,8 @@ def prefetch(path: Path) -> None:
     root = root if root.is_dir() else root.parent
     if str(root) not in _LISTING and ((root / ".git").exists() or _inside_git(root)):
         with contextlib.suppress(OSError):
+            if not _LISTING:  # a listing no scan took (the configuration failed) is
+                atexit.register(_stop_listings)  # stopped on exit
             _LISTING[str(root)] = _ls_files(root)
 
 
@@ -84,11 +87,16 @@ def _take_listing(root: Path) -> subprocess.Popen[bytes] | None:
     """The listing prefetched for `root`; those for other roots (the configuration
     moved the scan elsewhere) are stopped."""
     started = _LISTING.pop(str(root), None)
-    for other in _LISTING.values():
-        other.kill()
-        other.communicate()
-    _LISTING.clear()
+    _stop_listings()
     return started
+
+
+def _stop_listings() -> None:
+    for listing in _LISTING.values():
+        listing.kill()
+        listing.communicate()
+    _LISTING.clear()
+    atexit.unregister(_stop_listings)
 
 
 def _git_files(root: Path, top_level: bool, started: subprocess.Popen[bytes] | None = None

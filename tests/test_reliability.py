@@ -285,6 +285,10 @@ def test_a_prefetched_git_listing_is_the_listing_and_a_stray_one_is_stopped(
     assert found.files == ["app.py", "new.py"]
     assert targets._LISTING == {} and stray.returncode is not None
     assert discover([repo.root]).files == found.files  # and without a prefetch
+    targets.prefetch(other.root)  # a scan that never starts (a bad configuration):
+    unused = targets._LISTING[str(other.root.resolve())]
+    targets._stop_listings()  # what runs at exit
+    assert targets._LISTING == {} and unused.returncode is not None
 
 
 @pytest.mark.parametrize("argv, needle", [
