@@ -257,13 +257,16 @@ def _member(source: bytes, word: bytes) -> bool:
 
 
 def _has_root(spec: str, roots: frozenset[str]) -> bool:
+    """`spec` or a prefix of it ending before a `.` or `/` is a vendor's import root
+    (`posthog.ai.openai`, `@sentry/nextjs/server`); every import of every file asks."""
     if spec in roots:
         return True
     for sep in (".", "/"):
-        parts = spec.split(sep)
-        for n in range(len(parts) - 1, 0, -1):
-            if sep.join(parts[:n]) in roots:
+        i = spec.rfind(sep)
+        while i >= 0:
+            if spec[:i] in roots:
                 return True
+            i = spec.rfind(sep, 0, i)
     return False
 
 

@@ -84,6 +84,20 @@ def test_bracket_depth_matches_naive(data: bytes) -> None:
     assert limits.bracket_depth(data) == best
 
 
+ROOTS = frozenset({"a", "a.b", "ab/a", "b", "", ".a", "a/", "a..b"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab./", max_size=8))
+def test_import_roots_match_the_naive_prefix_check(spec: str) -> None:
+    """`workers._has_root` walks separators from the right instead of splitting."""
+    from flowscan.workers import _has_root
+
+    naive = spec in ROOTS or any(sep.join(spec.split(sep)[:n]) in ROOTS
+                                 for sep in (".", "/") for n in range(1, spec.count(sep) + 1))
+    assert _has_root(spec, ROOTS) == naive
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.text(max_size=200))
 def test_redact_never_raises_and_is_idempotent(catalog: object, text: str) -> None:
