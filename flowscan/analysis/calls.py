@@ -17,7 +17,7 @@ from flowscan.analysis.http import (
     vendor_for_url,
     vendor_named,
 )
-from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, PROMISED, Idioms
+from flowscan.analysis.idioms import COPIERS, NO_PROPAGATION, PROMISED, STRING_METHODS, Idioms
 from flowscan.analysis.sinks import Sinks, literal, zip_kwargs
 from flowscan.analysis.summaries import Summaries
 from flowscan.analysis.values import (
@@ -121,6 +121,9 @@ class Calls(Summaries, Sinks, Idioms):
                 r for r in func.refs if not r[0] or r[1] in self.lang.callbacks
                 or self.lang.sink(r[1]) is not None),  # (Airship's `UA.then(sdk => ...)`)
                 func.funcs, func.classes, func.insts, func.mods)
+        if isinstance(e.func, ir.Attr) and e.func.name in STRING_METHODS and func.refs:
+            func = Val(func.labels, func.fields, frozenset(r for r in func.refs if not r[0]),
+                       func.funcs, func.classes, func.insts, func.mods)  # text's own method
         args = [self.expr(a) for a in e.args]
         kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
         if isinstance(e.func, ir.Call) and args and args[0].funcs:

@@ -112,6 +112,13 @@ def masks(e: ir.Call, name: str, recv: Val | None) -> bool:
 
 TEXT_METHODS = {"format", "format_map", "replace", "replaceAll", "strip", "rstrip", "trim",
                 "concat", "toString"}  # a URL template filled in is still that URL
+# methods only text has: called on a value that also holds an SDK path (a parameter some
+# caller passed `await redis.get(key)`), they are the text's, not calls of that SDK
+STRING_METHODS = frozenset({
+    "trim", "trimStart", "trimEnd", "toLowerCase", "toUpperCase", "toLocaleLowerCase",
+    "toLocaleUpperCase", "replace", "replaceAll", "padStart", "padEnd", "normalize",
+    "charAt", "substring", "substr", "strip", "lstrip", "rstrip", "lower", "upper",
+    "casefold", "capitalize", "title", "swapcase", "zfill", "removeprefix", "removesuffix"})
 # library calls that answer the value they are given in another form: its parts are
 # still its parts (`date.fromisoformat(form["date_of_birth"]).year`)
 CONVERTERS = {"fromisoformat", "strptime", "fromtimestamp", "parse_date", "parse_datetime",
