@@ -74,13 +74,17 @@ def prefetch(path: Path) -> None:
     """Start git listing the files under `path`'s scan root now, for `discover` to
     collect: git takes 50 ms on a 2,400-file repository, which a pre-commit run spends
     meanwhile on its imports, configuration and catalog instead of waiting."""
-    root = path.resolve()
-    root = root if root.is_dir() else root.parent
+    root = _directory(path.resolve())
     if str(root) not in _LISTING and ((root / ".git").exists() or _inside_git(root)):
         with contextlib.suppress(OSError):
             if not _LISTING:  # a listing no scan took (the configuration failed) is
                 atexit.register(_stop_listings)  # stopped on exit
             _LISTING[str(root)] = _ls_files(root)
+
+
+def _directory(path: Path) -> Path:
+    """A scan root: the path, or the directory of a file."""
+    return path if path.is_dir() else path.parent
 
 
 def _take_listing(root: Path) -> subprocess.Popen[bytes] | None:
@@ -167,12 +171,12 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     that do not share it (`scan api/ web/`) are each a selection under their common
     ancestor."""
     first = paths[0].resolve()
-    root = first if first.is_dir() else first.parent
+    root = _directory(first)
     resolved = [p.resolve() for p in paths]
     apart = any(not p.is_relative_to(root) for p in resolved[1:])
     if apart:
         common = Path(os.path.commonpath([str(p) for p in resolved]))
-        root = common if common.is_dir() else common.parent
+        root = _directory(common)
     targets = Targets(root)
     top_level = (root / ".git").exists()
     started = _take_listing(root)

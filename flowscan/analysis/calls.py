@@ -24,6 +24,7 @@ from flowscan.analysis.values import (
     BASE_MARK,
     CLEAN,
     EMPTY,
+    Ref,
     Source,
     Val,
     answered,
@@ -115,15 +116,11 @@ class Calls(Summaries, Sinks, Idioms):
         if isinstance(e.func, ir.Attr):
             self.recv_memo[id(e.func.obj)] = (e.func.obj, self.expr(e.func.obj))
         func = self.expr(e.func)
-        if isinstance(e.func, ir.Attr) and e.func.name == "then" and func.refs \
-                and self.module.language != "python":  # a promise's, not the SDK's API:
-            func = Val(func.labels, func.fields, frozenset(  # import('posthog-js').then(...)
-                r for r in func.refs if not r[0] or r[1] in self.lang.callbacks
-                or self.lang.sink(r[1]) is not None),  # (Airship's `UA.then(sdk => ...)`)
-                func.funcs, func.classes, func.insts, func.mods)
-        if isinstance(e.func, ir.Attr) and e.func.name in STRING_METHODS and func.refs:
-            func = Val(func.labels, func.fields, frozenset(r for r in func.refs if not r[0]),
-                       func.funcs, func.classes, func.insts, func.mods)  # text's own method
+        if isinstance(e.func, ir.Attr) and func.refs:
+            kept = self.method_refs(e.func.name, func.refs)
+            if kept is not None:
+                func = Val(func.labels, func.fields, kept, func.funcs, func.classes,
+                           func.insts, func.mods)
         args = [self.expr(a) for a in e.args]
         kwargs = [(k, self.expr(v)) for k, v in e.kwargs]
         if isinstance(e.func, ir.Call) and args and args[0].funcs:
@@ -198,6 +195,18 @@ class Calls(Summaries, Sinks, Idioms):
                 if declared:
                     result = join(result, Val(insts=declared))
         return result
+
+    def method_refs(self, name: str, refs: frozenset[Ref]) -> frozenset[Ref] | None:
+        """The SDK paths a method of a value holding `refs` is a call of, when not all of
+        them (None): a promise's `then` is not the SDK's API (`import('posthog-js')
+        .then(...)`, but Airship's `UA.then(sdk => ...)` is), and a text's own methods
+        are the text's (a parameter some caller filled with `await redis.get(key)`)."""
+        if name == "then" and self.module.language != "python":
+            return frozenset(r for r in refs if not r[0] or r[1] in self.lang.callbacks
+                             or self.lang.sink(r[1]) is not None)
+        if name in STRING_METHODS:
+            return frozenset(r for r in refs if not r[0])
+        return None
 
     def record_fields(self, cid: str, e: ir.Call, args: list[Val],
                       kwargs: list[tuple[str, Val]]) -> dict[str, Val]:
