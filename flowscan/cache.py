@@ -27,6 +27,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -146,11 +147,48 @@ def dump(path: Path, obj: Any) -> bool:
 def load(path: str | Path) -> Any:
     """The object, or None when missing, unsigned, truncated or unreadable."""
     try:
-        with open(path, "rb") as f:
-            payload = _verify(f.read())
+        ahead = _AHEAD.pop(str(path), None)
+        if ahead is not None:
+            ahead.join()
+            payload = ahead.payload
+        else:
+            with open(path, "rb") as f:
+                payload = _verify(f.read())
         return None if payload is None else pickle.loads(payload)
     except Exception:  # a damaged entry is a miss, never a crash
         return None
+
+
+class _ReadAhead(threading.Thread):
+    """One file read and its MAC checked on a thread: both release the GIL, so a
+    pre-commit run does them beside its discovery instead of after it (the index and
+    the stored state are 16 MB on formbricks: 35-45 ms)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="flowscan-read-ahead", daemon=True)
+        self.path = path
+        self.payload: memoryview | None = None
+
+    def run(self) -> None:
+        with contextlib.suppress(Exception), open(self.path, "rb") as f:  # (or a miss)
+            self.payload = _verify(f.read())
+
+
+_AHEAD: dict[str, _ReadAhead] = {}  # path -> its read, taken by the first `load` of it
+
+
+def read_ahead(paths: list[Path]) -> None:
+    for path in map(str, paths):
+        if path not in _AHEAD and os.path.exists(path):
+            ahead = _AHEAD[path] = _ReadAhead(path)
+            ahead.start()
+
+
+def drop_reads_ahead() -> None:
+    """Reads no `load` took (the run's key named another state): their bytes go."""
+    for ahead in _AHEAD.values():
+        ahead.join()
+    _AHEAD.clear()
 
 
 def _blob_path(store: str | Path, key: str) -> str:
@@ -198,7 +236,7 @@ class FactCache:
         if _secret() is None:
             return None
         base = cache_dir or default_dir(root)
-        store = base / f"{code_fingerprint()}-{digest}"
+        store = _store(base, digest)
         try:
             store.mkdir(parents=True, exist_ok=True)
             _mark(base)
@@ -216,6 +254,22 @@ class FactCache:
             out.apply_delta(load(store / "delta.pkl"))
         _remove_stale_siblings(base, store)
         return out
+
+    @staticmethod
+    def read_ahead(root: Path, digest: str, cache_dir: Path | None = None) -> None:
+        """Start reading what `open` and a resumed analysis load first: the index, its
+        delta and the newest stored state (the one a pre-commit run resumes from, unless
+        a scan with other options stored one since; then that read is wasted)."""
+        if _secret() is None:
+            return
+        store = _store(cache_dir or default_dir(root), digest)
+        wanted = [store / "index.pkl", store / "delta.pkl"]
+        with contextlib.suppress(OSError), os.scandir(store / "results") as entries:
+            states = [(e.stat().st_mtime_ns, e.path) for e in entries
+                      if e.name.endswith(".state")]
+            if states:
+                wanted.append(Path(max(states)[1]))
+        read_ahead(wanted)
 
     def apply_delta(self, delta: Any) -> None:
         """The changes saved since index.pkl, if they were made on top of it. Their
@@ -320,6 +374,10 @@ class FactCache:
                 p.unlink()
                 total -= size
         self.new_blobs = 0
+
+
+def _store(base: Path, digest: str) -> Path:
+    return base / f"{code_fingerprint()}-{digest}"
 
 
 def default_dir(root: Path) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowscan import ir
-from flowscan.cache import FactCache, code_fingerprint
+from flowscan.cache import FactCache, code_fingerprint, drop_reads_ahead
 from flowscan.pickling import Elsewhere
 from flowscan.workers import FileFacts, Hints, init_worker, lower_file, read_file
 
@@ -110,6 +110,7 @@ class Collector:
     def close(self) -> None:
         Elsewhere.source = None
         self._stop_pool()
+        drop_reads_ahead()
         if self.cache is not None:
             self.cache.forget(set(self.files))
             self.cache.save()
@@ -332,7 +333,17 @@ def cache_for(root: str, catalog: Any, enabled: bool, cache_dir: Path | None
     file skipped as too deeply nested under one limit is read under another)."""
     if not enabled:
         return None
+    return FactCache.open(Path(root), _cache_key(catalog), cache_dir)
+
+
+def read_cache_ahead(root: Path, catalog: Any, enabled: bool, cache_dir: Path | None) -> None:
+    """Before discovery: what `cache_for` and a resumed run load first is read and
+    verified on threads meanwhile (cache.FactCache.read_ahead)."""
+    if enabled:
+        FactCache.read_ahead(root, _cache_key(catalog), cache_dir)
+
+
+def _cache_key(catalog: Any) -> str:
     from flowscan import limits
 
-    key = f"{catalog.digest}-n{limits.current().max_nesting}"
-    return FactCache.open(Path(root), key, cache_dir)
+    return f"{catalog.digest}-n{limits.current().max_nesting}"

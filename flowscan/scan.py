@@ -14,11 +14,11 @@ from typing import Any
 from flowscan import limits, suppress
 from flowscan.analysis.growth import package_of
 from flowscan.catalog import Catalog, load_catalog
-from flowscan.collect import Collector, cache_for, gc_paused
+from flowscan.collect import Collector, cache_for, gc_paused, read_cache_ahead
 from flowscan.frontends.prisma import lower_schema
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
-from flowscan.targets import DEFAULT_MAX_BYTES, discover
+from flowscan.targets import DEFAULT_MAX_BYTES, discover, scan_root
 from flowscan.workers import TOKENS, FileFacts
 
 
@@ -51,6 +51,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     started = time.perf_counter()
     limits.configure(limits.Limits(options.timeout, options.max_nesting))
     catalog = catalog or load_catalog(options.rules_dir)
+    read_cache_ahead(scan_root([p.resolve() for p in paths]), catalog, options.cache,
+                     options.cache_dir)
     targets = discover(paths, include_tests=options.include_tests, max_bytes=options.max_bytes,
                        exclude=options.exclude)
     root = str(targets.root)

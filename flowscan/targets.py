@@ -165,18 +165,22 @@ def _ignored(specs: list[tuple[str, object]], rel: str) -> bool:
     return False
 
 
+def scan_root(paths: list[Path]) -> Path:
+    """The root `discover` scans under for these paths (resolved)."""
+    root = _directory(paths[0])
+    if any(not p.is_relative_to(root) for p in paths[1:]):
+        root = _directory(Path(os.path.commonpath([str(p) for p in paths])))
+    return root
+
+
 def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
              exclude: list[str] | None = None) -> Targets:
     """Targets under the first path's root; other paths narrow the selection. Paths
     that do not share it (`scan api/ web/`) are each a selection under their common
     ancestor."""
     first = paths[0].resolve()
-    root = _directory(first)
     resolved = [p.resolve() for p in paths]
-    apart = any(not p.is_relative_to(root) for p in resolved[1:])
-    if apart:
-        common = Path(os.path.commonpath([str(p) for p in resolved]))
-        root = _directory(common)
+    root = scan_root(resolved)
     targets = Targets(root)
     top_level = (root / ".git").exists()
     started = _take_listing(root)

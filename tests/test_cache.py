@@ -124,6 +124,45 @@ def test_planted_pickle_is_never_loaded(tmp_path: Path, monkeypatch) -> None:
     assert fcache.load(tmp_path / "good") == {"a": 1}
 
 
+def test_a_file_read_ahead_is_loaded_once_and_verified_like_any(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    good, evil = tmp_path / "good", tmp_path / "evil"
+    assert fcache.dump(good, {"a": 1})
+    evil.write_bytes(b"\0" * 32 + pickle.dumps(Boom()))
+    fcache.read_ahead([good, evil, tmp_path / "missing"])
+    assert set(fcache._AHEAD) == {str(good), str(evil)}
+    good.write_bytes(b"")  # what was read ahead is what loads
+    assert fcache.load(good) == {"a": 1}
+    assert fcache.load(good) is None, "a second load reads the file again"
+    assert fcache.load(evil) is None
+    assert not fcache._AHEAD
+
+
+def test_a_rescan_reads_its_index_and_newest_state_ahead(
+        apps: Path, catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = run_scan([apps], Options(jobs=1), catalog)
+    store = next((apps / fcache.DIR_NAME).glob("*-*"))
+    states = sorted((store / "results").glob("*.state"), key=lambda p: p.stat().st_mtime_ns)
+    assert states
+    asked: list[list[str]] = []
+    real = fcache.read_ahead
+    monkeypatch.setattr(fcache, "read_ahead", lambda paths: asked.append(
+        sorted(Path(p).name for p in paths)) or real(paths))
+    target = next(p for p in sorted(apps.rglob("*.py")) if "sentry_sdk" in p.read_text())
+    target.write_text(target.read_text() + "\n\ndef _extra(value):\n    return value\n")
+    loaded: list[str] = []
+    real_load = fcache.load
+    monkeypatch.setattr(fcache, "load", lambda path: loaded.append(Path(path).name)
+                        or real_load(path))
+    again = run_scan([apps], Options(jobs=1), catalog)
+    assert asked == [sorted(["index.pkl", "delta.pkl", states[-1].name])]
+    assert states[-1].name in loaded, "the state read ahead is the one resumed"
+    assert not fcache._AHEAD, "nothing read ahead outlives the scan"
+    assert _view(again)[0] == _view(run_scan([apps], Options(jobs=1, cache=False), catalog))[0]
+    assert first.findings
+
+
 def test_cache_keeps_out_of_git(apps: Path, catalog) -> None:
     run_scan([apps], Options(jobs=1), catalog)
     assert (apps / fcache.DIR_NAME / ".gitignore").read_text().strip().endswith("*")
