@@ -9,8 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from flowscan.analysis.incremental import key_path
+from flowscan.analysis.incremental import key_path, of_files
 from flowscan.scan import Options, run_scan
 from tests.projects import scan as _scan
 from tests.projects import write_project
@@ -164,6 +166,20 @@ def test_a_damaged_stored_state_means_a_full_analysis(repo: Path, catalog) -> No
     ("app/a.py::Svc.run", "app/a.py")])
 def test_store_keys_name_their_file(key: str, path: str) -> None:
     assert key_path(key) == path
+
+
+_PATHS = ["app/a.py", "app/ba.py", "a.py", "src/x.ts", "src/x.tsx", "p::q.ts"]
+_KEY = st.builds(lambda kind, path, name: kind.format(p=path, n=name),
+                 st.sampled_from(["module:{p}", "load:{p}", "ir:{p}", "global:{p}:{n}",
+                                  "class:{p}::C:{n}", "param:{p}::{n}:0", "env:{p}::f:{n}",
+                                  "{p}::{n}", "record-noun:{n}", "person-noun:{p}"]),
+                 st.sampled_from(_PATHS), st.sampled_from(["a.py", "x", "run", "ts"]))
+
+
+@given(st.lists(_KEY, max_size=30), st.sets(st.sampled_from([*_PATHS, "x.ts", ""])))
+def test_of_files_is_the_keys_whose_file_is_one_of_the_paths(keys: list[str],
+                                                             paths: set[str]) -> None:
+    assert of_files(keys, paths) == [k for k in keys if key_path(k) in paths]
 
 
 @pytest.mark.parametrize("gone", [

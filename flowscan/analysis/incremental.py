@@ -111,12 +111,27 @@ def key_path(key: str) -> str:
 
 
 def of_files(keys: Iterable[str], paths: set[str]) -> list[str]:
-    """The keys and units that belong to one of `paths` (one regex search first, in C:
-    a resumed run asks this of every one of formbricks' 50,000 keys)."""
+    """The keys and units that belong to one of `paths`, in their order.
+
+    A resumed run asks this of every one of formbricks' 50,000 keys: they are joined
+    into one text (no key holds a NUL) and each path is looked for with `str.find`,
+    only the keys it occurs in are split out (6 ms, where a regex alternation of the
+    paths searched key by key took 40)."""
     if not paths:
         return []
-    mention = re.compile("|".join(map(re.escape, sorted(paths)))).search
-    return [k for k in keys if mention(k) and key_path(k) in paths]
+    text = "\0".join(keys)
+    found: dict[int, str | None] = {}  # where a key starts -> it, if it belongs
+    for path in filter(None, paths):  # (an empty one would be found everywhere)
+        at = text.find(path)
+        while at >= 0:
+            start = text.rfind("\0", 0, at) + 1
+            end = text.find("\0", at + len(path))
+            end = len(text) if end < 0 else end
+            if start not in found:
+                key = text[start:end]
+                found[start] = key if key_path(key) in paths else None
+            at = text.find(path, end)
+    return [key for _, key in sorted(found.items()) if key is not None]
 
 
 def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
@@ -210,10 +225,10 @@ def dirty_closure(prog: Program, edited: set[str], readers: bool = True
     for key, units in prog.writers.items():
         for unit in units:
             written.setdefault(unit, set()).add(key)
-    every_key = set(prog.deps) | set(prog.writers)
-    units = set(of_files(set(prog.visits) | set(written) | set(prog.contributed), edited))
+    units = {u for store in (prog.visits, written, prog.contributed)
+             for u in of_files(store, edited)}
     keys: set[str] = set()
-    todo_keys = of_files(every_key, edited)
+    todo_keys = [*of_files(prog.deps, edited), *of_files(prog.writers, edited)]
     todo_units = list(units)
     while todo_keys or todo_units:
         while todo_units:
