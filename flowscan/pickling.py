@@ -206,3 +206,73 @@ class PackedStore(dict):  # type: ignore[type-arg]
                               else raw.get(key)
                               or pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                               for key, value in dict.items(self)},)
+
+
+class PackedSets(dict):  # type: ignore[type-arg]
+    """A program store of sets of names (the readers of each store key, the names each
+    function uses) whose sets pickle as one NUL-joined text each and load as that text,
+    split into a set when first read.
+
+    A pre-commit run on formbricks reads a few hundred of their 35,000 sets; building
+    all of them, with their 120,000 members, was a third of loading the stored state.
+    No name holds a NUL (they are made of paths and identifiers).
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def _split(value: Any) -> Any:
+        return (set(value.split("\0")) if value else set()) if value.__class__ is str \
+            else value
+
+    def _read(self, key: Any, value: Any) -> Any:
+        if value.__class__ is str:
+            value = set(value.split("\0")) if value else set()
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._read(key, dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._read(key, value)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return self._read(key, dict.setdefault(self, key, default))
+
+    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        value = dict.pop(self, key) if default is _MISSING else dict.pop(self, key, default)
+        return self._split(value)
+
+    def popitem(self) -> tuple[Any, Any]:
+        key, value = dict.popitem(self)
+        return key, self._split(value)
+
+    def values(self) -> Any:
+        return dict.values(self._all())
+
+    def items(self) -> Any:
+        return dict.items(self._all())
+
+    def copy(self) -> dict[Any, Any]:
+        return dict(self._all())
+
+    def _all(self) -> PackedSets:
+        for key, value in dict.items(self):
+            self._read(key, value)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PackedSets):
+            other = other._all()
+        return isinstance(other, dict) and dict.__eq__(self._all(), other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[Any, str]]]:
+        return PackedSets, ({key: value if value.__class__ is str else "\0".join(value)
+                             for key, value in dict.items(self)},)

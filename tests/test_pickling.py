@@ -51,6 +51,24 @@ def test_a_packed_store_reads_each_value_on_first_use() -> None:
     assert list(pickle.loads(pickle.dumps(again)).values()) == [{"x": 1}, [2], "three"]
 
 
+def test_packed_sets_split_each_set_on_first_use() -> None:
+    from flowscan.pickling import PackedSets
+
+    plain = {"k1": {"a.py::f", "b.ts::g"}, "k2": set(), "k3": {"c.py::h"}}
+    loaded = pickle.loads(pickle.dumps(PackedSets(plain)))
+    assert all(isinstance(dict.get(loaded, k), str) for k in plain)  # none split yet
+    assert loaded["k1"] == plain["k1"] and isinstance(dict.get(loaded, "k1"), set)
+    loaded["k1"].add("d.py::i")  # read, changed in place (Program.depend): kept
+    assert "d.py::i" in pickle.loads(pickle.dumps(loaded))["k1"]
+    assert loaded.get("k2") == set() and loaded.get("zz", 7) == 7
+    assert loaded.setdefault("k4", set()) == set() and loaded.setdefault("k3") == {"c.py::h"}
+    assert loaded.pop("k3") == {"c.py::h"} and loaded.pop("zz", None) is None
+    again = pickle.loads(pickle.dumps(loaded))
+    assert again == {"k1": {*plain["k1"], "d.py::i"}, "k2": set(), "k4": set()} == loaded
+    assert again.pop("k2") == set() and sorted(again) == ["k1", "k4"]
+    assert dict(again.items()) == {"k1": {*plain["k1"], "d.py::i"}, "k4": set()}
+
+
 def test_a_value_pickles_without_its_defaults_and_loads_equal() -> None:
     from flowscan.analysis.values import Source, Val
     from flowscan.model import Span

@@ -290,8 +290,9 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             module = self.modules[path]
             local[path] = {imp.local for imp in module.imports if imp.local and imp.local
                            not in named and self.leads_out(module, imp)}
-        readers = [fid for fid, used in self.used.items() if fid not in self.visits
-                   and used & (named | local.get(self.functions[fid][1].path, set()))]
+        readers = [fid for fid in self.used if fid not in self.visits  # (by key: a
+                   and self.used[fid] & (named | local.get(  # resumed run's sets are
+                       self.functions[fid][1].path, set()))]  # split when read)
         self.push_functions(readers)
         for fid in self.state_writers():
             self.push(fid)

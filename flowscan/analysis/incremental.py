@@ -24,7 +24,7 @@ from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
-from flowscan.pickling import Elsewhere, PackedStore
+from flowscan.pickling import Elsewhere, PackedSets, PackedStore
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
@@ -36,6 +36,8 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
 PER_CLASS = ("_person_classes", "_field_words", "_place_records")
 # stores a resumed run reads a few entries of: each value stays pickled until read
 PACKED = ("summaries", "globals")
+# stores of sets a resumed run reads a few of by key: each set stays a text until read
+PACKED_SETS = ("deps", "used", "_state_writes")
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
@@ -69,6 +71,9 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
     for name in PACKED:
         if not isinstance(stores[name], PackedStore):
             stores[name] = PackedStore(stores[name])
+    for name in PACKED_SETS:
+        if not isinstance(stores[name], PackedSets):
+            stores[name] = PackedSets(stores[name])
     return State(sorted(prog.modules), stores, dict(prog.tax.answers()),
                  skeletons(prog, keys or {}, previous or {}), importers, requesting or {})
 
