@@ -186,3 +186,38 @@ def test_a_module_body_that_registers_an_extension_runs_when_the_slot_is_read(
         "app/__init__.py": factory, "app/setup.py": SETUP,
         "app/notifications.py": NOTIFIER, "app/views.py": VIEWS})
     assert _found(root, catalog) == {("app/notifications.py", 9): ("name", "phone")}
+
+
+def test_the_slots_read_are_kept_across_a_resumed_scan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """The state keeps which request-state slots are read (engine.state_slots_read):
+    after an edit of the error handler a resumed scan finds what a fresh one does."""
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": APP,
+        "app/hooks.py": FLASK_HOOKS, "app/errors.py": FLASK_ERRORS, "app/graph.py": LOCAL_G})
+    first = scan(root, catalog)
+    errors = root / "app" / "errors.py"
+    errors.write_text(errors.read_text() + "\n\ndef _unused(value):\n    return value\n")
+    again = scan(root, catalog)
+    fresh = scan(root, catalog, False)
+    assert [(f.span.path, f.categories) for f in again.findings] \
+        == [(f.span.path, f.categories) for f in fresh.findings] \
+        == [(f.span.path, f.categories) for f in first.findings] \
+        == [("app/errors.py", ("email", "name", "user_id"))]
+
+
+def test_state_slots_read_looks_only_at_the_keys_added_since() -> None:
+    from flowscan.analysis.common import REQUEST_STATE
+    from flowscan.analysis.engine import Program
+    from flowscan.analysis.resolve import Resolver
+    from flowscan.catalog import load_catalog
+
+    prog = Program({}, load_catalog(), Resolver.build([], {}))
+    prog.depend(f"class:{REQUEST_STATE}:member", "a.py::f")
+    prog.depend("global:a.py:x", "a.py::f")
+    assert prog.state_slots_read() == {"member"}
+    prog.depend(f"class:{REQUEST_STATE}:tenant", "b.py::g")
+    prog.depend(f"class:{REQUEST_STATE}:member", "b.py::g")
+    assert prog.state_slots_read() == {"member", "tenant"}
+    prog.deps = {"global:a.py:x": set()}  # fewer keys than looked at: from the start
+    assert prog.state_slots_read() == set()

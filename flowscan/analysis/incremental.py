@@ -30,7 +30,8 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "reported", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
-         "_record_nouns", "_noun_cache", "_state_writes", "awaited", "_person_classes",
+         "_record_nouns", "_noun_cache", "_state_writes", "_state_reads", "awaited",
+         "_person_classes",
          "_field_words", "_place_records")
 # what each class's own declaration says (persons.py): an edit of its file drops it
 PER_CLASS = ("_person_classes", "_field_words", "_place_records")
