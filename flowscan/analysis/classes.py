@@ -5,10 +5,13 @@ inherited methods run per subclass, and the classes code reaches through registr
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from flowscan import ir
+from flowscan.analysis.common import REQUEST_STATE
 from flowscan.analysis.values import EMPTY, Val, join
+from flowscan.analysis.walk import state_slots_written
 
 
 class ClassStore:
@@ -19,6 +22,10 @@ class ClassStore:
         class_attrs: dict[str, dict[str, Val]]
         class_bases: dict[str, Val]
         global_writes: dict[str, dict[str, Val]]
+        deps: dict[str, set[str]]
+        visits: dict[str, int]
+        _state_writes: dict[str, set[str]]
+        _state_reads: tuple[int, set[str]]
 
         def depend(self, key: str, unit: str) -> None: ...
         def wrote(self, key: str) -> None: ...
@@ -115,3 +122,40 @@ class ClassStore:
         if old is None or old.key() != bases.key():
             self.class_bases[cid] = bases
             self.changed(key)
+
+    # ---------------------------------------------------------- per-request state
+    # (kept as the attributes of a pseudo-class, REQUEST_STATE: `g.member`,
+    # `request.state.member`, `req.member` set by a middleware)
+
+    def state_writers(self) -> list[str]:
+        """Functions not run yet that set a slot of per-request state some unit reads
+        (a middleware in a file with no vendor: `request.state.member = ...`)."""
+        read = self.state_slots_read()
+        if not read:
+            return []
+        found = []
+        for fid in sorted(self.functions):
+            if fid in self.visits:
+                continue
+            slots = self._state_writes.get(fid)
+            if slots is None:
+                fn, module = self.functions[fid]
+                flask_g = any(imp.local == "g" and imp.module == "flask"
+                              for imp in module.imports)
+                slots = self._state_writes[fid] = state_slots_written(fn.body, flask_g)
+            if slots & read:
+                found.append(fid)
+        return found
+
+    def state_slots_read(self) -> set[str]:
+        """The slots of per-request state some unit reads: the store keys read are only
+        ever added, in order, so each growth round looks at those added since the last
+        (formbricks has 32,000; the state keeps how far it looked)."""
+        prefix = f"class:{REQUEST_STATE}:"
+        seen, slots = self._state_reads
+        if seen > len(self.deps):  # (keys taken out: look again from the start)
+            seen, slots = 0, set()
+        slots.update(key[len(prefix):] for key in islice(self.deps, seen, None)
+                     if key.startswith(prefix))
+        self._state_reads = (len(self.deps), slots)
+        return slots

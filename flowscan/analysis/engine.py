@@ -13,13 +13,11 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
 
 from flowscan import ir
 from flowscan.analysis.classes import ClassStore
 from flowscan.analysis.common import (
     FOREIGN,
-    REQUEST_STATE,
     SINK_KEY,
     FindingAcc,
     Summary,
@@ -48,7 +46,6 @@ from flowscan.analysis.walk import (
     module_containers,
     names_read,
     param_defaults,
-    state_slots_written,
 )
 from flowscan.catalog import HTTP_CLIENTS, Catalog
 
@@ -348,39 +345,6 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                     scope.add(path)
                     todo.append(path)
         return scope
-
-    def state_writers(self) -> list[str]:
-        """Functions not run yet that set a slot of per-request state some unit reads
-        (a middleware in a file with no vendor: `request.state.member = ...`)."""
-        read = self.state_slots_read()
-        if not read:
-            return []
-        found = []
-        for fid in sorted(self.functions):
-            if fid in self.visits:
-                continue
-            slots = self._state_writes.get(fid)
-            if slots is None:
-                fn, module = self.functions[fid]
-                flask_g = any(imp.local == "g" and imp.module == "flask"
-                              for imp in module.imports)
-                slots = self._state_writes[fid] = state_slots_written(fn.body, flask_g)
-            if slots & read:
-                found.append(fid)
-        return found
-
-    def state_slots_read(self) -> set[str]:
-        """The slots of per-request state some unit reads: the store keys read are only
-        ever added, in order, so each growth round looks at those added since the last
-        (formbricks has 32,000; the state keeps how far it looked)."""
-        prefix = f"class:{REQUEST_STATE}:"
-        seen, slots = self._state_reads
-        if seen > len(self.deps):  # (keys taken out: look again from the start)
-            seen, slots = 0, set()
-        slots.update(key[len(prefix):] for key in islice(self.deps, seen, None)
-                     if key.startswith(prefix))
-        self._state_reads = (len(self.deps), slots)
-        return slots
 
     def load_dependencies(self, paths: Iterable[str]) -> None:
         if self.loader is None:
