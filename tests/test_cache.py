@@ -132,6 +132,8 @@ def test_a_file_read_ahead_is_loaded_once_and_verified_like_any(
     evil.write_bytes(b"\0" * 32 + pickle.dumps(Boom()))
     fcache.read_ahead([good, evil, tmp_path / "missing"])
     assert set(fcache._AHEAD) == {str(good), str(evil)}
+    for ahead in fcache._AHEAD.values():
+        ahead.join()
     good.write_bytes(b"")  # what was read ahead is what loads
     assert fcache.load(good) == {"a": 1}
     assert fcache.load(good) is None, "a second load reads the file again"

@@ -271,7 +271,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         load the files that do (growth.py). False when nothing is new."""
         hot = Hotness(self, SHARED_LIBRARIES)
         scope = self.grow_scope()
-        members = hot.members(scope) - self.hot_members
+        members = hot.members(scope, self.hot_members)
         self.hot_members |= members
         fresh: dict[str, frozenset[str]] = {}
         for path in sorted(self.eager | {p for p in self.lazy if p in self.globals

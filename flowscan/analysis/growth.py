@@ -115,21 +115,26 @@ class Hotness:
             self._classes[cid] = found
         return found
 
-    def members(self, scope: set[str] | None = None) -> set[str]:
+    def members(self, scope: set[str] | None = None,
+                known: Collection[str] = frozenset()) -> set[str]:
         """Names through which code reaches something hot: functions and methods,
-        class attributes, classes (of the files in `scope`, if given)."""
+        class attributes, classes (of the files in `scope`, if given), but for the
+        `known` ones: a name already hot needs no summary read to say so again (a
+        pre-commit run decoded 677 summaries here, most of them under such names)."""
         prog = self.prog
 
         def within(key: str) -> bool:  # (a store of no file's, request state: always)
             return scope is None or "::" not in key or key.split("::", 1)[0] in scope
 
-        out = {prog.functions[fid][0].name for fid in prog.summaries
-               if fid in prog.functions and within(fid) and self.function(fid)}
+        out = {name for fid in prog.summaries
+               if fid in prog.functions and (name := prog.functions[fid][0].name) not in known
+               and within(fid) and self.function(fid)}
         for cid, attrs in prog.class_attrs.items():
             if within(cid):
-                out |= {name for name, v in attrs.items() if self.value(v)}
+                out |= {name for name, v in attrs.items() if name not in known
+                        and self.value(v)}
         out |= {entry[0].name for cid, entry in prog.classes.items()
-                if within(cid) and self.cls(cid)}
+                if entry[0].name not in known and within(cid) and self.cls(cid)}
         return out
 
     def module_names(self, path: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
