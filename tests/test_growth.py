@@ -224,3 +224,21 @@ def test_whether_an_unread_import_makes_requests_is_asked_once_per_content(
     assert asked == ["app/lib/http.py"]  # its content changed: asked again
     assert [(f.vendor, f.categories) for f in again.findings] == [("pushover", ("email",))]
     assert again.findings == _scan(repo, catalog, cache=False).findings
+
+
+def test_a_name_already_hot_is_not_evaluated_again() -> None:
+    """Growth asks which names became hot; one already hot needs no look at its
+    summary (a pre-commit run decoded hundreds of them), and the new names are the
+    same as before."""
+    from types import SimpleNamespace
+
+    from flowscan.analysis.growth import Hotness
+
+    fns = {f"a.py::{n}": (SimpleNamespace(name=n), None) for n in ("f", "g", "h")}
+    prog = SimpleNamespace(functions=fns, summaries=dict.fromkeys(fns), class_attrs={},
+                           classes={})
+    hot = Hotness(prog, frozenset())  # type: ignore[arg-type]
+    asked: list[str] = []
+    hot.function = lambda fid: asked.append(fid) or fid != "a.py::h"  # type: ignore[method-assign]
+    assert hot.members(None, {"f"}) == {"g"} and asked == ["a.py::g", "a.py::h"]
+    assert hot.members(None) == {"f", "g"}
