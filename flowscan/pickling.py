@@ -109,7 +109,91 @@ class Elsewhere:
 _MISSING: Any = object()
 
 
-class PackedStore(dict):  # type: ignore[type-arg]
+class _DecodedOnRead(dict):  # type: ignore[type-arg]
+    """A dict whose values may still be encoded (`_ENCODED`, a type no decoded value
+    has), each decoded when first read and kept decoded."""
+
+    __slots__ = ()
+    _ENCODED: type = bytes
+
+    def _decode(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def _keep(self, key: Any, encoded: Any) -> None:
+        """`key`'s value is about to be decoded from `encoded`."""
+
+    def _forget(self, key: Any) -> None:
+        """`key`'s value is replaced or gone."""
+
+    def _read(self, key: Any, value: Any) -> Any:
+        if value.__class__ is self._ENCODED:
+            self._keep(key, value)
+            value = self._decode(value)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._read(key, dict.__getitem__(self, key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._forget(key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._forget(key)
+        dict.__delitem__(self, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._read(key, value)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return self._read(key, dict.setdefault(self, key, default))
+
+    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        self._forget(key)
+        value = dict.pop(self, key) if default is _MISSING else dict.pop(self, key, default)
+        return self._decode(value) if value.__class__ is self._ENCODED else value
+
+    def popitem(self) -> tuple[Any, Any]:
+        key, value = dict.popitem(self)
+        self._forget(key)
+        return key, self._decode(value) if value.__class__ is self._ENCODED else value
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> Any:  # type: ignore[override]
+        self.update(other)
+        return self
+
+    def values(self) -> Any:
+        return dict.values(self._all())
+
+    def items(self) -> Any:
+        return dict.items(self._all())
+
+    def copy(self) -> dict[Any, Any]:
+        return dict(self._all())
+
+    def _all(self) -> Any:
+        for key, value in dict.items(self):
+            self._read(key, value)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _DecodedOnRead):
+            other = other._all()
+        return isinstance(other, dict) and dict.__eq__(self._all(), other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class PackedStore(_DecodedOnRead):
     """A program store whose values pickle one by one and load as bytes, each
     unpickled when first read.
 
@@ -129,76 +213,18 @@ class PackedStore(dict):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         self._raw: dict[Any, bytes] = {}
 
-    def _read(self, key: Any, value: Any) -> Any:
-        if value.__class__ is bytes:
-            self._raw[key] = value
-            value = pickle.loads(value)
-            dict.__setitem__(self, key, value)
-        return value
+    def _decode(self, value: Any) -> Any:
+        return pickle.loads(value)
 
-    def __getitem__(self, key: Any) -> Any:
-        return self._read(key, dict.__getitem__(self, key))
+    def _keep(self, key: Any, encoded: Any) -> None:
+        self._raw[key] = encoded
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def _forget(self, key: Any) -> None:
         self._raw.pop(key, None)
-        dict.__setitem__(self, key, value)
-
-    def __delitem__(self, key: Any) -> None:
-        self._raw.pop(key, None)
-        dict.__delitem__(self, key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, _MISSING)
-        return default if value is _MISSING else self._read(key, value)
-
-    def pop(self, key: Any, default: Any = _MISSING) -> Any:
-        self._raw.pop(key, None)
-        value = dict.pop(self, key) if default is _MISSING else dict.pop(self, key, default)
-        return pickle.loads(value) if value.__class__ is bytes else value
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        return self._read(key, dict.setdefault(self, key, default))
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def __ior__(self, other: Any) -> PackedStore:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
-    def popitem(self) -> tuple[Any, Any]:
-        key, value = dict.popitem(self)
-        self._raw.pop(key, None)
-        return key, pickle.loads(value) if value.__class__ is bytes else value
 
     def clear(self) -> None:
         self._raw.clear()
         dict.clear(self)
-
-    def values(self) -> Any:
-        return dict.values(self._all())
-
-    def items(self) -> Any:
-        return dict.items(self._all())
-
-    def copy(self) -> dict[Any, Any]:
-        return dict(self._all())
-
-    def _all(self) -> PackedStore:
-        for key, value in dict.items(self):
-            self._read(key, value)
-        return self
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, PackedStore):
-            other = other._all()
-        return isinstance(other, dict) and dict.__eq__(self._all(), other)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[type, tuple[dict[Any, bytes]]]:
         raw = self._raw
@@ -208,7 +234,7 @@ class PackedStore(dict):  # type: ignore[type-arg]
                               for key, value in dict.items(self)},)
 
 
-class PackedSets(dict):  # type: ignore[type-arg]
+class PackedSets(_DecodedOnRead):
     """A program store of sets of names (the readers of each store key, the names each
     function uses) whose sets pickle as one NUL-joined text each and load as that text,
     split into a set when first read.
@@ -219,59 +245,10 @@ class PackedSets(dict):  # type: ignore[type-arg]
     """
 
     __slots__ = ()
+    _ENCODED = str
 
-    @staticmethod
-    def _split(value: Any) -> Any:
-        return (set(value.split("\0")) if value else set()) if value.__class__ is str \
-            else value
-
-    def _read(self, key: Any, value: Any) -> Any:
-        if value.__class__ is str:
-            value = set(value.split("\0")) if value else set()
-            dict.__setitem__(self, key, value)
-        return value
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._read(key, dict.__getitem__(self, key))
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, _MISSING)
-        return default if value is _MISSING else self._read(key, value)
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        return self._read(key, dict.setdefault(self, key, default))
-
-    def pop(self, key: Any, default: Any = _MISSING) -> Any:
-        value = dict.pop(self, key) if default is _MISSING else dict.pop(self, key, default)
-        return self._split(value)
-
-    def popitem(self) -> tuple[Any, Any]:
-        key, value = dict.popitem(self)
-        return key, self._split(value)
-
-    def values(self) -> Any:
-        return dict.values(self._all())
-
-    def items(self) -> Any:
-        return dict.items(self._all())
-
-    def copy(self) -> dict[Any, Any]:
-        return dict(self._all())
-
-    def _all(self) -> PackedSets:
-        for key, value in dict.items(self):
-            self._read(key, value)
-        return self
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, PackedSets):
-            other = other._all()
-        return isinstance(other, dict) and dict.__eq__(self._all(), other)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    __hash__ = None  # type: ignore[assignment]
+    def _decode(self, value: Any) -> Any:
+        return set(value.split("\0")) if value else set()
 
     def __reduce__(self) -> tuple[type, tuple[dict[Any, str]]]:
         return PackedSets, ({key: value if value.__class__ is str else "\0".join(value)
