@@ -219,5 +219,11 @@ def test_state_slots_read_looks_only_at_the_keys_added_since() -> None:
     prog.depend(f"class:{REQUEST_STATE}:tenant", "b.py::g")
     prog.depend(f"class:{REQUEST_STATE}:member", "b.py::g")
     assert prog.state_slots_read() == {"member", "tenant"}
+    # keys are only ever added, so one put before those looked at is not seen...
+    prog.deps = {f"class:{REQUEST_STATE}:early": set(), **prog.deps}
+    del prog.deps["global:a.py:x"]
+    assert prog.state_slots_read() == {"member", "tenant"}
+    prog.deps[f"class:{REQUEST_STATE}:late"] = set()  # ...one added after is
+    assert prog.state_slots_read() == {"member", "tenant", "late"}
     prog.deps = {"global:a.py:x": set()}  # fewer keys than looked at: from the start
     assert prog.state_slots_read() == set()

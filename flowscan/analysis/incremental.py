@@ -163,7 +163,7 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     # class verdicts (before the modules register: that asks the verdicts of every class)
     for name in ("_state_writes", *PER_CLASS):
         store = getattr(prog, name)
-        for key in of_files(list(store), edited):
+        for key in of_files(store, edited):
             del store[key]
     prog.register(modules)
     wanted: set[str] = set()  # the edited files' units to run again at once
@@ -397,5 +397,5 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         del prog.findings[key]
         prog.pending.pop(key, None)
     for store in (prog.class_bases, prog.used):
-        for name in of_files(list(store), edited):
+        for name in of_files(store, edited):
             del store[name]
