@@ -74,3 +74,33 @@ def test_a_closure_runs_again_when_its_parents_locals_end_otherwise(repo: Path, 
     result = scan(repo, catalog, cache=False)
     by_line = {(f.span.path, f.span.line): f.categories for f in result.findings}
     assert by_line[("app/late.py", 8)] == ("email",)
+
+
+def test_an_importer_reads_the_export_it_names_not_the_whole_module(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """`import { client } from './config'` depends on `client` (modules.module_export):
+    another export of the module changing (a growth round loading what it is built
+    from) does not run the importer again."""
+    from flowscan.analysis.engine import Program
+
+    programs: list[Program] = []
+    finish = Program.finish
+
+    def kept(self: Program) -> object:
+        programs.append(self)
+        return finish(self)
+
+    monkeypatch.setattr(Program, "finish", kept)
+    root = write_project(tmp_path, monkeypatch, {
+        "package.json": '{"dependencies": {"posthog-node": "4"}}',
+        "src/config.ts": "import { PostHog } from 'posthog-node';\n"
+                         "export const client = new PostHog('key');\nexport const LIMIT = 5;\n",
+        "src/track.ts": "import { client } from './config';\n\nexport function track(user) {\n"
+                        "  client.capture({ distinctId: user.id, properties: "
+                        "{ email: user.email } });\n}\n"})
+    result = scan(root, catalog, cache=False)
+    assert [(f.span.path, f.categories) for f in result.findings] == [
+        ("src/track.ts", ("email", "user_id"))]
+    deps = programs[0].deps
+    assert "src/track.ts::track" in deps["global:src/config.ts:client"]
+    assert "src/track.ts::track" not in deps.get("module:src/config.ts", set())

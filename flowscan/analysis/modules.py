@@ -86,7 +86,9 @@ class ModuleValues:
                 elif exp.value is not None:
                     frame = Frame(self, module, None, unit)
                     frame.env = dict(self.globals.get(path, {}))
-                    self.depend(f"module:{path}", unit)
+                    self.depend(f"global:{path}:{exp.value.id}" if isinstance(
+                        exp.value, ir.Name) else f"module:{path}", unit)  # `export const
+                    # x`: a change of another of the module's names is none of unit's
                     if path not in self.globals:
                         self.demand(f"module:{path}", path)
                     out = join(out, frame.expr(exp.value))
