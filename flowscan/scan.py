@@ -84,12 +84,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
             previous = None
             if state is not None and base is not None and edited is not None \
                     and added is not None:
-                # narrow only after one edited file: with several, a narrow run was seen
-                # to keep a stale summary (generic adapters registered by an edited
-                # module, called from another edited one); those run the full closure
                 previous = work.stored_modules({rel: base.keys[rel] for rel in edited
-                                                if rel in base.keys}) \
-                    if len(edited) == 1 else None
+                                                if rel in base.keys}) if edited else None
                 loader.requesting = dict(state.requesting)
                 loader.seed_importers(state.importers, {
                     rel for rel, f in facts.items() if base.keys.get(rel) != f.key})

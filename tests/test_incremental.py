@@ -65,6 +65,28 @@ def test_incremental_scans_find_what_fresh_scans_find(app: str, tmp_path: Path,
     assert fewer  # some edit re-ran fewer units than the whole analysis
 
 
+@pytest.mark.parametrize("app", ["crew-dispatch", "fastapi-eye-screening", "rent-ledger",
+                                 "travel-web", "node-workers", "celery-reports"])
+def test_several_files_edited_at_once_find_what_fresh_scans_find(app: str, tmp_path: Path,
+                                                                 catalog) -> None:
+    """Two to five files edited before each run (mostly a function appended, which keeps
+    the run narrow; edits accumulate): the incremental result equals a fresh one."""
+    root = tmp_path / app
+    shutil.copytree(FIXTURES / app, root)
+    cached = Options(jobs=1, cache=True, cache_dir=tmp_path / "cache")
+    fresh = Options(jobs=1, cache=False)
+    run_scan([root], cached, catalog)
+    rng = random.Random(f"several {app}")
+    files = sorted(p for p in root.rglob("*") if p.suffix in SOURCES)
+    for _ in range(4):
+        chosen = rng.sample(files, rng.randint(2, min(5, len(files))))
+        for path in chosen:
+            edits = _edits(path.read_text(), rng, path.suffix == ".py")
+            path.write_text(edits[0] if rng.random() < 0.7 else rng.choice(edits))
+        again = run_scan([root], cached, catalog)
+        assert _comparable(again) == _comparable(run_scan([root], fresh, catalog)), chosen
+
+
 WRAPPER = """\
 from mixpanel import Mixpanel
 
@@ -280,14 +302,17 @@ def test_small_edits_in_a_row_start_from_the_state_stored_before_them(
         _scan(root, catalog, cache=False))
 
 
-def test_several_files_edited_at_once_run_the_full_closure(tmp_path: Path, catalog) -> None:
+def test_several_files_edited_at_once_record_what_callers_send_to_a_sink_met_later(
+        tmp_path: Path, catalog) -> None:
     """A function appended to an adapter module that registers itself, and a client
-    removed from the module whose function calls the adapters, in one run: the
-    findings and flows are a fresh scan's (a narrow run, scan.py, is for one file)."""
+    removed from the module whose function calls the adapters, in one narrow run: the
+    caller ran before the adapter's sink was met again (its finding's place emptied by
+    the edit) and records what it sends there once it is (engine.sink_met); the
+    findings and flows are a fresh scan's."""
     root = tmp_path / "app"
     shutil.copytree(FIXTURES / "crew-dispatch", root)
     cached = Options(jobs=1, cache=True, cache_dir=tmp_path / "cache")
-    run_scan([root], cached, catalog)
+    first = run_scan([root], cached, catalog)
     adapter = root / "crew" / "adapters" / "intercom_adapter.py"
     adapter.write_text(adapter.read_text() + "\n\ndef _edited():\n    return 4\n")
     tasks = root / "crew" / "tasks.py"
@@ -296,8 +321,31 @@ def test_several_files_edited_at_once_run_the_full_closure(tmp_path: Path, catal
     tasks.write_text("\n".join(line for line in tasks.read_text().split("\n")
                                if not line.startswith(client)))
     again = run_scan([root], cached, catalog)
+    assert again.stats["units_run"] < first.stats["units_run"]
     assert _comparable(again) == _comparable(run_scan([root], Options(jobs=1, cache=False),
                                                       catalog))
+
+
+def test_a_setting_a_function_returns_is_part_of_what_its_callers_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """`requests.post(referrals_webhook(), ...)` goes to Slack because the function
+    returns `os.environ["SLACK_REFERRALS_WEBHOOK"]` (http.configured_by reads its
+    code, not its summary): once it returns nothing, the caller's finding goes."""
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "",
+        "app/settings.py": "import os\n\n\ndef referrals_webhook():\n"
+                           "    return os.environ['SLACK_REFERRALS_WEBHOOK']\n",
+        "app/views.py": "import requests\nimport sentry_sdk\n\n"
+                        "from app.settings import referrals_webhook\n\n\n"
+                        "def refer(patient):\n    sentry_sdk.add_breadcrumb(message='refer')\n"
+                        "    requests.post(referrals_webhook(), "
+                        "json={'text': patient.email}, timeout=5)\n"})
+    first = _scan(root, catalog)
+    assert [f.vendor for f in first.findings] == ["slack"]
+    (root / "app" / "settings.py").write_text(
+        "import os\n\n\ndef referrals_webhook():\n    pass\n")
+    again = _scan(root, catalog)
+    assert _comparable(again) == _comparable(_scan(root, catalog, cache=False)) == []
 
 
 def test_a_resumed_run_reads_bodies_from_blobs_or_lowers_them_again(

@@ -107,6 +107,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.reported: dict[str, dict[SINK_KEY, FindingAcc]] = {}
         self.running = ""
         self.pending: dict[SINK_KEY, FindingAcc] = {}
+        # sink key -> units whose callee's summary sent data there before the sink's own
+        # unit ran again in this process (a re-run after an edit emptied `pending` of
+        # the edited files' sinks): they record it once the sink is met (sink_met)
+        self.sink_waiters: dict[SINK_KEY, set[str]] = {}
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
         self.deferred: set[str] = set()  # changed stores with many readers (FANOUT)
@@ -600,6 +604,17 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.contributed.setdefault(self.running, {}).setdefault(key, set()).add(
             (source, role))
         self.reported.setdefault(self.running, {})[key] = acc
+
+    def await_sink(self, key: SINK_KEY) -> None:
+        if not self._probing:
+            self.sink_waiters.setdefault(key, set()).add(self.running)
+
+    def sink_met(self, key: SINK_KEY, acc: FindingAcc) -> None:
+        """A run met a sink that callers' parameters reach: the units that applied a
+        summary sending data there before it was met run again to record it."""
+        self.pending[key] = acc
+        for unit in sorted(self.sink_waiters.pop(key, ())):
+            self.push(unit)
 
     def name_verdict(self, key: SINK_KEY, source: Source, speaks: bool) -> None:
         """A caller of a function whose parameter's name was read as `source` at a

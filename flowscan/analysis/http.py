@@ -213,12 +213,17 @@ def vendor_named(prog: Program, frame: Frame, url: ir.Expr | None) -> str | None
 def configured_by(prog: Program, frame: Frame, call: ir.Call) -> ir.Expr | None:
     """The setting a project function without parameters returns, when it returns one
     (`def urgent_referral_webhook(): return os.environ["SLACK_REFERRALS_WEBHOOK"]`)."""
-    found = [st.value for fid, _ in sorted(frame.expr(call.func).funcs)
-             if fid in prog.functions and not prog.functions[fid][0].params
-             for st in prog.functions[fid][0].body if isinstance(st, ir.Return)]
+    found = [value for fid, _ in sorted(frame.expr(call.func).funcs)
+             if fid in prog.functions for value in returned(prog.functions[fid][0])]
     if len(found) == 1 and isinstance(found[0], ir.Name | ir.Attr | ir.Index):
         return found[0]
     return None
+
+
+def returned(fn: ir.Function) -> list[ir.Expr]:
+    """What `configured_by` reads of another function's own code, not of its summary
+    (so an edit of it is part of what its callers see, incremental.interface)."""
+    return [] if fn.params else [st.value for st in fn.body if isinstance(st, ir.Return)]
 
 
 def assigned(frame: Frame, name: str) -> ir.Expr | None:

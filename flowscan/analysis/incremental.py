@@ -20,6 +20,7 @@ from typing import Any
 from flowscan import ir
 from flowscan.analysis.engine import Program
 from flowscan.analysis.growth import Loader
+from flowscan.analysis.http import returned
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
@@ -288,14 +289,15 @@ def stored_value(prog: Program, key: str, previous: dict[str, ir.Module] | None 
 
 def interface(module: ir.Module | None) -> tuple[Any, ...] | None:
     """What other files' units read of a module's code itself, not through a store:
-    its imports and exports, its classes and its functions' signatures. Where these
+    its imports and exports, its classes and its functions' signatures (with the
+    settings that functions without parameters return: http.configured_by). Where these
     stand in the file is left out (a function's position matters to its own run,
     which is part of the re-run), not where its exports' expressions stand."""
     if module is None:
         return None
     return (module.imports, module.exports,
             {cid: POSITION.sub("", repr(c)) for cid, c in module.classes.items()},
-            {fid: POSITION.sub("", repr(replace(fn, body=())))
+            {fid: POSITION.sub("", repr((replace(fn, body=()), returned(fn))))
              for fid, fn in module.functions.items()})
 
 

@@ -352,7 +352,7 @@ class Sinks(FrameParts):
                         self.named_sinks.add((index, key, role, lab))  # say otherwise
                 elif self.fn is not None:
                     self.param_sinks.add((lab, key, role))
-                    self.prog.pending[key] = acc  # as this run sees the sink
+                    self.prog.sink_met(key, acc)  # as this run sees the sink
 
     def with_records(self, v: Val, pos: ir.Pos, depth: int = 0) -> Val:
         """A model instance sent whole, also inside an object (`properties: {who:

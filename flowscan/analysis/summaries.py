@@ -90,7 +90,9 @@ class Summaries(FrameParts):
             for lab in flatten(v):
                 if isinstance(lab, Source):
                     acc = self.prog.pending.get(key)
-                    if acc is not None and not (  # a caller's token in a request's header
+                    if acc is None:  # its unit not run again yet after an edit
+                        self.prog.await_sink(key)
+                    elif not (  # a caller's token in a request's header
                             role == "metadata" and acc.kind == "http"  # is its key to the
                             and lab.category == "credentials"  # vendor (http.py), unless
                             and not self.person_secret_param(fn, label)):  # a person's
