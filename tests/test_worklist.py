@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.projects import scan, write_project
 
@@ -104,3 +106,40 @@ def test_an_importer_reads_the_export_it_names_not_the_whole_module(
     deps = programs[0].deps
     assert "src/track.ts::track" in deps["global:src/config.ts:client"]
     assert "src/track.ts::track" not in deps.get("module:src/config.ts", set())
+
+
+def _reference_order(functions: dict, used: dict[str, set[str]]) -> list[str]:
+    """The order as networkx gives it for any call graph (walk.bottom_up's own path
+    when the graph has a cycle)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(functions)
+    for fid, (fn, _) in functions.items():
+        if fn.parent in functions:
+            graph.add_edge(fid, fn.parent)
+        for callee, (other, _) in functions.items():
+            if other.name in used[fid] and callee != fid and other.parent != fid:
+                graph.add_edge(fid, callee)
+    condensed = nx.condensation(graph)
+    return [fid for component in reversed(list(nx.lexicographical_topological_sort(
+        condensed, key=lambda c: min(condensed.nodes[c]["members"]))))
+        for fid in sorted(condensed.nodes[component]["members"])]
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sets(st.sampled_from("abcdef")),
+                          st.integers(min_value=-1, max_value=7)), max_size=8))
+def test_callees_come_first_as_networkx_orders_them(specs) -> None:
+    """bottom_up sorts acyclic graphs itself (a pre-commit run's few functions need no
+    networkx import) and must give networkx's order, cycles or none."""
+    from flowscan import ir
+    from flowscan.analysis.walk import bottom_up
+
+    fids = [f"m.py::f{i}" for i in range(len(specs))]
+    functions = {fid: (ir.Function(fid, name, (), (), ir.NOPOS, parent=fids[parent]
+                                   if 0 <= parent < len(fids) and fids[parent] != fid
+                                   else None), None)
+                 for fid, (name, _, parent) in zip(fids, specs, strict=True)}
+    used = {fid: set(calls) for fid, (_, calls, _) in zip(fids, specs, strict=True)}
+    assert bottom_up(functions, used) == (
+        _reference_order(functions, used) if len(functions) > 1 else sorted(functions))
