@@ -228,7 +228,7 @@ def bench_tree(name: str, root: Path, jobs: int, runs: int, include_tests: bool,
         big = root.parent / f"{root.name}-x{scale}"
         big.mkdir()
         for i in range(scale):
-            shutil.copytree(root, big / f"copy{i}", ignore=shutil.ignore_patterns(
+            shutil.copytree(root, big / f"copy{i}", symlinks=True, ignore=shutil.ignore_patterns(
                 ".git", ".flowscan-cache"))
         big_args = scan_args(big, jobs) + extra
         times = []
