@@ -49,6 +49,40 @@ def test_workspace_packages_resolve_by_name_through_their_exports() -> None:
     assert r.javascript("apps/web/a.ts", "react") is None
 
 
+def test_a_path_alias_of_the_importers_own_config_comes_first() -> None:
+    """Each package of a monorepo maps `@/*` to its own `src/` (formbricks: seven
+    tsconfigs); packages/survey-ui sorts before packages/surveys, whose files must not
+    get its `@/lib/utils`. A config's alias still serves importers outside it when
+    their own configs do not map the specifier (paths taken through `extends`)."""
+    files = ["packages/survey-ui/src/lib/utils.ts", "packages/surveys/src/lib/utils.ts",
+             "packages/surveys/src/index.ts", "packages/shared/src/lib/only.ts",
+             "apps/web/lib/utils.ts", "apps/web/app/page.tsx", "tools/x.ts"]
+    configs = {f"{d}/tsconfig.json": '{"compilerOptions": {"baseUrl": ".", '
+                                      f'"paths": {{"@/*": ["{t}"]}}}}}}'
+               for d, t in (("packages/survey-ui", "./src/*"), ("packages/surveys", "./src/*"),
+                            ("packages/shared", "./src/*"), ("apps/web", "./*"))}
+    r = Resolver.build(files, configs)
+    assert r.javascript("packages/surveys/src/index.ts", "@/lib/utils") == \
+        "packages/surveys/src/lib/utils.ts"
+    assert r.javascript("apps/web/app/page.tsx", "@/lib/utils") == "apps/web/lib/utils.ts"
+    assert r.javascript("packages/surveys/src/index.ts", "@/lib/only") == \
+        "packages/shared/src/lib/only.ts"
+    assert r.javascript("tools/x.ts", "@/lib/utils") == "apps/web/lib/utils.ts"  # file order
+
+
+def test_a_workspace_package_named_twice_is_the_importers_own_checkouts() -> None:
+    """A scan root that holds two checkouts of one monorepo (or `bench/perf.py
+    --scale`'s copies): `@acme/types` is the package beside the importer."""
+    files = [f"{c}/{f}" for c in ("copy0", "copy1")
+             for f in ("packages/types/src/index.ts", "apps/web/a.ts")]
+    configs = {f"{c}/packages/types/package.json": '{"name": "@acme/types"}'
+               for c in ("copy0", "copy1")}
+    r = Resolver.build(files, configs)
+    for c in ("copy0", "copy1"):
+        assert r.javascript(f"{c}/apps/web/a.ts", "@acme/types") == \
+            f"{c}/packages/types/src/index.ts"
+
+
 def test_subpath_imports_by_the_importers_own_package() -> None:
     files = ["src/analytics/segment.js", "src/server.ts", "src/routes/orders.js",
              "tools/pkg/src/db.ts", "tools/pkg/main.ts", "tools/pkg/dist/x.mjs"]

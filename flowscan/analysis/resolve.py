@@ -25,10 +25,12 @@ def python_module_name(path: str) -> str:
 class Resolver:
     paths: set[str]
     py_suffix: dict[str, list[str]] = field(default_factory=dict)
-    # (base directory, pattern, targets) from tsconfig.json `paths`
-    aliases: list[tuple[str, str, list[str]]] = field(default_factory=list)
-    # a monorepo's own packages, by name: (directory, `exports`, entry points)
-    packages: dict[str, tuple[str, object, list[str]]] = field(default_factory=dict)
+    # (config's directory, base directory, pattern, targets) from tsconfig.json `paths`
+    # and bundler configs, in file order (see aliases_for)
+    aliases: list[tuple[str, str, str, list[str]]] = field(default_factory=list)
+    # a monorepo's own packages, by name: (directory, `exports`, entry points); more
+    # than one under a name when the scan root holds several checkouts (package_for)
+    packages: dict[str, list[tuple[str, object, list[str]]]] = field(default_factory=dict)
     # (package directory, pattern, targets) from package.json `imports` (`#lib/*`)
     subpaths: list[tuple[str, str, list[str]]] = field(default_factory=list)
     # (language, importer, specifier) -> file: the analysis asks again on every run
@@ -36,6 +38,8 @@ class Resolver:
     _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
     _nuxt: list[str] | None = field(default=None, repr=False)
     _auto: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _alias_order: dict[str, list[tuple[str, str, list[str]]]] = field(default_factory=dict,
+                                                                       repr=False)
 
     @classmethod
     def build(cls, paths: list[str], tsconfigs: dict[str, str]) -> Resolver:
@@ -49,8 +53,8 @@ class Resolver:
             if cfg_path.rsplit("/", 1)[-1] == "package.json":
                 r.subpaths.extend(_package_imports(cfg_path, text))
                 found = _package(cfg_path, text)
-                if found is not None and found[0] not in r.packages:
-                    r.packages[found[0]] = found[1]
+                if found is not None:
+                    r.packages.setdefault(found[0], []).append(found[1])
                 continue
             r.aliases.extend(_tsconfig_aliases(cfg_path, text) if cfg_path.endswith(".json")
                              else _bundler_aliases(cfg_path, text))
@@ -187,12 +191,12 @@ class Resolver:
                                                                    spec)))
         if spec.startswith("#"):  # Node's subpath imports: the importer's own package's
             return self._subpath_import(importer, spec)
-        for base, pattern, targets in self.aliases:
+        for base, pattern, targets in self.aliases_for(importer):
             hit = self._mapped(base, pattern, targets, spec, lambda sub: [sub])
             if hit is not None:
                 return hit
         if self.packages:  # `@rallly/posthog/server`: a workspace package of the monorepo
-            hit = self._package_file(spec)
+            hit = self._package_file(importer, spec)
             if hit is not None:
                 return hit
         if spec.startswith(("@/", "~/")):  # the bundler's alias for the source root
@@ -202,6 +206,23 @@ class Resolver:
         if spec.startswith("$lib/"):  # SvelteKit's alias for src/lib
             return self._source_root_alias(importer, "lib/" + spec[5:])
         return None
+
+    def aliases_for(self, importer: str) -> list[tuple[str, str, list[str]]]:
+        """The path aliases in the order an importer tries them: those of the configs
+        whose directory holds it, nearest first (a monorepo's packages each map `@/*`
+        to their own `src/`: packages/surveys must not get packages/survey-ui's, which
+        sorts before it), then the others in file order (a config may take its paths
+        from another through `extends`, which is not followed)."""
+        where = posixpath.dirname(importer)
+        found = self._alias_order.get(where)
+        if found is None:
+            own = sorted((a for a in self.aliases if not a[0] or where == a[0]
+                          or where.startswith(a[0] + "/")), key=lambda a: -len(a[0]))
+            rest = [a for a in self.aliases if a[0] and where != a[0]
+                    and not where.startswith(a[0] + "/")]
+            found = self._alias_order[where] = [(base, pattern, targets)
+                                                for _, base, pattern, targets in own + rest]
+        return found
 
     def _subpath_import(self, importer: str, spec: str) -> str | None:
         """`#lib/analytics.js` by the `imports` of the nearest package.json above the
@@ -231,7 +252,7 @@ class Resolver:
                     return hit
         return None
 
-    def _package_file(self, spec: str) -> str | None:
+    def _package_file(self, importer: str, spec: str) -> str | None:
         """The source file a workspace package's specifier names: its `exports` entry
         (conditions in the order a bundler picks them, a `dist/` target read back in
         `src/`), else `main`/`module`, else the path itself under the package or its
@@ -241,7 +262,9 @@ class Resolver:
         found = self.packages.get("/".join(parts[:n]))
         if found is None:
             return None
-        base, exports, entries = found
+        base, exports, entries = found[0] if len(found) == 1 else max(
+            found, key=lambda pkg: _shared_depth(pkg[0], importer))  # the nearest: the
+        # importer's own checkout's (first in path order among equals)
         sub = "/".join(parts[n:])
         targets: list[str] = []
         if isinstance(exports, str | list) or (isinstance(exports, dict) and exports and not any(
@@ -295,6 +318,16 @@ class Resolver:
         return None
 
 
+def _shared_depth(directory: str, importer: str) -> int:
+    """How many leading path segments two paths share."""
+    n = 0
+    for a, b in zip(directory.split("/"), importer.split("/"), strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
 def _strip_json_comments(text: str) -> str:
     text = re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text,
                   flags=re.S)
@@ -306,7 +339,7 @@ ALIAS_ENTRY = re.compile(r"""(?:['"]([^'"]+)['"]|([$@~\w][\w$@~-]*))\s*:\s*([^,\
 QUOTED = re.compile(r"""['"`]([^'"`]+)['"`]""")
 
 
-def _bundler_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
+def _bundler_aliases(cfg_path: str, text: str) -> list[tuple[str, str, str, list[str]]]:
     """`kit.alias` of svelte.config.js and `resolve.alias` of vite.config.ts, read as
     text (never run): `$integrations: 'src/lib/server/integrations'`, `'@':
     path.resolve(__dirname, './src')` (the last string literal is the target)."""
@@ -319,8 +352,8 @@ def _bundler_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]
             if not key or not targets or key in ("find", "replacement"):
                 continue
             target = posixpath.normpath(targets[-1]).lstrip("/")
-            out.append((base, key, [target]))
-            out.append((base, key.rstrip("/") + "/*", [target + "/*"]))
+            out.append((base, base, key, [target]))
+            out.append((base, base, key.rstrip("/") + "/*", [target + "/*"]))
     return out
 
 
@@ -397,7 +430,7 @@ def _source_candidates(target: str) -> list[str]:
     return out
 
 
-def _tsconfig_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
+def _tsconfig_aliases(cfg_path: str, text: str) -> list[tuple[str, str, str, list[str]]]:
     try:
         data = json.loads(_strip_json_comments(text))
     except ValueError:
@@ -406,8 +439,9 @@ def _tsconfig_aliases(cfg_path: str, text: str) -> list[tuple[str, str, list[str
     base = posixpath.normpath(posixpath.join(posixpath.dirname(cfg_path),
                                              str(opts.get("baseUrl", "."))))
     base = "" if base == "." else base
+    scope = posixpath.dirname(cfg_path)
     out = []
     for pattern, targets in (opts.get("paths") or {}).items():
         if isinstance(targets, list):
-            out.append((base, str(pattern), [str(t) for t in targets]))
+            out.append((scope, base, str(pattern), [str(t) for t in targets]))
     return out
