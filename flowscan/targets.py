@@ -178,8 +178,8 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     """Targets under the first path's root; other paths narrow the selection. Paths
     that do not share it (`scan api/ web/`) are each a selection under their common
     ancestor."""
-    first = paths[0].resolve()
     resolved = [p.resolve() for p in paths]
+    first = resolved[0]
     root = scan_root(resolved)
     targets = Targets(root)
     top_level = (root / ".git").exists()

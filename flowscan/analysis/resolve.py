@@ -29,7 +29,7 @@ class Resolver:
     # and bundler configs, in file order (see aliases_for)
     aliases: list[tuple[str, str, str, list[str]]] = field(default_factory=list)
     # a monorepo's own packages, by name: (directory, `exports`, entry points); more
-    # than one under a name when the scan root holds several checkouts (package_for)
+    # than one under a name when the scan root holds several checkouts (_package_file)
     packages: dict[str, list[tuple[str, object, list[str]]]] = field(default_factory=dict)
     # (package directory, pattern, targets) from package.json `imports` (`#lib/*`)
     subpaths: list[tuple[str, str, list[str]]] = field(default_factory=list)
@@ -216,10 +216,9 @@ class Resolver:
         where = posixpath.dirname(importer)
         found = self._alias_order.get(where)
         if found is None:
-            own = sorted((a for a in self.aliases if not a[0] or where == a[0]
-                          or where.startswith(a[0] + "/")), key=lambda a: -len(a[0]))
-            rest = [a for a in self.aliases if a[0] and where != a[0]
-                    and not where.startswith(a[0] + "/")]
+            own = sorted((a for a in self.aliases if _inside(a[0], importer)),
+                         key=lambda a: -len(a[0]))
+            rest = [a for a in self.aliases if not _inside(a[0], importer)]
             found = self._alias_order[where] = [(base, pattern, targets)
                                                 for _, base, pattern, targets in own + rest]
         return found
@@ -227,8 +226,7 @@ class Resolver:
     def _subpath_import(self, importer: str, spec: str) -> str | None:
         """`#lib/analytics.js` by the `imports` of the nearest package.json above the
         importer (a specifier that package does not map is none of another's)."""
-        owners = [base for base, _, _ in self.subpaths
-                  if not base or importer.startswith(base + "/")]
+        owners = [base for base, _, _ in self.subpaths if _inside(base, importer)]
         if not owners:
             return None
         nearest = max(owners, key=len)
@@ -316,6 +314,11 @@ class Resolver:
                 if f"{cand}/index{ext}" in self.paths:
                     return f"{cand}/index{ext}"
         return None
+
+
+def _inside(directory: str, path: str) -> bool:
+    """Whether `path` lies under `directory` ("" being the scan root)."""
+    return not directory or path.startswith(directory + "/")
 
 
 def _shared_depth(directory: str, importer: str) -> int:

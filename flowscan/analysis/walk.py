@@ -198,11 +198,9 @@ def bottom_up(functions: dict[str, tuple[ir.Function, object]],
     graph.add_nodes_from(sorted(functions))
     graph.add_edges_from((fid, callee) for fid in sorted(calls) for callee in sorted(calls[fid]))
     condensed = nx.condensation(graph)
-    order: list[str] = []
-    for component in reversed(list(nx.lexicographical_topological_sort(
-            condensed, key=lambda c: min(condensed.nodes[c]["members"])))):
-        order.extend(sorted(condensed.nodes[component]["members"]))
-    return order
+    return [fid for component in reversed(list(nx.lexicographical_topological_sort(
+            condensed, key=lambda c: min(condensed.nodes[c]["members"]))))
+            for fid in sorted(condensed.nodes[component]["members"])]
 
 
 def _callers_first(calls: dict[str, set[str]]) -> list[str] | None:
