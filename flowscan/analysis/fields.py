@@ -314,13 +314,15 @@ class Fields(FrameParts):
                         c = self.prog.tax.clinical_measure(name)  # a Patient's hdss_score
                     if c is not None:
                         break
-            strong = STRONG_MARK + (object_key(obj) or "") in self.persons
             as_person = c is None
-            if c is None and obj is not None and object_key(obj) in self.persons \
-                    and (not self.prog.tax.is_non_person(ctx) or strong) \
-                    and not (self.no_person_record(v) and (  # an Office's phone, a Pet's own
-                        not strong or last_name(obj) in ("self", "this"))):  # date of birth
-                c = self.prog.tax.classify(name, "person")
+            held = object_key(obj) if c is None and obj is not None else None
+            if held is not None and (as_one := self.prog.tax.classify(name, "person")) \
+                    is not None and held in self.persons:  # (the unit's evidence is a
+                strong = STRONG_MARK + held in self.persons  # walk: only when it can tell)
+                if (not self.prog.tax.is_non_person(ctx) or strong) \
+                        and not (self.no_person_record(v) and (  # an Office's phone, a Pet's
+                            not strong or last_name(obj) in ("self", "this"))):  # own birthday
+                    c = as_one
             if c is None and any(vendor and self.vendor_person(path)
                                  for vendor, path in v.refs):
                 c = self.prog.tax.classify(name, "person")  # `created.id` of HubSpot's
