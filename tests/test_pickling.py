@@ -146,3 +146,16 @@ def test_a_skeleton_stored_under_the_same_content_key_is_stored_again_as_it_came
     assert second["app.py"] is first["app.py"]  # same file content: the same bytes
     assert second["b.py"][0] == "k3" and second["b.py"][1] is not first["b.py"][1]
     assert "gone.py" not in second  # not a module the program read
+
+
+def test_may_mention_looks_for_a_name_in_a_body_not_yet_read() -> None:
+    from flowscan.pickling import may_mention
+
+    fn = next(iter(pickle.loads(pickle.dumps(_module())).functions.values()))
+    slot = ir.Function.__dict__["body"].fget.stored
+    assert may_mention(fn, "body", ["track"])  # `mp.track(...)`: the attribute's name
+    assert may_mention(fn, "body", ["nothing", "user"])
+    assert not may_mention(fn, "body", ["state", "locals"])
+    assert isinstance(slot(fn), bytes)  # asked without decoding it
+    assert fn.body  # once read, it may hold anything: the caller looks itself
+    assert may_mention(fn, "body", ["state"])

@@ -12,6 +12,7 @@ from flowscan import ir
 from flowscan.analysis.common import REQUEST_STATE
 from flowscan.analysis.values import EMPTY, Val, join
 from flowscan.analysis.walk import state_slots_written
+from flowscan.pickling import may_mention
 
 
 class ClassStore:
@@ -140,6 +141,8 @@ class ClassStore:
             slots = self._state_writes.get(fid)
             if slots is None:
                 fn, module = self.functions[fid]
+                if not may_mention(fn, "body", read):
+                    continue  # (not remembered: another slot may be read later)
                 flask_g = any(imp.local == "g" and imp.module == "flask"
                               for imp in module.imports)
                 slots = self._state_writes[fid] = state_slots_written(fn.body, flask_g)
