@@ -143,3 +143,80 @@ def test_callees_come_first_as_networkx_orders_them(specs) -> None:
     used = {fid: set(calls) for fid, (_, calls, _) in zip(fids, specs, strict=True)}
     assert bottom_up(functions, used) == (
         _reference_order(functions, used) if len(functions) > 1 else sorted(functions))
+
+
+def _visits(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
+    from flowscan.analysis.engine import Program
+
+    found: list[dict[str, int]] = []
+    finish = Program.finish
+
+    def kept(self: Program) -> object:
+        out = finish(self)
+        found.append(dict(self.visits))
+        return out
+
+    monkeypatch.setattr(Program, "finish", kept)
+    return found
+
+
+@pytest.mark.parametrize("files", [
+    {  # an export of a lazy module, read through `export const` (module_export)
+        "package.json": '{"dependencies": {"posthog-node": "4"}}',
+        "src/events.ts": "export const SIGNUP = { name: 'signup' };\n",
+        "src/track.ts": "import { PostHog } from 'posthog-node';\n"
+                        "import { SIGNUP } from './events';\n"
+                        "const client = new PostHog('key');\n\n"
+                        "export function track(user) {\n"
+                        "  client.capture({ distinctId: user.id, event: SIGNUP.name,"
+                        " properties: { email: user.email } });\n}\n"},
+    {  # a global of a lazy Python module (module_global)
+        "app/__init__.py": "",
+        "app/events.py": "SIGNUP = {'name': 'signup'}\n",
+        "app/track.py": "import posthog\n\nfrom app.events import SIGNUP\n\n\n"
+                        "def track(user):\n"
+                        "    posthog.capture(user.id, SIGNUP['name'], {'email': user.email})\n"},
+], ids=["javascript", "python"])
+def test_a_module_run_on_demand_gives_its_asker_its_names_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog, files) -> None:
+    """The module an importer asks for runs inside the asking unit (engine.demand),
+    and the asker depends on the module's names only after: their first values are
+    what it reads, no change that runs it again (a tenth of formbricks' re-runs)."""
+    visits = _visits(monkeypatch)
+    result = scan(write_project(tmp_path, monkeypatch, files), catalog, cache=False)
+    assert [f.categories for f in result.findings] == [("email", "user_id")]
+    runs = visits[0]
+    track = next(unit for unit in runs if unit.endswith("::track"))
+    events = next(unit for unit in runs if unit.startswith("module:") and "events" in unit)
+    assert runs[track] == 1
+    assert runs[events] == 1
+
+
+def test_a_unit_is_searched_for_person_evidence_only_when_a_field_could_be_a_persons(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """Which objects a unit treats as persons (persons.person_objects) is a walk over
+    its body: it is made when a field read would be personal on a person (`c.id`), not
+    for every field read (`job.status`); 5,802 walks on formbricks became 3,016."""
+    from flowscan.analysis.engine import Program
+
+    programs: list[Program] = []
+    finish = Program.finish
+
+    def kept(self: Program) -> object:
+        programs.append(self)
+        return finish(self)
+
+    monkeypatch.setattr(Program, "finish", kept)
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "",
+        "app/track.py": "import posthog\n\n\n"
+                        "def flush(job):\n"
+                        "    posthog.capture('server', 'flush', {'status': job.status})\n\n\n"
+                        "def signup(c):\n"  # `c.email`: c is a person, `c.id` a user id
+                        "    posthog.capture(c.id, 'signup', {'mail': c.email})\n"})
+    result = scan(root, catalog, cache=False)
+    assert [(f.span.line, f.categories) for f in result.findings] == [
+        (9, ("email", "user_id"))]
+    walked = set(programs[0]._persons)
+    assert "app/track.py::signup" in walked
+    assert "app/track.py::flush" not in walked

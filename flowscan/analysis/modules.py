@@ -39,11 +39,13 @@ class ModuleValues:
                       ) -> None: ...
 
     def module_global(self, path: str, name: str, unit: str) -> Val | None:
+        env = self.globals.get(path)
+        if env is None:  # run the module now if it can (before depending: its first
+            self.demand(f"module:{path}", path)  # globals are no change to `unit`)
+            env = self.globals.get(path)
         self.depend(f"global:{path}:{name}", unit)
         written = self.global_writes.get(path, {}).get(name)
-        env = self.globals.get(path)
         if env is None:
-            self.demand(f"module:{path}", path)
             return written
         found = env.get(name)
         return found if written is None else join(found or EMPTY, written)
@@ -84,13 +86,13 @@ class ModuleValues:
                     out = join(out, self.import_value(
                         module, ir.Import(name, exp.module, exp.imported), unit, seen | {path}))
                 elif exp.value is not None:
-                    frame = Frame(self, module, None, unit)
-                    frame.env = dict(self.globals.get(path, {}))
+                    if path not in self.globals:  # as module_global: run it first
+                        self.demand(f"module:{path}", path)
                     self.depend(f"global:{path}:{exp.value.id}" if isinstance(
                         exp.value, ir.Name) else f"module:{path}", unit)  # `export const
                     # x`: a change of another of the module's names is none of unit's
-                    if path not in self.globals:
-                        self.demand(f"module:{path}", path)
+                    frame = Frame(self, module, None, unit)
+                    frame.env = dict(self.globals.get(path, {}))
                     out = join(out, frame.expr(exp.value))
             elif exp.name == "*" and exp.module is not None and name != "default":
                 out = join(out, self.import_value(module, ir.Import(name, exp.module, name),
