@@ -227,3 +227,43 @@ def test_state_slots_read_looks_only_at_the_keys_added_since() -> None:
     assert prog.state_slots_read() == {"member", "tenant", "late"}
     prog.deps = {"global:a.py:x": set()}  # fewer keys than looked at: from the start
     assert prog.state_slots_read() == set()
+
+
+def test_a_function_whose_body_names_no_slot_read_is_not_decoded_to_ask(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """state_writers asks every function not run whether it sets a slot some unit
+    reads; one whose pickled body does not even name the slot is answered without
+    unpickling it (pickling.may_mention), and the answer is kept with the state, so a
+    resumed scan does not read the body from the cache to ask again."""
+    from flowscan import ir
+    from flowscan.analysis.engine import Program
+
+    programs: list[Program] = []
+    finish = Program.finish
+
+    def kept(self: Program) -> object:
+        programs.append(self)
+        return finish(self)
+
+    monkeypatch.setattr(Program, "finish", kept)
+    helpers = "def _shout(text):\n    return text.upper()\n"
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": APP, "app/hooks.py": FLASK_HOOKS + "\n\n" + helpers,
+        "app/errors.py": FLASK_ERRORS})
+    scan(root, catalog)  # lowered in this process: bodies never pickled
+    (root / "app" / "extra.py").write_text("LIMIT = 3\n")  # a new file: afresh, with
+    first = scan(root, catalog)  # the modules (and their bodies, pickled) from the cache
+    stored = ir.Function.__dict__["body"].fget.stored
+    unwritten = programs[-1]._state_unwritten
+    assert "member" in unwritten["app/hooks.py::_shout"]
+    assert "app/hooks.py::_shout" not in programs[-1]._state_writes
+    assert isinstance(stored(programs[-1].functions["app/hooks.py::_shout"][0]), bytes)
+    errors = root / "app" / "errors.py"
+    errors.write_text(errors.read_text() + "\n\ndef _unused(value):\n    return value\n")
+    again = scan(root, catalog)
+    assert [(f.span.path, f.categories) for f in again.findings] \
+        == [(f.span.path, f.categories) for f in first.findings]
+    resumed = programs[-1]
+    assert resumed.runs < programs[0].runs  # (resumed, not run afresh)
+    assert "app/hooks.py::_shout" in resumed._state_unwritten
+    assert not isinstance(stored(resumed.functions["app/hooks.py::_shout"][0]), tuple)

@@ -26,6 +26,7 @@ class ClassStore:
         deps: dict[str, set[str]]
         visits: dict[str, int]
         _state_writes: dict[str, set[str]]
+        _state_unwritten: dict[str, set[str]]
         _state_reads: tuple[int, set[str]]
 
         def depend(self, key: str, unit: str) -> None: ...
@@ -141,8 +142,12 @@ class ClassStore:
             slots = self._state_writes.get(fid)
             if slots is None:
                 fn, module = self.functions[fid]
-                if not may_mention(fn, "body", read):
-                    continue  # (not remembered: another slot may be read later)
+                absent = self._state_unwritten.get(fid)
+                if absent is not None and read <= absent:
+                    continue
+                if not may_mention(fn, "body", read):  # (its body stays a pickle)
+                    self._state_unwritten[fid] = set(read)
+                    continue
                 flask_g = any(imp.local == "g" and imp.module == "flask"
                               for imp in module.imports)
                 slots = self._state_writes[fid] = state_slots_written(fn.body, flask_g)

@@ -138,6 +138,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self._probing = False
         self.nesting = 0  # module bodies run inside a unit that demanded them
         self._state_writes: dict[str, set[str]] = {}  # fid -> request state slots it sets
+        # fid -> slots its body (never decoded for it) does not mention (state_writers)
+        self._state_unwritten: dict[str, set[str]] = {}
         # how many store keys read state_slots_read has looked at, and the slots they read
         self._state_reads: tuple[int, set[str]] = (0, set())
         self.live: dict[str, Frame] = {}  # functions running now, by fid

@@ -31,7 +31,8 @@ STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "findings", "pending",
          "contributed", "reported", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
-         "_record_nouns", "_noun_cache", "_state_writes", "_state_reads", "awaited",
+         "_record_nouns", "_noun_cache", "_state_writes", "_state_unwritten", "_state_reads",
+         "awaited",
          "_person_classes",
          "_field_words", "_place_records")
 # what each class's own declaration says (persons.py): an edit of its file drops it
@@ -39,7 +40,7 @@ PER_CLASS = ("_person_classes", "_field_words", "_place_records")
 # stores a resumed run reads a few entries of: each value stays pickled until read
 PACKED = ("summaries", "globals")
 # stores of sets a resumed run reads a few of by key: each set stays a text until read
-PACKED_SETS = ("deps", "used", "_state_writes")
+PACKED_SETS = ("deps", "used", "_state_writes", "_state_unwritten")
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
@@ -162,7 +163,7 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     prog.visits = {unit: 1 for unit in prog.visits}
     # what was read off the edited files' code as it was: request-state writers and the
     # class verdicts (before the modules register: that asks the verdicts of every class)
-    for name in ("_state_writes", *PER_CLASS):
+    for name in ("_state_writes", "_state_unwritten", *PER_CLASS):
         store = getattr(prog, name)
         for key in of_files(store, edited):
             del store[key]
