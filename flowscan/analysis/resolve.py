@@ -180,7 +180,8 @@ class Resolver:
     # ------------------------------------------------------------ javascript
 
     def javascript(self, importer: str, spec: str) -> str | None:
-        key = ("js", importer, spec)
+        key = ("js", posixpath.dirname(importer), spec)  # (what a specifier names
+        # depends on the importer's directory alone: its neighbours ask the same)
         if key not in self.memo:
             self.memo[key] = self._javascript(importer, spec)
         return self.memo[key]
@@ -377,8 +378,14 @@ def _package(cfg_path: str, text: str) -> tuple[str, tuple[str, object, list[str
 def _star(pattern: str, spec: str) -> str | None:
     """What the `*` of a path pattern (`@/lib/*`, `#lib/*`, `./*`) stands for in `spec`
     ("" for a pattern without one); None when `spec` does not fit it."""
-    m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec)
-    return None if m is None else m.group(1) if m.groups() else ""
+    head, star, tail = pattern.partition("*")
+    if star and "*" in tail:  # (not a pattern TypeScript or Node accepts: as a regex)
+        m = re.fullmatch(re.escape(pattern).replace(r"\*", "(.*)"), spec)
+        return None if m is None else m.group(1)
+    if not star:
+        return "" if spec == pattern else None
+    fits = len(spec) >= len(head) + len(tail) and spec.startswith(head) and spec.endswith(tail)
+    return spec[len(head):len(spec) - len(tail)] if fits else None
 
 
 def _package_imports(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
