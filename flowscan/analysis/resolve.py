@@ -385,7 +385,8 @@ def _star(pattern: str, spec: str) -> str | None:
     if not star:
         return "" if spec == pattern else None
     fits = len(spec) >= len(head) + len(tail) and spec.startswith(head) and spec.endswith(tail)
-    return spec[len(head):len(spec) - len(tail)] if fits else None
+    part = spec[len(head):len(spec) - len(tail)] if fits else "\n"
+    return None if "\n" in part else part  # (as the regex's `.*`: no line break)
 
 
 def _package_imports(cfg_path: str, text: str) -> list[tuple[str, str, list[str]]]:
