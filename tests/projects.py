@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from flowscan.scan import Options, ScanResult, run_scan
+
+if TYPE_CHECKING:
+    from flowscan.analysis.engine import Program
+
+
+def kept_programs(monkeypatch: pytest.MonkeyPatch) -> list[Program]:
+    """The analysis programs of the scans that follow, in order (each as it finished:
+    its stores, visits and state)."""
+    from flowscan.analysis.engine import Program
+
+    programs: list[Program] = []
+    finish = Program.finish
+
+    def kept(self: Program) -> object:
+        programs.append(self)
+        return finish(self)
+
+    monkeypatch.setattr(Program, "finish", kept)
+    return programs
 
 
 def write_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

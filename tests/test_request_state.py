@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.projects import scan, write_project
+from tests.projects import kept_programs, scan, write_project
 
 FLASK_HOOKS = """\
 from dataclasses import dataclass
@@ -236,16 +236,8 @@ def test_a_function_whose_body_names_no_slot_read_is_not_decoded_to_ask(
     unpickling it (pickling.may_mention), and the answer is kept with the state, so a
     resumed scan does not read the body from the cache to ask again."""
     from flowscan import ir
-    from flowscan.analysis.engine import Program
 
-    programs: list[Program] = []
-    finish = Program.finish
-
-    def kept(self: Program) -> object:
-        programs.append(self)
-        return finish(self)
-
-    monkeypatch.setattr(Program, "finish", kept)
+    programs = kept_programs(monkeypatch)
     helpers = "def _shout(text):\n    return text.upper()\n"
     root = write_project(tmp_path, monkeypatch, {
         "app/__init__.py": APP, "app/hooks.py": FLASK_HOOKS + "\n\n" + helpers,

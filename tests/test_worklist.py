@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.projects import scan, write_project
+from tests.projects import kept_programs, scan, write_project
 
 TRACK = """\
 import posthog
@@ -83,16 +83,7 @@ def test_an_importer_reads_the_export_it_names_not_the_whole_module(
     """`import { client } from './config'` depends on `client` (modules.module_export):
     another export of the module changing (a growth round loading what it is built
     from) does not run the importer again."""
-    from flowscan.analysis.engine import Program
-
-    programs: list[Program] = []
-    finish = Program.finish
-
-    def kept(self: Program) -> object:
-        programs.append(self)
-        return finish(self)
-
-    monkeypatch.setattr(Program, "finish", kept)
+    programs = kept_programs(monkeypatch)
     root = write_project(tmp_path, monkeypatch, {
         "package.json": '{"dependencies": {"posthog-node": "4"}}',
         "src/config.ts": "import { PostHog } from 'posthog-node';\n"
@@ -145,21 +136,6 @@ def test_callees_come_first_as_networkx_orders_them(specs) -> None:
         _reference_order(functions, used) if len(functions) > 1 else sorted(functions))
 
 
-def _visits(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
-    from flowscan.analysis.engine import Program
-
-    found: list[dict[str, int]] = []
-    finish = Program.finish
-
-    def kept(self: Program) -> object:
-        out = finish(self)
-        found.append(dict(self.visits))
-        return out
-
-    monkeypatch.setattr(Program, "finish", kept)
-    return found
-
-
 @pytest.mark.parametrize("files", [
     {  # an export of a lazy module, read through `export const` (module_export)
         "package.json": '{"dependencies": {"posthog-node": "4"}}',
@@ -182,10 +158,10 @@ def test_a_module_run_on_demand_gives_its_asker_its_names_at_once(
     """The module an importer asks for runs inside the asking unit (engine.demand),
     and the asker depends on the module's names only after: their first values are
     what it reads, no change that runs it again (a tenth of formbricks' re-runs)."""
-    visits = _visits(monkeypatch)
+    programs = kept_programs(monkeypatch)
     result = scan(write_project(tmp_path, monkeypatch, files), catalog, cache=False)
     assert [f.categories for f in result.findings] == [("email", "user_id")]
-    runs = visits[0]
+    runs = programs[0].visits
     track = next(unit for unit in runs if unit.endswith("::track"))
     events = next(unit for unit in runs if unit.startswith("module:") and "events" in unit)
     assert runs[track] == 1
@@ -197,16 +173,7 @@ def test_a_unit_is_searched_for_person_evidence_only_when_a_field_could_be_a_per
     """Which objects a unit treats as persons (persons.person_objects) is a walk over
     its body: it is made when a field read would be personal on a person (`c.id`), not
     for every field read (`job.status`); 5,802 walks on formbricks became 3,016."""
-    from flowscan.analysis.engine import Program
-
-    programs: list[Program] = []
-    finish = Program.finish
-
-    def kept(self: Program) -> object:
-        programs.append(self)
-        return finish(self)
-
-    monkeypatch.setattr(Program, "finish", kept)
+    programs = kept_programs(monkeypatch)
     root = write_project(tmp_path, monkeypatch, {
         "app/__init__.py": "",
         "app/track.py": "import posthog\n\n\n"
