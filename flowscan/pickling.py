@@ -86,7 +86,8 @@ def may_mention(obj: Any, name: str, words: Iterable[str]) -> bool:
     stored = getattr(type(obj), name).fget.stored(obj)
     if stored.__class__ is not bytes:
         return True  # decoded, or kept elsewhere: the caller looks
-    return any(word.encode() in stored for word in words)
+    return any(word.encode("utf-8", "surrogatepass") in stored  # (as pickle encodes
+               for word in words)  # a text, lone surrogates too)
 
 
 class Elsewhere:
