@@ -315,10 +315,12 @@ class Fields(FrameParts):
                     if c is not None:
                         break
             as_person = c is None
+            # the unit's person evidence is a walk over its body: asked only when the
+            # field would be a person's
             held = object_key(obj) if c is None and obj is not None else None
             if held is not None and (as_one := self.prog.tax.classify(name, "person")) \
-                    is not None and held in self.persons:  # (the unit's evidence is a
-                strong = STRONG_MARK + held in self.persons  # walk: only when it can tell)
+                    is not None and held in self.persons:
+                strong = STRONG_MARK + held in self.persons
                 if (not self.prog.tax.is_non_person(ctx) or strong) \
                         and not (self.no_person_record(v) and (  # an Office's phone, a Pet's
                             not strong or last_name(obj) in ("self", "this"))):  # own birthday

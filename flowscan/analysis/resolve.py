@@ -33,7 +33,8 @@ class Resolver:
     packages: dict[str, list[tuple[str, object, list[str]]]] = field(default_factory=dict)
     # (package directory, pattern, targets) from package.json `imports` (`#lib/*`)
     subpaths: list[tuple[str, str, list[str]]] = field(default_factory=list)
-    # (language, importer, specifier) -> file: the analysis asks again on every run
+    # (language, importer, specifier) -> file: the analysis asks again on every run (a
+    # JS importer by its directory, which is all the answer depends on: javascript)
     memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)
     _dirs: dict[str, list[str]] | None = field(default=None, repr=False)
     _nuxt: list[str] | None = field(default=None, repr=False)
