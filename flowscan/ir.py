@@ -315,5 +315,6 @@ class Module:
 for _cls in list(globals().values()):  # every node pickles as a call (pickling.py)
     if isinstance(_cls, type) and dataclasses.is_dataclass(_cls) and _cls.__module__ == __name__:
         by_fields(_cls)
-lazy(Function, "body")  # most of the IR: a re-scan reads few bodies
-lazy(Module, "body")
+# most of the IR: a re-scan reads few bodies, and few parameters, imports and exports
+lazy(Function, "body", "params")
+lazy(Module, "body", "imports", "exports")
