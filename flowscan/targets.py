@@ -42,6 +42,8 @@ TEST_FILE = re.compile(r"(^test_.*\.py$)|(_test\.py$)|(^conftest\.py$)|"
 MINIFIED = re.compile(r"\.min\.[cm]?js$|[.-]bundle\.[cm]?js$|\.chunk\.[cm]?js$")
 GENERATED = re.compile(r"(_pb2(_grpc)?\.pyi?$)|(\.pb\.[cm]?[jt]s$)|(_pb\.[cm]?[jt]s$)|"
                        r"(\.generated\.[cm]?[jt]sx?$)|(\.gen\.[cm]?[jt]sx?$)")
+# any of the three: most names match none, and one search of them all tells so
+NAMED_APART = re.compile("|".join(f"(?:{p.pattern})" for p in (TEST_FILE, MINIFIED, GENERATED)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,11 +297,12 @@ def _skip_reason(root: Path, rel: str, name: str, include_tests: bool, max_bytes
         return skipped_dir
     if name.endswith((".d.ts", ".d.mts", ".d.cts")):
         return "type declarations (.d.ts)"
-    if MINIFIED.search(name):
+    apart = NAMED_APART.search(name) is not None
+    if apart and MINIFIED.search(name):
         return "minified or bundled"
-    if GENERATED.search(name):
+    if apart and GENERATED.search(name):
         return "generated code (by its name)"
-    if not include_tests and (test_dir or TEST_FILE.search(name)):
+    if not include_tests and (test_dir or (apart and TEST_FILE.search(name))):
         return "test code (use --include-tests)"
     path = prefix + rel
     try:

@@ -26,6 +26,27 @@ def test_a_loaded_body_is_read_on_first_use_and_equals_the_original() -> None:
     assert loaded == module
 
 
+def test_parameters_imports_and_exports_stay_pickled_until_read() -> None:
+    """A stored skeleton's functions and modules register without decoding them; an
+    empty one is kept as it is."""
+    module = _module()
+    module.exports = (ir.Export("f"),)
+    loaded = pickle.loads(pickle.dumps(module))
+    fn = loaded.functions[next(iter(module.functions))]
+    stored = {name: getattr(cls, name).fget.stored for cls, name in (
+        (ir.Function, "params"), (ir.Module, "imports"), (ir.Module, "exports"))}
+    assert isinstance(stored["params"](fn), bytes)
+    assert isinstance(stored["imports"](loaded), bytes)
+    assert isinstance(stored["exports"](loaded), bytes)
+    assert [p.name for p in fn.params] == ["user"] and isinstance(stored["params"](fn), tuple)
+    assert loaded.imports == module.imports and loaded.exports == module.exports
+    bare = pickle.loads(pickle.dumps(ir.Function("m.py::g", "g", (), (), (1, 0, 1, 5))))
+    assert stored["params"](bare) == ()  # (nothing to put off)
+    skeleton = pickle.loads(pickle.dumps(module.without(None)))  # the first lazy field
+    assert stored["imports"](skeleton).__class__ is bytes and skeleton.body is None \
+        and skeleton.imports == module.imports
+
+
 def test_an_unread_body_pickles_again_without_being_decoded() -> None:
     module = _module()
     once = pickle.loads(pickle.dumps(module))

@@ -11,13 +11,15 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowscan import limits
 from flowscan.cli import main
 from flowscan.model import ScanResult
 from flowscan.scan import Options, run_scan
 from flowscan.sfc import extract
-from flowscan.targets import discover
+from flowscan.targets import GENERATED, MINIFIED, NAMED_APART, TEST_FILE, discover
 from flowscan.workers import prepare
 
 MP = "import mixpanel\nmp = mixpanel.Mixpanel('t')\n"
@@ -240,6 +242,16 @@ def test_discovery_lists_component_files(tmp_path: Path) -> None:
     (tmp_path / "B.svelte").write_text("<script>var a</script>")
     (tmp_path / "c.txt").write_text("x")
     assert discover([tmp_path]).files == ["A.vue", "B.svelte"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.from_regex(r"[a-z_.-]{0,6}(test|spec|min|bundle|chunk|pb2|pb|gen|generated|"
+                     r"stories|e2e|conftest|grpc|_|\.)*[a-z_.-]{0,6}\.(py|pyi|[cm]?[jt]sx?)",
+                     fullmatch=True))
+def test_one_search_tells_a_name_that_none_of_the_name_rules_matches(name: str) -> None:
+    """`_skip_reason` asks the three name rules only of names NAMED_APART finds."""
+    each = any(p.search(name) for p in (TEST_FILE, MINIFIED, GENERATED))
+    assert (NAMED_APART.search(name) is not None) == each
 
 
 def test_a_fixtures_route_is_code_and_test_fixtures_are_tests(tmp_path: Path) -> None:

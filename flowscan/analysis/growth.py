@@ -126,9 +126,8 @@ class Hotness:
         def within(key: str) -> bool:  # (a store of no file's, request state: always)
             return scope is None or "::" not in key or key.split("::", 1)[0] in scope
 
-        out = {name for fid in prog.summaries
-               if fid in prog.functions and (name := prog.functions[fid][0].name) not in known
-               and within(fid) and self.function(fid)}
+        out = {name for fid in prog.summaries if within(fid) and fid in prog.functions
+               and (name := prog.functions[fid][0].name) not in known and self.function(fid)}
         for cid, attrs in prog.class_attrs.items():
             if within(cid):
                 out |= {name for name, v in attrs.items() if name not in known
