@@ -1,13 +1,15 @@
 """Speed of flowscan against the parse floor, measured in the same run.
 
-    python bench/perf.py [TREE ...] [--jobs N] [--runs 3] [--scale 10] [--include-tests]
+    python bench/perf.py [TREE ...] [--jobs N] [--runs 3] [--scale 10] [--copies 3]
+                         [--include-tests]
 
 Each TREE is copied into a temporary directory (the benchmark edits files and writes
-`.flowscan-cache/` there; your tree is never touched). Without TREE, the default trees
-are built from sources available offline: the Python standard library of this
-interpreter (its test packages are left out, as a scan leaves out test code by default)
-and, when `npm` can reach its registry, the sources of NPM_PACKAGES copied out of
-node_modules (discovery skips node_modules).
+`.flowscan-cache/` there; your tree is never touched); with --copies K, K copies of it
+side by side make one tree (formbricks x3 is a vendor-heavy tree of about a million
+lines). Without TREE, the default trees are built from sources available offline: the
+Python standard library of this interpreter (its test packages are left out, as a scan
+leaves out test code by default) and, when `npm` can reach its registry, the sources
+of NPM_PACKAGES copied out of node_modules (discovery skips node_modules).
 
 Printed per tree, medians over --runs runs:
   floor      tree-sitter parsing the same files with the same number of worker processes
@@ -315,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scale", type=int, default=0, help="also time K copies of each tree")
+    ap.add_argument("--copies", type=int, default=1,
+                    help="benchmark K copies of each TREE side by side, as one tree")
     ap.add_argument("--include-tests", action="store_true")
     ns = ap.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs, jobs {ns.jobs}, runs {ns.runs}, "
@@ -324,9 +328,11 @@ def main(argv: list[str] | None = None) -> int:
         trees: list[tuple[str, Path]] = []
         for t in ns.trees:
             dest = Path(tmp) / t.resolve().name
-            shutil.copytree(t, dest, symlinks=True, ignore=shutil.ignore_patterns(
-                ".git", ".flowscan-cache", "node_modules"))
-            trees.append((str(t), dest))
+            for i in range(ns.copies):
+                shutil.copytree(t, dest / f"copy{i}" if ns.copies > 1 else dest,
+                                symlinks=True, ignore=shutil.ignore_patterns(
+                                    ".git", ".flowscan-cache", "node_modules"))
+            trees.append((f"{t} x{ns.copies}" if ns.copies > 1 else str(t), dest))
         if not ns.trees:
             trees.append(("python stdlib", stdlib_tree(Path(tmp) / "stdlib")))
             js = npm_tree(Path(tmp) / "npm-sources")
