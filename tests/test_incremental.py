@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowscan.analysis.incremental import key_path, of_files
+from flowscan.analysis.incremental import ShardedSets, key_path, of_files
 from flowscan.scan import Options, run_scan
 from tests.projects import scan as _scan
 from tests.projects import write_project
@@ -202,6 +202,32 @@ _KEY = st.builds(lambda kind, path, name: kind.format(p=path, n=name),
 def test_of_files_is_the_keys_whose_file_is_one_of_the_paths(keys: list[str],
                                                              paths: set[str]) -> None:
     assert of_files(keys, paths) == [k for k in keys if key_path(k) in paths]
+
+
+@given(st.lists(_KEY, max_size=30), st.sets(st.sampled_from([*_PATHS, "x.ts", ""])),
+       st.lists(_KEY, max_size=5))
+def test_sharded_sets_load_only_the_files_asked_for(keys: list[str], paths: set[str],
+                                                    added: list[str]) -> None:
+    """A resumed run's readers of each store key (`Program.deps`): split by the file of
+    each key, and a file's keys loaded only when one of them is asked for."""
+    import pickle
+
+    plain = {key: {f"u{i}", "v"} for i, key in enumerate(keys)}
+    loaded = pickle.loads(pickle.dumps(ShardedSets.of(plain)))
+    assert all(shard.__class__ is bytes for shard in loaded._shards.values())
+    assert sorted(loaded.keys_of(paths)) == sorted(of_files(list(plain), paths))
+    assert {p for p, shard in loaded._shards.items() if shard.__class__ is not bytes} \
+        <= paths  # (the others stay bytes)
+    assert len(loaded) == len(plain) and loaded == plain
+    new = [key for key in dict.fromkeys(added) if key not in plain]
+    for key in added:
+        loaded.setdefault(key, set()).add("w")
+    assert list(loaded.since(len(plain))) == new  # (no shard read to tell)
+    assert all(loaded.get(key) == plain.get(key, set()) | ({"w"} if key in added else set())
+               for key in [*plain, *added]) and loaded.get("load:none.py") is None
+    assert sorted(loaded) == sorted({*plain, *added}) and "module:none.py" not in loaded
+    again = pickle.loads(pickle.dumps(loaded))
+    assert again == loaded and len(again) == len(plain) + len(new)
 
 
 @pytest.mark.parametrize("gone", [

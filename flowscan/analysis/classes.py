@@ -163,7 +163,8 @@ class ClassStore:
         seen, slots = self._state_reads
         if seen > len(self.deps):  # (keys taken out: look again from the start)
             seen, slots = 0, set()
-        slots.update(key[len(prefix):] for key in islice(self.deps, seen, None)
-                     if key.startswith(prefix))
+        since = getattr(self.deps, "since", None)  # (a resumed run's: incremental.py)
+        added = since(seen) if since is not None else islice(self.deps, seen, None)
+        slots.update(key[len(prefix):] for key in added if key.startswith(prefix))
         self._state_reads = (len(self.deps), slots)
         return slots
