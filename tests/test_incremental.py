@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowscan.analysis.incremental import ShardedSets, key_path, of_files
+from flowscan.analysis.stores import Sharded, ShardedSets, key_path, of_files
 from flowscan.scan import Options, run_scan
 from tests.projects import scan as _scan
 from tests.projects import write_project
@@ -228,6 +228,24 @@ def test_sharded_sets_load_only_the_files_asked_for(keys: list[str], paths: set[
     assert sorted(loaded) == sorted({*plain, *added}) and "module:none.py" not in loaded
     again = pickle.loads(pickle.dumps(loaded))
     assert again == loaded and len(again) == len(plain) + len(new)
+
+
+def test_a_sharded_store_counts_and_takes_out_as_a_dict_does() -> None:
+    """`Program.changes` of a resumed run: set, read and taken out by key."""
+    import pickle
+
+    plain = {"global:a.py:x": 1, "a.py::f": 2, "class:b.py::C:y": 3}
+    store = pickle.loads(pickle.dumps(Sharded.of(dict(plain))))
+    store["a.py::g"] = 4
+    store["global:a.py:x"] = 5
+    assert store.pop("class:b.py::C:y", None) == 3 and store.pop("zz.py::h", None) is None
+    del store["a.py::g"]
+    with pytest.raises(KeyError):
+        store.pop("a.py::g")
+    assert len(store) == 2 and store == {"global:a.py:x": 5, "a.py::f": 2}
+    assert store.since(3) == []  # (a loaded key was taken out: counted from the keys)
+    again = pickle.loads(pickle.dumps(store))
+    assert again == store and len(again) == 2 and "b.py" not in again._shards
 
 
 @pytest.mark.parametrize("gone", [

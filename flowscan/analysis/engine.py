@@ -98,6 +98,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.deps: dict[str, set[str]] = {}  # store key -> the units that read it
         self.awaited: set[str] = set()  # project files a unit read an import of, not loaded
         self.writers: dict[str, set[str]] = {}  # store key -> the units that wrote it
+        self.written: dict[str, set[str]] = {}  # unit -> the store keys it wrote
         self.findings: dict[SINK_KEY, FindingAcc] = {}
         # unit -> finding -> (source, role): what the unit's last run found (record)
         self.contributed: dict[str, dict[SINK_KEY, set[tuple[Source, str]]]] = {}
@@ -412,6 +413,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         has every writer rebuild it (incremental.py)."""
         if not self._probing:
             self.writers.setdefault(key, set()).add(self.running)
+            self.written.setdefault(self.running, set()).add(key)
 
     def run_module(self, path: str) -> None:
         module = self.modules[path]

@@ -22,13 +22,14 @@ from flowscan.analysis.engine import Program
 from flowscan.analysis.growth import Loader
 from flowscan.analysis.http import returned
 from flowscan.analysis.resolve import Resolver
+from flowscan.analysis.stores import Sharded, ShardedSets, key_path, of_files
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
 from flowscan.pickling import Elsewhere, PackedSets, PackedStore
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
-         "param_binds", "param_parts", "deps", "writers", "findings", "pending",
+         "param_binds", "param_parts", "deps", "writers", "written", "findings", "pending",
          "contributed", "reported", "visits", "changes", "hot_members", "hot_by_module",
          "closure_sinks", "tried", "lazy", "eager", "used", "initial", "_person_nouns",
          "_record_nouns", "_noun_cache", "_state_writes", "_state_unwritten", "_state_reads",
@@ -41,10 +42,11 @@ PER_CLASS = ("_person_classes", "_field_words", "_place_records")
 PACKED = ("summaries", "globals")
 # stores of sets a resumed run reads a few of by key: each set stays a text until read
 PACKED_SETS = ("used", "_state_writes", "_state_unwritten")
-# the largest of them (93,000 keys on a tree of a million lines), also split by the file
-# each key belongs to: a resumed run loads none of its keys but its edited files' and
-# those it reads (ShardedSets)
-SHARDED_SETS = ("deps",)
+# the stores with most keys (93,000 keys of readers on a tree of a million lines), split
+# by the file each key belongs to: a resumed run loads the keys of its edited files and
+# of the stores it reads, writes or changes (stores.Sharded)
+SHARDED_SETS = ("deps", "writers", "written")
+SHARDED = ("changes",)
 
 
 POSITION = re.compile(r"pos=\(\d+, \d+, \d+, \d+\)")
@@ -82,10 +84,11 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
         if not isinstance(stores[name], PackedSets):
             stores[name] = PackedSets(stores[name])
     prog.state_slots_read()  # how far it looked: all of deps, so a resumed run that
-    # asks again reads only the keys added since (ShardedSets.since)
+    # asks again reads only the keys added since (Sharded.since)
     for name in SHARDED_SETS:
-        if not isinstance(stores[name], ShardedSets):
-            stores[name] = ShardedSets.of(stores[name])
+        stores[name] = ShardedSets.of(stores[name])
+    for name in SHARDED:
+        stores[name] = Sharded.of(stores[name])
     return State(sorted(prog.modules), stores, dict(prog.tax.answers()),
                  skeletons(prog, keys or {}, previous or {}), importers, requesting or {})
 
@@ -112,143 +115,6 @@ def skeleton(module: ir.Module, key: str) -> ir.Module:
     out.functions = {fid: fn.without(Elsewhere(key, fid))  # type: ignore[attr-defined]
                      for fid, fn in module.functions.items()}
     return out
-
-
-def key_path(key: str) -> str:
-    """The file a store key or unit belongs to: `module:p`, `load:p`, `ir:p`, `global:p:name`,
-    `class:p::C:name`, `param:p::f:0`, `env:p::f:name`, and function ids `p::f`."""
-    head, _, rest = key.partition(":")
-    if head in ("module", "load", "ir"):
-        return rest
-    if head == "global":
-        return rest.rsplit(":", 1)[0]
-    if head in ("class", "param", "env"):
-        return rest.split("::", 1)[0]
-    return key.split("::", 1)[0]
-
-
-def of_files(keys: Iterable[str], paths: set[str]) -> list[str]:
-    """The keys and units that belong to one of `paths`, in their order.
-
-    A resumed run asks this of every one of formbricks' 50,000 keys: they are joined
-    into one text (no key holds a NUL) and each path is looked for with `str.find`,
-    only the keys it occurs in are split out (6 ms, where a regex alternation of the
-    paths searched key by key took 40)."""
-    if not paths:
-        return []
-    if isinstance(keys, ShardedSets):
-        return keys.keys_of(paths)
-    text = "\0".join(keys)
-    found: dict[int, str | None] = {}  # where a key starts -> it, if it belongs
-    for path in filter(None, paths):  # (an empty one would be found everywhere)
-        at = text.find(path)
-        while at >= 0:
-            start = text.rfind("\0", 0, at) + 1
-            end = text.find("\0", at + len(path))
-            end = len(text) if end < 0 else end
-            if start not in found:
-                key = text[start:end]
-                found[start] = key if key_path(key) in paths else None
-            at = text.find(path, end)
-    return [key for _, key in sorted(found.items()) if key is not None]
-
-
-class ShardedSets:
-    """A store of sets (who read each store key) kept as one `PackedSets` per file of
-    its keys (`key_path`), each pickled on its own and loaded when a key of that file
-    is first asked for.
-
-    Loading the state costs by the number of its keys, not their size: formbricks x3's
-    93,000 keys of readers took 50 ms to load whatever their texts held. A resumed run
-    asks for the keys of the edited files and of the stores its units read or change:
-    a few shards of its 6,000. A cold run keeps a plain dict (`Program.deps`), turned
-    into shards when the state is stored. Keys are only ever added, and `since` gives
-    those added after the first n (classes.state_slots_read), without loading any
-    shard when n is at least the number loaded."""
-
-    __slots__ = ("_shards", "_count", "_added")
-
-    def __init__(self, shards: dict[str, bytes | PackedSets], count: int) -> None:
-        self._shards = shards
-        self._count = count  # keys in the shards as they were loaded
-        self._added: list[str] = []  # keys added since, in order
-
-    @classmethod
-    def of(cls, store: dict[str, set[str]]) -> ShardedSets:
-        shards: dict[str, PackedSets] = {}
-        for key, readers in store.items():
-            shard = shards.get(path := key_path(key))
-            if shard is None:
-                shard = shards[path] = PackedSets()
-            dict.__setitem__(shard, key, readers)
-        return cls(dict(shards), len(store))
-
-    def _shard(self, key: str, create: bool = False) -> PackedSets | None:
-        return self._of(key_path(key), create)
-
-    def _of(self, path: str, create: bool = False) -> PackedSets | None:
-        shard = self._shards.get(path)
-        if shard.__class__ is bytes:
-            shard = self._shards[path] = pickle.loads(shard)  # type: ignore[arg-type]
-        elif shard is None and create:
-            shard = self._shards[path] = PackedSets()
-        return shard  # type: ignore[return-value]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        shard = self._shard(key)
-        return default if shard is None else shard.get(key, default)
-
-    def __getitem__(self, key: str) -> set[str]:
-        shard = self._shard(key)
-        if shard is None:
-            raise KeyError(key)
-        return shard[key]  # type: ignore[no-any-return]
-
-    def __contains__(self, key: object) -> bool:
-        shard = self._shard(key) if isinstance(key, str) else None
-        return shard is not None and dict.__contains__(shard, key)
-
-    def setdefault(self, key: str, default: set[str]) -> set[str]:
-        shard = self._shard(key, create=True)
-        assert shard is not None
-        if not dict.__contains__(shard, key):
-            self._added.append(key)
-        return shard.setdefault(key, default)  # type: ignore[no-any-return]
-
-    def __len__(self) -> int:
-        return self._count + len(self._added)
-
-    def since(self, n: int) -> Iterable[str]:
-        if n >= self._count:
-            return self._added[n - self._count:]
-        return list(self)[n:]
-
-    def keys_of(self, paths: set[str]) -> list[str]:
-        """The keys that belong to one of `paths` (as of_files)."""
-        out: list[str] = []
-        for path in sorted(filter(None, paths)):
-            out.extend(dict.keys(self._of(path) or {}))
-        return out
-
-    def __iter__(self) -> Any:
-        added = set(self._added)
-        for path in list(self._shards):
-            yield from (k for k in dict.keys(self._of(path) or {}) if k not in added)
-        yield from self._added
-
-    def items(self) -> Any:
-        return ((key, self[key]) for key in self)
-
-    def __eq__(self, other: object) -> bool:
-        return dict(self.items()) == (dict(other.items()) if isinstance(
-            other, ShardedSets) else other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[type, tuple[dict[str, bytes], int]]:
-        return ShardedSets, ({path: shard if shard.__class__ is bytes
-                              else pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL)
-                              for path, shard in self._shards.items()}, len(self))
 
 
 def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
@@ -285,7 +151,7 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
         prog.hold = {key: stored_value(prog, key, previous)
                      for key in keys | {f"ir:{p}" for p in edited}}
         # those that wrote what others read (held back: they will not ask for it)
-        wanted = {u for key, units in prog.writers.items() if key in keys
+        wanted = {u for key in keys if (units := prog.writers.get(key))
                   and any(key_path(r) not in edited for r in prog.deps.get(key, ()))
                   for u in units if key_path(u) in edited}
         # units outside whose findings lie in the edited files (a caller's data at a
@@ -338,10 +204,7 @@ def dirty_closure(prog: Program, edited: set[str], readers: bool = True
     """The units to run again and the store keys to empty. (Parameter bindings are no
     store keys: they are kept per caller, see rebind.) Without `readers`, only the
     writers that rebuild an emptied store, not the units that read it."""
-    written: dict[str, set[str]] = {}
-    for key, units in prog.writers.items():
-        for unit in units:
-            written.setdefault(unit, set()).add(key)
+    written = prog.written
     units = {u for store in (prog.visits, written, prog.contributed)
              for u in of_files(store, edited)}
     keys: set[str] = set()
@@ -500,7 +363,12 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         elif head not in ("load", "ir", "env"):
             prog.summaries.pop(key, None)
             prog.closure_sinks.pop(key, None)
-        prog.writers.pop(key, None)
+        for unit in prog.writers.pop(key, ()):  # (Program.written mirrors it)
+            keys_written = prog.written.get(unit)
+            if keys_written is not None:
+                keys_written.discard(key)
+                if not keys_written:
+                    del prog.written[unit]
     for unit in dirty:
         prog.visits.pop(unit, None)
         prog.contributed.pop(unit, None)
