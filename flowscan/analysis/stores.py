@@ -27,10 +27,10 @@ def key_path(key: str) -> str:
 def of_files(keys: Iterable[str], paths: set[str]) -> list[str]:
     """The keys and units that belong to one of `paths`, in their order.
 
-    A resumed run asks this of every one of formbricks' 50,000 keys: they are joined
-    into one text (no key holds a NUL) and each path is looked for with `str.find`,
-    only the keys it occurs in are split out (6 ms, where a regex alternation of the
-    paths searched key by key took 40). A `Sharded` store answers from its shards."""
+    A `Sharded` store answers from the paths' shards. Of the others' keys (formbricks
+    x3 has 18,000 units run), joined into one text (no key holds a NUL), each path is
+    looked for with `str.find`, and only the keys it occurs in are split out (a regex
+    alternation of the paths, searched key by key, took several times as long)."""
     if not paths:
         return []
     if isinstance(keys, Sharded):
