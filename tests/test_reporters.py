@@ -7,6 +7,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowscan import __version__
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Span, Step
@@ -300,6 +302,22 @@ def test_json_files(policy: Policy) -> None:
             "endColumn": 9,
         },
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.sampled_from(["scanned", "partial", "skipped"]), st.text(max_size=12),
+       st.text(), st.integers(min_value=0, max_value=10**7), st.booleans())
+def test_a_file_line_is_what_the_encoder_writes(path: str, status: str, language: str,
+                                                reason: str, lines: int, errors: bool) -> None:
+    """The JSON report writes a file without parse errors out itself (json_report.
+    file_line): byte for byte the encoder's line, quotes, control characters and lone
+    surrogates included."""
+    from flowscan.reporters.json_report import file_dict, file_line
+
+    spans = (Span(path, 2, 1),) if errors else ()
+    outcome = FileOutcome(path, status, language, reason, spans, lines)
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    assert file_line(outcome, encode) == encode(file_dict(outcome))
 
 
 def test_json_keeps_allowed_findings(policy: Policy) -> None:
