@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from flowscan.analysis.stores import Sharded, ShardedSets, key_path, of_files
 from flowscan.scan import Options, run_scan
+from tests.projects import kept_programs, write_project
 from tests.projects import scan as _scan
-from tests.projects import write_project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "apps"
 SOURCES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx")
@@ -228,6 +228,35 @@ def test_sharded_sets_load_only_the_files_asked_for(keys: list[str], paths: set[
     assert sorted(loaded) == sorted({*plain, *added}) and "module:none.py" not in loaded
     again = pickle.loads(pickle.dumps(loaded))
     assert again == loaded and len(again) == len(plain) + len(new)
+
+
+def test_what_each_unit_wrote_mirrors_who_wrote_each_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """`Program.written` is kept beside `writers` (engine.wrote, engine.unwrote) so a
+    resumed run need not rebuild it: after a cold scan and after an edit that stops a
+    function writing a class attribute, each is the other turned around."""
+    programs = kept_programs(monkeypatch)
+    root = write_project(tmp_path, monkeypatch, {
+        "app/__init__.py": "",
+        "app/config.py": "class Settings:\n    client = None\n",
+        "app/setup.py": "import posthog\n\nfrom app.config import Settings\n\n\n"
+                        "def init():\n    Settings.client = posthog.Posthog('key')\n\n\n"
+                        "def signup(user):\n"
+                        "    Settings.client.capture(user.id, 'signup', {'mail': user.email})\n"})
+    _scan(root, catalog)
+    setup = root / "app" / "setup.py"
+    setup.write_text(setup.read_text().replace("Settings.client = posthog.Posthog('key')",
+                                               "return posthog.Posthog('key')"))
+    _scan(root, catalog)
+    key = "class:app/config.py::Settings:client"
+    assert "app/setup.py::init" in programs[0].writers[key]
+    assert "app/setup.py::init" not in programs[-1].writers.get(key, set())
+    for prog in programs:
+        turned: dict[str, set[str]] = {}
+        for store, units in prog.writers.items():
+            for unit in units:
+                turned.setdefault(unit, set()).add(store)
+        assert dict(prog.written.items()) == turned
 
 
 def test_a_sharded_store_counts_and_takes_out_as_a_dict_does() -> None:

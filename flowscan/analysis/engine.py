@@ -415,6 +415,16 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             self.writers.setdefault(key, set()).add(self.running)
             self.written.setdefault(self.running, set()).add(key)
 
+    def unwrote(self, key: str) -> None:
+        """The store `key` emptied (incremental.reset): its writers rebuild it; `written`
+        stays the mirror of `writers`."""
+        for unit in self.writers.pop(key, ()):
+            keys = self.written.get(unit)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.written[unit]
+
     def run_module(self, path: str) -> None:
         module = self.modules[path]
         frame = Frame(self, module, None, f"module:{path}")

@@ -204,15 +204,14 @@ def dirty_closure(prog: Program, edited: set[str], readers: bool = True
     """The units to run again and the store keys to empty. (Parameter bindings are no
     store keys: they are kept per caller, see rebind.) Without `readers`, only the
     writers that rebuild an emptied store, not the units that read it."""
-    written = prog.written
-    units = {u for store in (prog.visits, written, prog.contributed)
+    units = {u for store in (prog.visits, prog.written, prog.contributed)
              for u in of_files(store, edited)}
     keys: set[str] = set()
     todo_keys = [*of_files(prog.deps, edited), *of_files(prog.writers, edited)]
     todo_units = list(units)
     while todo_keys or todo_units:
         while todo_units:
-            for key in written.get(todo_units.pop(), ()):
+            for key in prog.written.get(todo_units.pop(), ()):
                 if key not in keys:
                     todo_keys.append(key)
         while todo_keys:
@@ -363,12 +362,7 @@ def reset(prog: Program, keys: Iterable[str], dirty: set[str], edited: set[str])
         elif head not in ("load", "ir", "env"):
             prog.summaries.pop(key, None)
             prog.closure_sinks.pop(key, None)
-        for unit in prog.writers.pop(key, ()):  # (Program.written mirrors it)
-            keys_written = prog.written.get(unit)
-            if keys_written is not None:
-                keys_written.discard(key)
-                if not keys_written:
-                    del prog.written[unit]
+        prog.unwrote(key)
     for unit in dirty:
         prog.visits.pop(unit, None)
         prog.contributed.pop(unit, None)

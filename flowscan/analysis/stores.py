@@ -161,9 +161,6 @@ class Sharded:
     def items(self) -> Any:
         return ((key, self[key]) for key in self)
 
-    def values(self) -> Any:
-        return (self[key] for key in self)
-
     def __eq__(self, other: object) -> bool:
         mine = dict(self.items())
         return mine == (dict(other.items()) if isinstance(other, Sharded) else other)
