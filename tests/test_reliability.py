@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -249,7 +250,7 @@ def test_discovery_lists_component_files(tmp_path: Path) -> None:
                      r"stories|e2e|conftest|grpc|_|\.)*[a-z_.-]{0,6}\.(py|pyi|[cm]?[jt]sx?)",
                      fullmatch=True))
 def test_one_search_tells_a_name_that_none_of_the_name_rules_matches(name: str) -> None:
-    """`_skip_reason` asks the three name rules only of names NAMED_APART finds."""
+    """`_Sorter.reason` asks the three name rules only of names NAMED_APART finds."""
     each = any(p.search(name) for p in (TEST_FILE, MINIFIED, GENERATED))
     assert (NAMED_APART.search(name) is not None) == each
 
@@ -295,12 +296,34 @@ def test_a_prefetched_git_listing_is_the_listing_and_a_stray_one_is_stopped(
     stray = targets._LISTING[str(other.root.resolve())]
     found = discover([repo.root])
     assert found.files == ["app.py", "new.py"]
-    assert targets._LISTING == {} and stray.returncode is not None
+    assert targets._LISTING == {} and stray.stopped
     assert discover([repo.root]).files == found.files  # and without a prefetch
     targets.prefetch(other.root)  # a scan that never starts (a bad configuration):
     unused = targets._LISTING[str(other.root.resolve())]
     targets._stop_listings()  # what runs at exit
-    assert targets._LISTING == {} and unused.returncode is not None
+    assert targets._LISTING == {} and unused.stopped
+
+
+def test_git_lists_tracked_then_untracked_and_a_failure_half_way_is_a_walk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowscan import targets
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("b/app.py", "x = 1\n")
+    repo.write(".gitignore", "ignored.py\n")
+    repo.commit()
+    repo.write("a/new.py", "x = 2\n")  # untracked: git's second part, sorted in first
+    repo.write("ignored.py", "x = 3\n")
+    assert discover([repo.root]).files == ["a/new.py", "b/app.py"]
+
+    def half(self: object, top_level: bool) -> Iterator[list[str] | None]:
+        yield ["b/app.py", "b/gone.py"]  # the tracked files came; then git failed
+        yield None
+
+    monkeypatch.setattr(targets._Listing, "parts", half)
+    found = discover([repo.root])  # the walk's answer, nothing of the first part
+    assert found.files == ["a/new.py", "b/app.py"] and found.skipped == []
 
 
 @pytest.mark.parametrize("argv, needle", [
