@@ -34,6 +34,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flowscan.pickling import PackedStore
+
 DIR_NAME = ".flowscan-cache"
 MAX_BYTES = 512 * 1024 * 1024  # blobs above this are pruned, oldest first
 RESULTS_KEPT = 8
@@ -222,13 +224,16 @@ class FactCache:
     stamp_ns: int = 0  # when the index was written
     new_blobs: int = 0
     dirty: bool = False
-    # import resolution memo, (file, specifier) -> target; valid for one file list
-    resolved: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    # import resolution memo, file -> {specifier: target}, valid for one file list;
+    # each file's answers unpickled when first asked for: a pre-commit run asks about
+    # a few files, and the 42,000 answers of a million lines took 26 ms to load whole
+    resolved: PackedStore = field(default_factory=PackedStore)
     resolved_for: str = ""
     # what changed since index.pkl was written (None: dropped): saved on its own when
     # small, so that a run that re-read a few files does not rewrite the whole index
     changed: dict[str, Entry | None] = field(default_factory=dict)
-    base_resolved: tuple[str, int] = ("", 0)  # resolved_for and size as index.pkl has it
+    resolved_new: dict[tuple[str, str], str | None] = field(default_factory=dict)  # so do
+    base_resolved_for: str = ""  # resolved_for as index.pkl has it
 
     @classmethod
     def open(cls, root: Path, digest: str, cache_dir: Path | None = None) -> FactCache | None:
@@ -248,9 +253,10 @@ class FactCache:
             out.index = meta["index"]
             out.stamp_ns = int(meta.get("stamp_ns", 0))
             out.new_blobs = int(meta.get("new_blobs", 0))
-            out.resolved = meta.get("resolved") or {}
-            out.resolved_for = str(meta.get("resolved_for", ""))
-            out.base_resolved = (out.resolved_for, len(out.resolved))
+            resolved = meta.get("resolved")
+            if isinstance(resolved, PackedStore):
+                out.resolved = resolved
+            out.resolved_for = out.base_resolved_for = str(meta.get("resolved_for", ""))
             out.apply_delta(load(store / "delta.pkl"))
         _remove_stale_siblings(base, store)
         return out
@@ -284,7 +290,8 @@ class FactCache:
             else:
                 self.index[rel] = e
         self.changed = dict(delta["changed"])
-        self.resolved.update(delta.get("resolved") or {})
+        for (rel, spec), target in (delta.get("resolved") or {}).items():
+            self.answer(rel, spec, target)
         self.new_blobs = int(delta.get("new_blobs", self.new_blobs))
 
     def lookup(self, rel: str, st: os.stat_result) -> tuple[Any, str]:
@@ -306,6 +313,22 @@ class FactCache:
             self.index[rel] = self.changed[rel] = Entry(st.st_size, st.st_mtime_ns, facts)
             if facts.lowered:
                 self.new_blobs += 1
+        self.dirty = True
+
+    def answers(self, rel: str) -> dict[str, str | None]:
+        """The import questions of file `rel` answered so far: specifier -> target."""
+        return self.resolved.get(rel) or {}
+
+    def answer(self, rel: str, spec: str, target: str | None) -> None:
+        """A new answer: a file's answers are replaced whole, never changed in place
+        (a PackedStore pickles a value read and not replaced as the bytes it came as)."""
+        self.resolved[rel] = {**self.answers(rel), spec: target}
+        self.resolved_new[(rel, spec)] = target
+
+    def forget_answers(self, resolved_for: str) -> None:
+        """The file list changed: every answer may have."""
+        self.resolved, self.resolved_for = PackedStore(), resolved_for
+        self.resolved_new = {}
         self.dirty = True
 
     def forget(self, keep: set[str]) -> None:
@@ -335,14 +358,12 @@ class FactCache:
             return
         if self.new_blobs >= GC_EVERY:
             self.collect_garbage()
-        resolved_for, base_size = self.base_resolved
-        small = len(self.changed) <= max(DELTA_MIN, len(self.index) // 50)
-        if self.stamp_ns and small and resolved_for == self.resolved_for \
-                and len(self.resolved) >= base_size:  # (a dict keeps insertion order)
+        small = len(self.changed) + len(self.resolved_new) <= max(DELTA_MIN,
+                                                                  len(self.index) // 50)
+        if self.stamp_ns and small and self.base_resolved_for == self.resolved_for:
             dump(self.store / "delta.pkl", {
                 "base_stamp": self.stamp_ns, "changed": self.changed,
-                "new_blobs": self.new_blobs,
-                "resolved": dict(list(self.resolved.items())[base_size:])})
+                "new_blobs": self.new_blobs, "resolved": self.resolved_new})
         else:
             dump(self.store / "index.pkl", {"index": self.index, "stamp_ns": time.time_ns(),
                                             "new_blobs": self.new_blobs,

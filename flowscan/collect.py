@@ -221,8 +221,7 @@ class Collector:
         for k, v in sorted(tsconfigs.items()):
             h.update(f"\0{k}\0{v}".encode("utf-8", "surrogateescape"))
         if self.cache.resolved_for != h.hexdigest():
-            self.cache.resolved, self.cache.resolved_for = {}, h.hexdigest()
-            self.cache.dirty = True
+            self.cache.forget_answers(h.hexdigest())
         return MemoResolver(resolver, self.cache)
 
     def outcome(self, rel: str) -> Any:
@@ -287,7 +286,6 @@ class MemoResolver:
     def __init__(self, resolver: Any, cache: FactCache) -> None:
         self._resolver = resolver
         self._cache = cache
-        self._memo = cache.resolved
 
     def python(self, rel: str, spec: str) -> str | None:
         return self._ask(self._resolver.python, rel, spec)
@@ -299,11 +297,12 @@ class MemoResolver:
         return self._resolver.auto_imports(rel)  # (cheap, and per run: not memoised)
 
     def _ask(self, fn: Callable[[str, str], str | None], rel: str, spec: str) -> str | None:
-        key = (rel, spec)
+        answers = self._cache.answers(rel)
         try:
-            return self._memo[key]
+            return answers[spec]
         except KeyError:
-            target = self._memo[key] = fn(rel, spec)
+            target = fn(rel, spec)
+            self._cache.answer(rel, spec, target)
             self._cache.dirty = True
             return target
 

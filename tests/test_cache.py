@@ -165,6 +165,42 @@ def test_a_rescan_reads_its_index_and_newest_state_ahead(
     assert first.findings
 
 
+def test_import_answers_load_per_file_and_survive_a_delta(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+
+    def reopened() -> fcache.FactCache:
+        c = fcache.FactCache.open(tmp_path, "rules", tmp_path / "c")
+        assert c is not None
+        return c
+
+    first = reopened()
+    first.forget_answers("files-1")
+    first.answer("a.py", "b", "b.py")
+    first.answer("a.py", "os", None)
+    first.answer("c.ts", "./d", "d.ts")
+    first.save()  # the first index
+    second = reopened()
+    assert second.answers("a.py") == {"b": "b.py", "os": None}
+    assert dict.__getitem__(second.resolved, "c.ts").__class__ is bytes, "not asked: bytes"
+    second.answer("c.ts", "./e", "e.ts")
+    second.dirty = True
+    second.save()  # one new answer: a delta beside the index
+    assert (second.store / "delta.pkl").is_file()
+    third = reopened()
+    assert third.answers("c.ts") == {"./d": "d.ts", "./e": "e.ts"}
+    assert third.answers("a.py") == {"b": "b.py", "os": None}
+    third.answer("a.py", "json", None)  # the delta holds both new answers
+    third.dirty = True
+    third.save()
+    assert reopened().answers("c.ts") == {"./d": "d.ts", "./e": "e.ts"}
+    assert reopened().answers("a.py") == {"b": "b.py", "os": None, "json": None}
+    fourth = reopened()
+    fourth.forget_answers("files-2")  # another file list: every answer goes
+    fourth.save()
+    assert not (fourth.store / "delta.pkl").exists() and reopened().answers("a.py") == {}
+
+
 def test_cache_keeps_out_of_git(apps: Path, catalog) -> None:
     run_scan([apps], Options(jobs=1), catalog)
     assert (apps / fcache.DIR_NAME / ".gitignore").read_text().strip().endswith("*")
