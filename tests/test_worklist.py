@@ -187,3 +187,41 @@ def test_a_unit_is_searched_for_person_evidence_only_when_a_field_could_be_a_per
     walked = set(programs[0]._persons)
     assert "app/track.py::signup" in walked
     assert "app/track.py::flush" not in walked
+
+
+def _relatives_by_scanning(prog, fids: set[str]) -> set[str]:
+    """with_relatives as it was written before its indexes: every used function asked."""
+    chosen = set(fids)
+    size = -1
+    while size != len(chosen):
+        size = len(chosen)
+        chosen |= {p for fid in chosen if (p := prog.functions[fid][0].parent)
+                   and p in prog.used}
+        owners = {cls for fid in chosen if (cls := prog.functions[fid][0].cls)} | chosen
+        chosen |= {fid for fid in prog.used if prog.functions[fid][0].cls in owners
+                   or prog.functions[fid][0].parent in owners}
+    return chosen
+
+
+def test_the_function_indexes_answer_as_scanning_every_function_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowscan.catalog import load_catalog
+
+    programs = kept_programs(monkeypatch)
+    scan(Path(__file__).resolve().parent.parent / "fixtures" / "apps", load_catalog(),
+         cache=False)
+    prog = programs[-1]
+    used = sorted(prog.used)
+    assert len(used) > 100 and any(prog.functions[f][0].cls for f in used) \
+        and any(prog.functions[f][0].parent for f in used)
+    clone = next(f"{fid}@{cid}" for fid in used if (cid := prog.functions[fid][0].cls))
+    prog.inherited(clone.split("@")[0], clone.split("@")[1])  # registered after: indexed
+    prog.used[clone] = set()
+    for fid in [*used, clone]:
+        assert prog.with_relatives([fid]) == _relatives_by_scanning(prog, {fid})
+    assert prog.with_relatives(used[::7]) == _relatives_by_scanning(prog, set(used[::7]))
+    prog.index()
+    assert list(prog.position) == list(prog.functions)  # registration order
+    assert {fid for fids in prog.by_path.values() for fid in fids} == set(prog.functions)
+    assert all(prog.functions[fid][1].path == path
+               for path, fids in prog.by_path.items() for fid in fids)
