@@ -1,5 +1,5 @@
 import sys
 
-from flowscan.cli import main
+from flowscan.entry import main
 
 sys.exit(main())

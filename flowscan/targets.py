@@ -11,17 +11,16 @@ candidates and are not listed; nor are files git (or a .gitignore) ignores."""
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import re
 import stat
-import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from flowscan import gitlist
 from flowscan.frontends import EXTENSIONS
 from flowscan.frontends.prisma import is_schema
 from flowscan.sfc import SFC_EXTENSIONS
@@ -69,91 +68,16 @@ class Targets:
     stats: dict[str, os.stat_result] = field(default_factory=dict)  # of `files`, for the cache
 
 
-class _Listing:
-    """`git ls-files` as two processes: the tracked files, which git reads from its
-    index at once, and the untracked ones it does not ignore, for which it walks the
-    whole tree (a tenth of a second at a million lines). Discovery sorts out the first
-    while git still walks for the second."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.procs: list[subprocess.Popen[bytes]] = []
-        for which in (["--cached"], ["--others", "--exclude-standard"]):
-            self.procs.append(subprocess.Popen(
-                ["git", "-C", str(root), "ls-files", "-z", *which, "--", "."],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
-
-    def parts(self, top_level: bool) -> Iterator[list[str] | None]:
-        """The tracked files, then the untracked ones (`top_level`: the root holds
-        `.git` itself, so paths need no prefix taken off); None when git failed."""
-        top = "" if top_level else subprocess.run(
-            ["git", "-C", str(self.root), "rev-parse", "--show-prefix"],
-            capture_output=True, text=True, check=False).stdout.strip()
-        for proc in self.procs:
-            try:
-                out, _ = proc.communicate(timeout=60)
-            except (OSError, subprocess.SubprocessError):
-                self.stop()
-                yield None
-                return
-            if proc.returncode:
-                self.stop()
-                yield None
-                return
-            files = []
-            for raw in out.split(b"\0"):
-                if not raw:
-                    continue
-                rel = raw.decode("utf-8", "surrogateescape")
-                if top and rel.startswith(top):
-                    rel = rel[len(top):]
-                files.append(rel)
-            yield files
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.returncode is None:
-                proc.kill()
-                proc.communicate()
-
-    @property
-    def stopped(self) -> bool:
-        return all(proc.returncode is not None for proc in self.procs)
-
-
-_LISTING: dict[str, _Listing] = {}  # root -> `git ls-files` under way
-
-
 def prefetch(path: Path) -> None:
     """Start git listing the files under `path`'s scan root now, for `discover` to
     collect: git takes 50 ms on a 2,400-file repository, which a pre-commit run spends
     meanwhile on its imports, configuration and catalog instead of waiting."""
-    root = _directory(path.resolve())
-    if str(root) not in _LISTING and ((root / ".git").exists() or _inside_git(root)):
-        with contextlib.suppress(OSError):
-            if not _LISTING:  # a listing no scan took (the configuration failed) is
-                atexit.register(_stop_listings)  # stopped on exit
-            _LISTING[str(root)] = _Listing(root)
+    gitlist.prefetch(str(_directory(path.resolve())))
 
 
 def _directory(path: Path) -> Path:
     """A scan root: the path, or the directory of a file."""
     return path if path.is_dir() else path.parent
-
-
-def _take_listing(root: Path) -> _Listing | None:
-    """The listing prefetched for `root`; those for other roots (the configuration
-    moved the scan elsewhere) are stopped."""
-    started = _LISTING.pop(str(root), None)
-    _stop_listings()
-    return started
-
-
-def _stop_listings() -> None:
-    for listing in _LISTING.values():
-        listing.stop()
-    _LISTING.clear()
-    atexit.unregister(_stop_listings)
 
 
 def _walk(root: Path) -> list[str]:
@@ -223,10 +147,10 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
             except ValueError:
                 continue
     top_level = (root / ".git").exists()
-    listing = _take_listing(root)
-    if listing is None and (top_level or _inside_git(root)):
+    listing = gitlist.take(str(root))
+    if listing is None and (top_level or gitlist.in_work_tree(str(root))):
         with contextlib.suppress(OSError):
-            listing = _Listing(root)
+            listing = gitlist.Listing(str(root))
     sorter = _Sorter(root, include_tests, max_bytes, ignore, wanted)
     if listing is not None:
         for part in listing.parts(top_level):
@@ -363,10 +287,6 @@ def _project_package(root: Path, parts: list[str]) -> bool:
 @lru_cache(maxsize=4096)
 def _has_init(root: str, rel_dir: str) -> bool:
     return os.path.isfile(os.path.join(root, rel_dir, "__init__.py"))
-
-
-def _inside_git(root: Path) -> bool:
-    return any((p / ".git").exists() for p in root.parents)
 
 
 def alias_config(name: str) -> bool:

@@ -280,7 +280,7 @@ def test_paths_that_do_not_share_a_root_are_each_scanned(tmp_path: Path) -> None
 
 def test_a_prefetched_git_listing_is_the_listing_and_a_stray_one_is_stopped(
         tmp_path: Path) -> None:
-    from flowscan import targets
+    from flowscan import gitlist, targets
     from tests.gitrepo import Repo
 
     repo = Repo(tmp_path / "repo")
@@ -292,21 +292,44 @@ def test_a_prefetched_git_listing_is_the_listing_and_a_stray_one_is_stopped(
     other = Repo(tmp_path / "other")
     targets.prefetch(repo.root)
     targets.prefetch(other.root)
-    assert set(targets._LISTING) == {str(repo.root.resolve()), str(other.root.resolve())}
-    stray = targets._LISTING[str(other.root.resolve())]
+    assert set(gitlist.LISTING) == {str(repo.root.resolve()), str(other.root.resolve())}
+    stray = gitlist.LISTING[str(other.root.resolve())]
     found = discover([repo.root])
     assert found.files == ["app.py", "new.py"]
-    assert targets._LISTING == {} and stray.stopped
+    assert gitlist.LISTING == {} and stray.stopped
     assert discover([repo.root]).files == found.files  # and without a prefetch
     targets.prefetch(other.root)  # a scan that never starts (a bad configuration):
-    unused = targets._LISTING[str(other.root.resolve())]
-    targets._stop_listings()  # what runs at exit
-    assert targets._LISTING == {} and unused.stopped
+    unused = gitlist.LISTING[str(other.root.resolve())]
+    gitlist.stop_all()  # what runs at exit
+    assert gitlist.LISTING == {} and unused.stopped
+
+
+def test_the_hook_entry_starts_git_before_the_command_line_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from flowscan import cli, entry, gitlist
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("app.py", "x = 1\n")
+    repo.commit()
+    monkeypatch.chdir(repo.root)
+    seen: list[dict[str, object]] = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(dict(gitlist.LISTING)) or 0)
+    monkeypatch.setattr(sys, "argv", ["flowscan", "hook", "app.py"])
+    assert entry.main() == 0
+    assert list(seen[-1]) == [os.path.realpath(repo.root)]
+    listing = seen[-1][os.path.realpath(repo.root)]
+    found = discover([Path(".")])  # what discovery takes
+    assert found.files == ["app.py"] and gitlist.LISTING == {} and listing.stopped
+    monkeypatch.setattr(sys, "argv", ["flowscan", "scan", "."])  # the others start it
+    assert entry.main() == 0 and seen[-1] == {}  # once their paths are known
 
 
 def test_git_lists_tracked_then_untracked_and_a_failure_half_way_is_a_walk(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flowscan import targets
+    from flowscan import gitlist
     from tests.gitrepo import Repo
 
     repo = Repo(tmp_path / "repo")
@@ -321,7 +344,7 @@ def test_git_lists_tracked_then_untracked_and_a_failure_half_way_is_a_walk(
         yield ["b/app.py", "b/gone.py"]  # the tracked files came; then git failed
         yield None
 
-    monkeypatch.setattr(targets._Listing, "parts", half)
+    monkeypatch.setattr(gitlist.Listing, "parts", half)
     found = discover([repo.root])  # the walk's answer, nothing of the first part
     assert found.files == ["a/new.py", "b/app.py"] and found.skipped == []
 
