@@ -323,8 +323,28 @@ def test_the_hook_entry_starts_git_before_the_command_line_loads(
     listing = seen[-1][os.path.realpath(repo.root)]
     found = discover([Path(".")])  # what discovery takes
     assert found.files == ["app.py"] and gitlist.LISTING == {} and listing.stopped
-    monkeypatch.setattr(sys, "argv", ["flowscan", "scan", "."])  # the others start it
-    assert entry.main() == 0 and seen[-1] == {}  # once their paths are known
+    monkeypatch.setattr(sys, "argv", ["flowscan", "map", "."])  # not for other commands
+    assert entry.main() == 0 and seen[-1] == {}
+
+
+def test_the_entry_guesses_the_scan_root_as_the_command_line_will_parse_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowscan.cli import cli
+    from flowscan.entry import SCAN_VALUED, scan_root
+
+    valued = {o for p in cli.commands["scan"].params if p.param_type_name == "option"
+              and not getattr(p, "is_flag", False) for o in (*p.opts, *p.secondary_opts)}
+    assert valued == SCAN_VALUED
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "app.py").write_text("x = 1\n")
+    monkeypatch.chdir(tmp_path)
+    here = os.path.realpath(tmp_path)
+    api = os.path.join(here, "api")
+    assert scan_root(["scan"]) == scan_root(["hook"]) == here
+    assert scan_root(["scan", "-q", "--format", "json", "-o", "out.json", "api"]) == api
+    assert scan_root(["scan", "--exclude=x", "-j", "2", "api/app.py", "web"]) == api
+    assert scan_root(["scan", "--", "api"]) == api
+    assert scan_root(["map", "api"]) is None and scan_root([]) is None
 
 
 def test_git_lists_tracked_then_untracked_and_a_failure_half_way_is_a_walk(
