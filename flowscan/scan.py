@@ -8,6 +8,7 @@ import pickle
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +139,9 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                    and f.outcome.status != "skipped"]), {})
         unused = sorted(unused + stale)
     findings = sorted(findings)
-    files = sorted([f.outcome for f in facts.values()]
-                   + [FileOutcome(s.path, "skipped", "", s.reason) for s in targets.skipped])
+    files = sorted([f.outcome for f in facts.values()]  # (one outcome a path: by path)
+                   + [FileOutcome(s.path, "skipped", "", s.reason) for s in targets.skipped],
+                   key=attrgetter("path"))
     stats = {"files": float(len(targets.files)), "analysed": float(len(comments)),
              "seconds": time.perf_counter() - started,
              "seconds_files": files_done - started,  # reading, parsing, lowering
