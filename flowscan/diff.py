@@ -12,9 +12,7 @@ neither runs.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -102,6 +100,9 @@ def findings_at(ref: str, scan_root: Path,
     sha = resolve(top, ref)
     if not any(can_affect(p) for p in changed_files(top, sha)):
         return None
+    import shutil  # here: a pre-commit run imports this module, and these cost it 12 ms
+    import tempfile
+
     sub = scan_root.resolve().relative_to(top.resolve())
     tmp = Path(tempfile.mkdtemp(prefix="flowscan-diff-"))
     tree = tmp / "tree"

@@ -4,7 +4,6 @@ click group by flowscan/cli.py. Heavy modules are imported inside the commands."
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,6 +105,8 @@ def map_command(paths: tuple[Path, ...], fmt: str, output: Path | None,
         "NO_COLOR")
     width = 120
     if color:
+        import shutil  # (not at the top: every command imports this module)
+
         width = max(80, shutil.get_terminal_size((120, 40)).columns)
     _write(MAP_RENDERERS[fmt].render(doc, color=color, width=width), output)
 
