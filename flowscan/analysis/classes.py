@@ -136,15 +136,25 @@ class ClassStore:
         if not read:
             return []
         found = []
-        for fid in sorted(self.functions):
-            if fid in self.visits:
-                continue
-            slots = self._state_writes.get(fid)
+        # a stored set of absent slots (a resumed run's still a text: PackedSets) -> it
+        # holds all of `read`: most functions were asked with the same slots read
+        covers: dict[str, bool] = {}
+        visits = self.visits
+        for fid in sorted(fid for fid in self.functions if fid not in visits):
+            slots = self._state_writes.get(fid) if fid in self._state_writes else None
             if slots is None:
+                absent = dict.get(self._state_unwritten, fid)
+                if absent is not None:
+                    if absent.__class__ is str:
+                        covered = covers.get(absent)
+                        if covered is None:
+                            covered = covers[absent] = read <= set(
+                                absent.split("\0") if absent else ())
+                    else:
+                        covered = read <= absent
+                    if covered:
+                        continue
                 fn, module = self.functions[fid]
-                absent = self._state_unwritten.get(fid)
-                if absent is not None and read <= absent:
-                    continue
                 if not may_mention(fn, "body", read):  # (its body stays a pickle)
                     self._state_unwritten[fid] = set(read)
                     continue
