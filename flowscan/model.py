@@ -4,6 +4,7 @@ decides on them, reporters print them. Nothing here knows how code was parsed.""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ class ScanResult:
     stats: dict[str, float] = field(default_factory=dict)
     # file -> the modules it imports (the data map derives which vendors' SDKs each
     # file imports from it, manifests.imported_vendors; a scan has no need to)
-    imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    imports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     unused_ignores: list[Any] = field(default_factory=list)  # suppress.UnusedIgnore
     analysed: tuple[str, ...] = ()  # files the data-flow analysis read (growth.py)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
@@ -147,8 +147,25 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
              "seconds_files": files_done - started,  # reading, parsing, lowering
              "seconds_analysis": analysis_done - files_done,  # 0: result from the cache
              "units_run": float(runs)}  # after an edit: only what it could change
-    imported = {rel: f.imports for rel, f in facts.items()}
-    return ScanResult(root, findings, files, stats, imported, unused, tuple(sorted(comments)))
+    return ScanResult(root, findings, files, stats, ImportsOf(facts), unused,
+                      tuple(sorted(comments)))
+
+
+class ImportsOf(Mapping[str, tuple[str, ...]]):
+    """Each file's imports, read off its facts when asked: only the data map asks, and
+    the cache keeps them pickled until read (workers.FileFacts)."""
+
+    def __init__(self, facts: dict[str, FileFacts]) -> None:
+        self._facts = facts
+
+    def __getitem__(self, rel: str) -> tuple[str, ...]:
+        return self._facts[rel].imports
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
 
 
 @dataclass

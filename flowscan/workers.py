@@ -17,6 +17,7 @@ from flowscan.frontends import frontend_for
 from flowscan.frontends.base import WORD_CHARS as _KEEP
 from flowscan.frontends.base import whole_words
 from flowscan.model import FileOutcome, Span
+from flowscan.pickling import by_fields, lazy
 
 COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
@@ -32,9 +33,11 @@ class FileFacts:
     key: str = ""  # hash of path and content: names the cached module
     lowered: bool = False  # a module exists, here or in the cache under `key`
 
-    def __reduce__(self) -> tuple[Any, ...]:  # positional: cheap to (un)pickle by the 10,000
-        return (FileFacts, (self.outcome, self.imports, self.module, self.direct, self.key,
-                            self.lowered))
+
+# positional, as the IR (by the 10,000 in the cache's index); the imports stay one pickle
+# until read: a re-scan reads those of the few files it resolves again, and unpickling
+# the 42,000 names of a million lines' index was half of opening it (27 -> 15 ms)
+lazy(by_fields(FileFacts), "imports")
 
 
 # ---------------------------------------------------------------- decoding

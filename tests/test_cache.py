@@ -338,3 +338,18 @@ def test_progress_only_on_a_tty() -> None:
     p = Progress(10, False, off)
     p.step(10)
     assert off.getvalue() == ""
+
+
+def test_a_files_imports_stay_one_pickle_until_read() -> None:
+    import pickle
+
+    from flowscan.model import FileOutcome
+    from flowscan.scan import ImportsOf
+    from flowscan.workers import FileFacts
+
+    facts = FileFacts(FileOutcome("a.ts", "scanned"), ("react", "./x"), None, True, "k", True)
+    loaded = pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+    assert FileFacts.imports.fget.stored(loaded).__class__ is bytes  # type: ignore[attr-defined]
+    imports = ImportsOf({"a.ts": loaded})  # what a scan's result holds
+    assert FileFacts.imports.fget.stored(loaded).__class__ is bytes  # type: ignore[attr-defined]
+    assert dict(imports) == {"a.ts": ("react", "./x")} and loaded == facts
