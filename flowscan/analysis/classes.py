@@ -20,6 +20,8 @@ class ClassStore:
         classes: dict[str, tuple[ir.Class, ir.Module]]
         _reverse: tuple[int, dict[tuple[str, str], tuple[str, bool]]] | None
         functions: dict[str, tuple[ir.Function, ir.Module]]
+        clones: dict[str, list[str]]
+        indexed: set[str]
         class_attrs: dict[str, dict[str, Val]]
         class_bases: dict[str, Val]
         global_writes: dict[str, dict[str, Val]]
@@ -35,6 +37,7 @@ class ClassStore:
         def import_value(self, module: ir.Module, imp: ir.Import, unit: str,
                          seen: frozenset[str] = frozenset()) -> Val: ...
         def module_global(self, path: str, name: str, unit: str) -> Val | None: ...
+        def own(self, fid: str, fn: ir.Function) -> None: ...
 
     def registered_classes(self) -> set[str]:
         """Classes a function put into a module-level container (`_REGISTRY[cls.name] =
@@ -113,6 +116,9 @@ class ClassStore:
         if entry is None:
             fn, module = self.functions[fid]
             entry = self.functions[clone] = (replace(fn, fid=clone), module)
+            self.clones.setdefault(module.path, []).append(clone)
+            if module.path in self.indexed:  # (else indexed with its module: owned_by)
+                self.own(clone, entry[0])
         return clone, entry[0]
 
     def set_bases(self, cid: str, bases: Val) -> None:

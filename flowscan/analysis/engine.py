@@ -13,7 +13,6 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
 
 from flowscan import ir
 from flowscan.analysis.classes import ClassStore
@@ -31,6 +30,7 @@ from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.modules import ModuleValues
 from flowscan.analysis.persons import PersonEvidence
 from flowscan.analysis.resolve import Resolver
+from flowscan.analysis.stores import key_path
 from flowscan.analysis.values import (
     ParamLabel,
     Source,
@@ -88,13 +88,13 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.orm_models: dict[str, str] = {}  # a Prisma client's property -> model class
         self.orm_types: dict[str, str] = {}  # a Prisma model's name -> its class
         self.children: dict[str, list[str]] = {}
-        # indexes of `functions` (and clones), brought up to date when asked (index):
-        # class id or enclosing fid -> the functions it owns; module path -> its
-        # functions; fid -> its place in `functions`. with_relatives asks of a few
-        # owners, not of every function (22,000 on a million lines)
+        # class id or enclosing fid -> the functions (and clones) it owns, all in the
+        # owner's own module: each module indexed when one of its owners is first asked
+        # about (owned_by), as with_relatives asks of a few owners, not of every
+        # function (22,000 on a million lines)
         self.owned: dict[str, list[str]] = {}
-        self.by_path: dict[str, list[str]] = {}
-        self.position: dict[str, int] = {}
+        self.indexed: set[str] = set()  # the modules `owned` holds
+        self.clones: dict[str, list[str]] = {}  # module path -> its clones (inherited)
         self.used: dict[str, set[str]] = {}  # names each eager function mentions
         self.globals: dict[str, dict[str, Val]] = {}  # module path -> env
         self.global_writes: dict[str, dict[str, Val]] = {}  # set by functions (`global`)
@@ -204,10 +204,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.eager |= paths
         for path in sorted(paths):
             self.push(f"module:{path}")
-        self.index()
-        fresh = {fid: self.functions[fid] for fid in sorted(  # in registration order
-            (fid for path in paths for fid in self.by_path.get(path, ())),
-            key=self.position.__getitem__)}
+        fresh = {fid: entry for fid, entry in self.functions.items()
+                 if entry[1].path in paths}
         for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts,
             self.used[fid] = called_names(fn.body + param_defaults(fn)) | {  # and so do
                 p.annotation.split(".", 1)[0] for p in fn.params if p.annotation} | (  # defaults
@@ -236,7 +234,6 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
     def with_relatives(self, fids: Iterable[str]) -> set[str]:
         """Methods of the same class and closures inside, to any depth: they share
         attributes and captured variables."""
-        self.index()
         chosen = set(fids)
         size = -1
         while size != len(chosen):
@@ -245,25 +242,27 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                        and p in self.used}  # the enclosing function and its other closures
             chosen |= parents
             owners = {cls for fid in chosen if (cls := self.functions[fid][0].cls)} | chosen
-            chosen |= {fid for owner in owners for fid in self.owned.get(owner, ())
-                       if fid in self.used and (self.functions[fid][0].cls in owners
-                                                or self.functions[fid][0].parent in owners)}
+            chosen |= {fid for owner in owners for fid in self.owned_by(owner)
+                       if fid in self.used}
         return chosen
 
-    def index(self) -> None:
-        """Bring `owned`, `by_path` and `position` up to date with the functions
-        registered since (`functions` only grows, and no function is registered twice)."""
-        done = len(self.position)
-        if done == len(self.functions):
-            return
-        owned, by_path, position = self.owned, self.by_path, self.position
-        for fid, (fn, module) in islice(self.functions.items(), done, None):
-            position[fid] = len(position)
-            if fn.cls is not None:
-                owned.setdefault(fn.cls, []).append(fid)
-            if fn.parent is not None:
-                owned.setdefault(fn.parent, []).append(fid)
-            by_path.setdefault(module.path, []).append(fid)
+    def owned_by(self, owner: str) -> list[str]:
+        """The functions and clones whose class or enclosing function is `owner`: the
+        front ends make a method in its class's file and a closure in its function's,
+        and a clone lives in its original's module."""
+        path = key_path(owner)
+        if path not in self.indexed:
+            self.indexed.add(path)
+            module = self.modules.get(path)
+            for fid in [*(module.functions if module is not None else ()),
+                        *self.clones.get(path, ())]:
+                self.own(fid, self.functions[fid][0])
+        return self.owned.get(owner, [])
+
+    def own(self, fid: str, fn: ir.Function) -> None:
+        for owner in (fn.cls, fn.parent):
+            if owner is not None:
+                self.owned.setdefault(owner, []).append(fid)
 
     def drain(self) -> None:
         while self.queue or self.deferred:
@@ -333,9 +332,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         if self.loader is not None:
             wanted = {path: set(names) for path, names in fresh.items()}
             registered = self.registered_classes() if members else set()
-            self.index()
             for fid in [fid for cid in registered  # `adapter.identify(p)` on an instance
-                        for fid in self.owned.get(cid, ())]:  # from a registry: importers
+                        for fid in self.owned_by(cid)]:  # from a registry: importers
                 fn, module = self.functions[fid]  # that call a newly hot method are read
                 if fn.cls in registered and fn.name in members:
                     wanted.setdefault(module.path, set()).add(fn.name)
