@@ -83,6 +83,9 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
     for name in PACKED_SETS:
         if not isinstance(stores[name], PackedSets):
             stores[name] = PackedSets(stores[name])
+    # which units ran (a resumed run counts each as run once): one text, not a dict of
+    # 18,000 counts (no unit holds a NUL)
+    stores["visits"] = "\0".join(prog.visits)
     prog.state_slots_read()  # how far it looked: all of deps, so a resumed run that
     # asks again reads only the keys added since (Sharded.since)
     for name in SHARDED_SETS:
@@ -135,7 +138,8 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
         setattr(prog, name, value)
     # a unit that ran keeps counting as run, but any change may re-run it (the visit
     # limit is per run: an old count must not stop a clean reader from catching up)
-    prog.visits = {unit: 1 for unit in prog.visits}
+    ran: str = state.stores["visits"]
+    prog.visits = dict.fromkeys(ran.split("\0"), 1) if ran else {}
     # what was read off the edited files' code as it was: request-state writers and the
     # class verdicts (before the modules register: that asks the verdicts of every class)
     for name in ("_state_writes", "_state_unwritten", *PER_CLASS):
