@@ -315,6 +315,7 @@ class Module:
 for _cls in list(globals().values()):  # every node pickles as a call (pickling.py)
     if isinstance(_cls, type) and dataclasses.is_dataclass(_cls) and _cls.__module__ == __name__:
         by_fields(_cls)
-# most of the IR: a re-scan reads few bodies, and few parameters, imports and exports
+# most of the IR: a re-scan reads few bodies, and few parameters, imports and exports,
+# and registers the functions of few stored modules (analysis/registry.py)
 lazy(Function, "body", "params")
-lazy(Module, "body", "imports", "exports")
+lazy(Module, "body", "imports", "exports", "functions")

@@ -125,7 +125,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 work.store_result(key, result)
                 work.store_result(key + ".state", snapshot(
                     program, work.module_keys(program.modules), loader.importer_index(),
-                    state.skeletons if state is not None else None, loader.requesting_now()))
+                    state, loader.requesting_now()))
     finally:
         work.close()
     findings = [catalog.policy.decide(_finding(acc)) for acc in accs.values()
@@ -309,7 +309,9 @@ def resume_program(state: Any, edited: set[str], added: set[str], loader: Projec
     gone = set(state.paths) - set(modules)  # no longer lowered
     edited = edited | gone
     program = resume(state, modules, edited, catalog, resolver, loader,
-                     previous if not gone else None)
+                     previous if not gone else None,
+                     {path: state.function_ids[path] for path in kept
+                      if path in state.function_ids})
     newly = sorted(added | {rel for rel in edited if loader.facts.get(rel) is not None
                             and loader.facts[rel].direct and rel not in program.eager})
     fresh = set(newly) - set(program.modules)

@@ -145,6 +145,28 @@ def test_an_edit_far_from_a_file_leaves_its_units_alone(repo: Path, catalog) -> 
     assert _comparable(again) == _comparable(_scan(repo, catalog, cache=False))
 
 
+def test_a_stored_modules_functions_register_when_first_asked_for(
+        repo: Path, catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowscan.analysis.registry import Functions
+
+    programs = kept_programs(monkeypatch)
+    first = _scan(repo, catalog)
+    (repo / "app" / "other.py").write_text(OTHER.replace("account.full_name",
+                                                         "account.email"))
+    again = _scan(repo, catalog)
+    assert _comparable(again) == _comparable(_scan(repo, catalog, cache=False))
+    functions = programs[1].functions
+    assert isinstance(functions, Functions)
+    assert set(functions.waiting) == {"app/track.py", "app/views.py"}  # asked nothing
+    assert "app/views.py::register" in functions.ids()  # every id, none registered
+    assert "app/views.py::register" in functions and set(functions.waiting) == {
+        "app/track.py"}  # asking for one registers its module's
+    assert functions["app/views.py::register"][1].path == "app/views.py"
+    assert "app/views.py::nothing" not in functions
+    assert sorted(functions) == sorted(programs[0].functions)  # the same functions
+    assert first.findings
+
+
 def test_a_file_that_starts_calling_a_vendor_is_read(repo: Path, catalog) -> None:
     _scan(repo, catalog)
     (repo / "app" / "extra.py").write_text("")  # a new file: a new file list

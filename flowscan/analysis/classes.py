@@ -4,6 +4,7 @@ inherited methods run per subclass, and the classes code reaches through registr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ class ClassStore:
                          seen: frozenset[str] = frozenset()) -> Val: ...
         def module_global(self, path: str, name: str, unit: str) -> Val | None: ...
         def own(self, fid: str, fn: ir.Function) -> None: ...
+        def function_ids(self) -> Iterable[str]: ...
 
     def registered_classes(self) -> set[str]:
         """Classes a function put into a module-level container (`_REGISTRY[cls.name] =
@@ -146,7 +148,7 @@ class ClassStore:
         # holds all of `read`: most functions were asked with the same slots read
         covers: dict[str, bool] = {}
         visits = self.visits
-        for fid in sorted(fid for fid in self.functions if fid not in visits):
+        for fid in sorted(fid for fid in self.function_ids() if fid not in visits):
             slots = self._state_writes.get(fid) if fid in self._state_writes else None
             if slots is None:
                 absent = dict.get(self._state_unwritten, fid)

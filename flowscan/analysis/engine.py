@@ -29,6 +29,7 @@ from flowscan.analysis.growth import Hotness, Loader, candidates, dependencies, 
 from flowscan.analysis.http import vendor_for_url
 from flowscan.analysis.modules import ModuleValues
 from flowscan.analysis.persons import PersonEvidence
+from flowscan.analysis.registry import Functions
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.stores import key_path
 from flowscan.analysis.values import (
@@ -168,13 +169,16 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         for path in sorted(modules):
             self.changed(f"load:{path}")  # units that met it as a library re-run
 
-    def register(self, modules: dict[str, ir.Module]) -> None:
+    def register(self, modules: dict[str, ir.Module],
+                 ids: dict[str, str] | None = None) -> None:
+        """`ids`: a resumed run's stored skeletons' function ids, by path: their
+        functions register when first asked for (registry.Functions)."""
         for path in sorted(modules):
             m = self.modules[path] = modules[path]
-            for fid, fn in m.functions.items():
-                self.functions[fid] = (fn, m)
-                if fn.parent is not None:
-                    self.children.setdefault(fn.parent, []).append(fid)
+            if ids is not None and path in ids and isinstance(self.functions, Functions):
+                self.functions.wait(m, ids[path])
+            else:
+                self.register_functions(m)
             for cid, c in m.classes.items():
                 self.classes[cid] = (c, m)
                 if path.endswith(".prisma"):  # prisma.weighIn is the WeighIn model, and
@@ -182,6 +186,17 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                     self.orm_types[c.name] = cid  # type `WeighIn` of '@prisma/client'
         if any(m.classes for m in modules.values()):
             self.refresh_person_nouns()
+
+    def register_functions(self, m: ir.Module) -> None:
+        for fid, fn in m.functions.items():
+            self.functions[fid] = (fn, m)
+            if fn.parent is not None:
+                self.children.setdefault(fn.parent, []).append(fid)
+
+    def function_ids(self) -> Iterable[str]:
+        """Every function's id, without registering those still waiting."""
+        return self.functions.ids() if isinstance(self.functions, Functions) \
+            else self.functions
 
     # ------------------------------------------------------------ driver
 
@@ -204,7 +219,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         self.eager |= paths
         for path in sorted(paths):
             self.push(f"module:{path}")
-        fresh = {fid: entry for fid, entry in self.functions.items()
+        if isinstance(self.functions, Functions):
+            for path in sorted(paths):
+                self.functions.fill(path)
+        fresh = {fid: entry for fid, entry in dict.items(self.functions)
                  if entry[1].path in paths}
         for fid, (fn, _) in fresh.items():  # one walk each; `client: Analytics` counts,
             self.used[fid] = called_names(fn.body + param_defaults(fn)) | {  # and so do
@@ -324,7 +342,8 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                            not in named and self.leads_out(module, imp)}
         readers = [fid for fid in self.used if fid not in self.visits  # (by key: a
                    and self.used[fid] & (named | local.get(  # resumed run's sets are
-                       self.functions[fid][1].path, set()))]  # split when read)
+                       key_path(fid), set()))]  # split when read; a function's module
+        # by its id: one waiting to register is not registered for it, registry.py)
         self.push_functions(readers)
         for fid in self.state_writers():
             self.push(fid)
@@ -540,6 +559,7 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         matter to anyone else, so only their changes re-run the closures."""
         found = self._captured.get(fid)
         if found is None:
+            self.functions.get(fid)  # (its module's functions registered: the children)
             names: set[str] = set()
             for child in self.children.get(fid, ()):
                 names |= names_read(self.functions[child][0].body)

@@ -21,6 +21,7 @@ from flowscan import ir
 from flowscan.analysis.engine import Program
 from flowscan.analysis.growth import Loader
 from flowscan.analysis.http import returned
+from flowscan.analysis.registry import Functions
 from flowscan.analysis.resolve import Resolver
 from flowscan.analysis.stores import Sharded, ShardedSets, key_path, of_files
 from flowscan.analysis.values import join_all
@@ -66,14 +67,18 @@ class State:
     importers: dict[str, set[str]] | None = None
     # content key -> whether the file names an HTTP client (scan.ProjectLoader.requests)
     requesting: dict[str, bool] = field(default_factory=dict)
+    # path -> the ids of its skeleton's functions, NUL-joined: they register when first
+    # asked for (registry.Functions)
+    function_ids: dict[str, str] = field(default_factory=dict)
 
 
 def snapshot(prog: Program, keys: dict[str, str] | None = None,
              importers: dict[str, set[str]] | None = None,
-             previous: dict[str, tuple[str, bytes]] | None = None,
+             previous: State | None = None,
              requesting: dict[str, bool] | None = None) -> State:
     """`keys`: the content keys under which the cache holds the modules' blobs;
-    `previous`: the skeletons of the state the run started from."""
+    `previous`: the state the run started from (its skeletons and function ids are
+    kept for the files whose content is the same)."""
     stores = {name: getattr(prog, name) for name in STATE}
     stores["_person_classes"] = {cid: found for cid, found in prog._person_classes.items()
                                  if cid in prog.classes}  # (not: asked before it loaded)
@@ -92,8 +97,14 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
         stores[name] = ShardedSets.of(stores[name])
     for name in SHARDED:
         stores[name] = Sharded.of(stores[name])
-    return State(sorted(prog.modules), stores, dict(prog.tax.answers()),
-                 skeletons(prog, keys or {}, previous or {}), importers, requesting or {})
+    kept = skeletons(prog, keys or {}, previous.skeletons if previous is not None else {})
+    ids = previous.function_ids if previous is not None else {}
+    return State(sorted(prog.modules), stores, dict(prog.tax.answers()), kept, importers,
+                 requesting or {}, {
+                     path: ids[path] if previous is not None and path in ids
+                     and previous.skeletons.get(path, ("",))[0] == key
+                     else "\0".join(prog.modules[path].functions)
+                     for path, (key, _) in kept.items()})
 
 
 def skeletons(prog: Program, keys: dict[str, str], previous: dict[str, tuple[str, bytes]]
@@ -122,7 +133,8 @@ def skeleton(module: ir.Module, key: str) -> ir.Module:
 
 def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
            catalog: Catalog, resolver: Resolver, loader: Loader | None,
-           previous: dict[str, ir.Module] | None = None) -> Program:
+           previous: dict[str, ir.Module] | None = None,
+           waiting: dict[str, str] | None = None) -> Program:
     """A program holding `state`, with `modules` (the edited ones freshly lowered) and
     everything the edited files could have changed undone and queued again.
 
@@ -131,7 +143,8 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
     those stores outside it are held back, and `settled` tells after the run whether
     every such store ended as it was (then they need no run: the usual case of an edit
     that changes nothing another file sees). If one did not, the caller starts over
-    from the stored state without `previous`."""
+    from the stored state without `previous`. `waiting`: the function ids of the
+    modules that are stored skeletons, whose functions register when first asked for."""
     catalog.taxonomy.remember(state.classified)
     prog = Program({}, catalog, resolver, loader=loader)
     for name, value in state.stores.items():
@@ -146,7 +159,9 @@ def resume(state: State, modules: dict[str, ir.Module], edited: set[str],
         store = getattr(prog, name)
         for key in of_files(store, edited):
             del store[key]
-    prog.register(modules)
+    prog.functions = Functions(prog)
+    prog.register(modules, {path: ids for path, ids in (waiting or {}).items()
+                            if path not in edited})
     wanted: set[str] = set()  # the edited files' units to run again at once
     if previous is None:
         dirty, keys = dirty_closure(prog, edited)
