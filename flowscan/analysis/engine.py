@@ -269,11 +269,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         front ends make a method in its class's file and a closure in its function's,
         and a clone lives in its original's module."""
         path = key_path(owner)
-        if path not in self.indexed:
-            self.indexed.add(path)
-            module = self.modules.get(path)
-            for fid in [*(module.functions if module is not None else ()),
-                        *self.clones.get(path, ())]:
+        module = self.modules.get(path)
+        if module is not None and path not in self.indexed:  # (a module not loaded yet
+            self.indexed.add(path)  # is indexed once it is)
+            for fid in [*module.functions, *self.clones.get(path, ())]:
                 self.own(fid, self.functions[fid][0])
         return self.owned.get(owner, [])
 
