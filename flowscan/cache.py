@@ -241,7 +241,8 @@ class FactCache:
     # what changed since index.pkl was written (None: dropped): saved on its own when
     # small, so that a run that re-read a few files does not rewrite the whole index
     changed: dict[str, Entry | None] = field(default_factory=dict)
-    resolved_new: dict[tuple[str, str], str | None] = field(default_factory=dict)  # so do
+    # the answers added since index.pkl was written, saved beside it as `changed` is
+    resolved_new: dict[tuple[str, str], str | None] = field(default_factory=dict)
     base_resolved_for: str = ""  # resolved_for as index.pkl has it
 
     @classmethod

@@ -35,10 +35,8 @@ class Listing:
             try:
                 out, _ = proc.communicate(timeout=60)
             except (OSError, subprocess.SubprocessError):
-                self.stop()
-                yield None
-                return
-            if proc.returncode:
+                out = None
+            if out is None or proc.returncode:
                 self.stop()
                 yield None
                 return

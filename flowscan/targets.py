@@ -146,14 +146,11 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
                 wanted.add(rp.relative_to(root).as_posix())
             except ValueError:
                 continue
-    top_level = (root / ".git").exists()
+    gitlist.prefetch(str(root))  # (unless started already, as it usually is)
     listing = gitlist.take(str(root))
-    if listing is None and (top_level or gitlist.in_work_tree(str(root))):
-        with contextlib.suppress(OSError):
-            listing = gitlist.Listing(str(root))
     sorter = _Sorter(root, include_tests, max_bytes, ignore, wanted)
     if listing is not None:
-        for part in listing.parts(top_level):
+        for part in listing.parts((root / ".git").exists()):
             if part is None:  # git failed: the walk, from the start
                 sorter = _Sorter(root, include_tests, max_bytes, ignore, wanted)
                 break

@@ -163,6 +163,7 @@ def test_a_stored_modules_functions_register_when_first_asked_for(
         "app/track.py"}  # asking for one registers its module's
     assert functions["app/views.py::register"][1].path == "app/views.py"
     assert "app/views.py::nothing" not in functions
+    assert len(functions) == len(programs[0].functions) and not functions.waiting
     assert sorted(functions) == sorted(programs[0].functions)  # the same functions
     assert first.findings
 

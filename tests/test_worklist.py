@@ -221,7 +221,9 @@ def test_the_function_indexes_answer_as_scanning_every_function_does(
         prog.used[made] = set()
         return made
 
-    early = clone(methods[0])  # before its module is indexed
+    prog.owned.clear()  # (the scan indexed the modules it asked about: start afresh)
+    prog.indexed.clear()
+    early = clone(methods[0])  # before its module is indexed: kept with the module's
     for fid in [*used, early]:
         assert prog.with_relatives([fid]) == _relatives_by_scanning(prog, {fid})
     late = clone(methods[-1])  # after

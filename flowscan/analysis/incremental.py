@@ -97,14 +97,14 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
         stores[name] = ShardedSets.of(stores[name])
     for name in SHARDED:
         stores[name] = Sharded.of(stores[name])
-    kept = skeletons(prog, keys or {}, previous.skeletons if previous is not None else {})
-    ids = previous.function_ids if previous is not None else {}
+    old, old_ids = (previous.skeletons, previous.function_ids) if previous is not None \
+        else ({}, {})
+    kept = skeletons(prog, keys or {}, old)
     return State(sorted(prog.modules), stores, dict(prog.tax.answers()), kept, importers,
-                 requesting or {}, {
-                     path: ids[path] if previous is not None and path in ids
-                     and previous.skeletons.get(path, ("",))[0] == key
+                 requesting or {}, {  # (a skeleton kept as it was keeps its ids)
+                     path: old_ids[path] if entry is old.get(path) and path in old_ids
                      else "\0".join(prog.modules[path].functions)
-                     for path, (key, _) in kept.items()})
+                     for path, entry in kept.items()})
 
 
 def skeletons(prog: Program, keys: dict[str, str], previous: dict[str, tuple[str, bytes]]

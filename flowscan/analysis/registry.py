@@ -61,22 +61,14 @@ class Functions(dict):  # type: ignore[type-arg]
     def get(self, fid: str, default: Any = None) -> Any:
         return dict.__getitem__(self, fid) if fid in self else default
 
-    def __iter__(self) -> Any:
-        self.fill_all()
-        return dict.__iter__(self)
 
-    def __len__(self) -> int:
+def _whole(method: Any) -> Any:
+    """`method` of dict, over every function: the waiting ones registered first."""
+    def whole(self: Functions) -> Any:
         self.fill_all()
-        return dict.__len__(self)
+        return method(self)
+    return whole
 
-    def keys(self) -> Any:
-        self.fill_all()
-        return dict.keys(self)
 
-    def values(self) -> Any:
-        self.fill_all()
-        return dict.values(self)
-
-    def items(self) -> Any:
-        self.fill_all()
-        return dict.items(self)
+for _name in ("__iter__", "__len__", "keys", "values", "items"):
+    setattr(Functions, _name, _whole(getattr(dict, _name)))
