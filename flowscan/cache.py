@@ -281,13 +281,24 @@ class FactCache:
         if _secret() is None:
             return
         store = _store(cache_dir or default_dir(root), digest)
-        wanted = [store / "index.pkl", store / "delta.pkl"]
+        wanted = [store / LISTING, store / "index.pkl", store / "delta.pkl"]
         with contextlib.suppress(OSError), os.scandir(store / "results") as entries:
             states = [(e.stat().st_mtime_ns, e.path) for e in entries
                       if e.name.endswith(".state")]
             if states:
                 wanted.append(Path(max(states)[1]))
         read_ahead(wanted)
+
+    @staticmethod
+    def listing(root: Path, digest: str, cache_dir: Path | None = None) -> Any:
+        """What discovery kept of the tracked files last time (targets.Verdicts), read
+        before the cache is opened: discovery decides the root it opens."""
+        if _secret() is None:
+            return None
+        return load(_store(cache_dir or default_dir(root), digest) / LISTING)
+
+    def put_listing(self, verdicts: Any) -> None:
+        dump(self.store / LISTING, verdicts)
 
     def apply_delta(self, delta: Any) -> None:
         """The changes saved since index.pkl, if they were made on top of it. Their
@@ -407,6 +418,9 @@ class FactCache:
                 p.unlink()
                 total -= size
         self.new_blobs = 0
+
+
+LISTING = "listing.pkl"
 
 
 def _store(base: Path, digest: str) -> Path:

@@ -342,6 +342,12 @@ def read_cache_ahead(root: Path, catalog: Any, enabled: bool, cache_dir: Path | 
         FactCache.read_ahead(root, _cache_key(catalog), cache_dir)
 
 
+def remembered_listing(root: Path, catalog: Any, enabled: bool, cache_dir: Path | None
+                       ) -> Any:
+    """What discovery kept of the tracked files last time (targets.Verdicts), or None."""
+    return FactCache.listing(root, _cache_key(catalog), cache_dir) if enabled else None
+
+
 def _cache_key(catalog: Any) -> str:
     from flowscan import limits
 

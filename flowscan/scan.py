@@ -15,7 +15,13 @@ from typing import Any
 from flowscan import limits, suppress
 from flowscan.analysis.growth import package_of
 from flowscan.catalog import Catalog, load_catalog
-from flowscan.collect import Collector, cache_for, gc_paused, read_cache_ahead
+from flowscan.collect import (
+    Collector,
+    cache_for,
+    gc_paused,
+    read_cache_ahead,
+    remembered_listing,
+)
 from flowscan.frontends.prisma import lower_schema
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
@@ -52,15 +58,19 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
     started = time.perf_counter()
     limits.configure(limits.Limits(options.timeout, options.max_nesting))
     catalog = catalog or load_catalog(options.rules_dir)
-    read_cache_ahead(scan_root([p.resolve() for p in paths]), catalog, options.cache,
-                     options.cache_dir)
+    first_root = scan_root([p.resolve() for p in paths])
+    read_cache_ahead(first_root, catalog, options.cache, options.cache_dir)
+    remembered = remembered_listing(first_root, catalog, options.cache, options.cache_dir)
     targets = discover(paths, include_tests=options.include_tests, max_bytes=options.max_bytes,
-                       exclude=options.exclude)
+                       exclude=options.exclude, remembered=remembered)
     root = str(targets.root)
     jobs = options.jobs or os.cpu_count() or 1
     work = Collector(root, targets.files, catalog, jobs,
                      cache_for(root, catalog, options.cache, options.cache_dir),
                      options.progress, targets.stats)
+    if targets.verdicts is not None and targets.verdicts is not remembered \
+            and work.cache is not None:
+        work.cache.put_listing(targets.verdicts)
     try:
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)

@@ -158,7 +158,7 @@ def test_a_rescan_reads_its_index_and_newest_state_ahead(
     monkeypatch.setattr(fcache, "load", lambda path: loaded.append(Path(path).name)
                         or real_load(path))
     again = run_scan([apps], Options(jobs=1), catalog)
-    assert asked == [sorted(["index.pkl", "delta.pkl", states[-1].name])]
+    assert asked == [sorted(["listing.pkl", "index.pkl", "delta.pkl", states[-1].name])]
     assert states[-1].name in loaded, "the state read ahead is the one resumed"
     assert not fcache._AHEAD, "nothing read ahead outlives the scan"
     assert _view(again)[0] == _view(run_scan([apps], Options(jobs=1, cache=False), catalog))[0]

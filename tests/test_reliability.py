@@ -369,6 +369,85 @@ def test_git_lists_tracked_then_untracked_and_a_failure_half_way_is_a_walk(
     assert found.files == ["a/new.py", "b/app.py"] and found.skipped == []
 
 
+def _discovered(found: object) -> tuple[object, ...]:
+    return (found.files, found.skipped, found.tsconfigs, found.schemas,  # type: ignore[attr-defined]
+            sorted(found.stats))  # type: ignore[attr-defined]
+
+
+def test_discovery_takes_the_verdicts_it_kept_and_checks_what_names_cannot_tell(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowscan import targets
+    from tests.gitrepo import Repo, git
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("app.py", "x = 1\n")
+    repo.write("big.py", "x = 1\n")
+    repo.write("tests/test_app.py", "x = 1\n")
+    repo.write("web/tsconfig.json", '{"compilerOptions": {}}')
+    repo.write("prisma/schema.prisma", "model User { id Int @id }\n")
+    repo.write("tools/vendor/sdk.py", "x = 1\n")  # dependencies, until an __init__.py
+    repo.write(".gitignore", "__init__.py\n")
+    repo.commit()
+    repo.write("untracked.py", "x = 1\n")
+    taken: list[int] = []
+    take = targets._Sorter.take
+    monkeypatch.setattr(targets._Sorter, "take",
+                        lambda self, part: taken.append(len(part)) or take(self, part))
+
+    first = discover([repo.root], max_bytes=100)
+    assert first.verdicts is not None and taken == [7, 1]
+    assert "tools/vendor/sdk.py" not in first.files and "big.py" in first.files
+    assert _discovered(discover([repo.root], max_bytes=100, remembered=first.verdicts)) \
+        == _discovered(first)
+    assert taken[2:] == [1], "the tracked files were not sorted again, the untracked were"
+
+    (repo.root / "big.py").write_text("x = 1\n" * 100)  # what the stat tells: each run
+    repo.write("web/tsconfig.json", '{"compilerOptions": {"baseUrl": "."}}')
+    again = discover([repo.root], max_bytes=100, remembered=first.verdicts)
+    assert again.verdicts is first.verdicts and "big.py" not in again.files
+    assert [s.reason for s in again.skipped if s.path == "big.py"] == [
+        "too large (600 bytes > 100)"]
+    assert "baseUrl" in again.tsconfigs["web/tsconfig.json"]
+    assert _discovered(again) == _discovered(discover([repo.root], max_bytes=100))
+
+    for change in ("tests", "init", "added"):  # what names cannot tell, or new names
+        if change == "tests":
+            found = discover([repo.root], include_tests=True, remembered=first.verdicts)
+            assert "tests/test_app.py" in found.files
+        elif change == "init":  # (ignored: the listing is the same)
+            repo.write("tools/vendor/__init__.py", "")
+            found = discover([repo.root], remembered=first.verdicts)
+            assert "tools/vendor/sdk.py" in found.files
+        else:
+            repo.write("added.py", "x = 1\n")
+            git(repo.root, "add", "added.py")
+            found = discover([repo.root], remembered=first.verdicts)
+            assert "added.py" in found.files
+        assert found.verdicts is not first.verdicts
+        assert _discovered(found) == _discovered(discover(
+            [repo.root], include_tests=change == "tests"))
+
+
+def test_a_scan_keeps_its_discovery_for_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowscan import targets
+    from tests.gitrepo import TRACK, Repo
+
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    repo = Repo(tmp_path / "repo")
+    repo.write("app.py", TRACK)
+    repo.write("lib/util.py", "def f(x):\n    return x\n")
+    repo.commit()
+    first = run_scan([repo.root], Options(jobs=1))
+    taken: list[int] = []
+    take = targets._Sorter.take
+    monkeypatch.setattr(targets._Sorter, "take",
+                        lambda self, part: taken.append(len(part)) or take(self, part))
+    again = run_scan([repo.root], Options(jobs=1))
+    assert taken == [0], "only the (no) untracked files were sorted"
+    assert (again.findings, again.files) == (first.findings, first.files) and first.findings
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["scan", "/no/such/dir"], "no such file or directory"),
     (["scan", ".", "--format", "pdf"], "Invalid value for '--format'"),
