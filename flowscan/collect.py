@@ -332,7 +332,8 @@ def cache_for(root: str, catalog: Any, enabled: bool, cache_dir: Path | None
     file skipped as too deeply nested under one limit is read under another)."""
     if not enabled:
         return None
-    return FactCache.open(Path(root), _cache_key(catalog), cache_dir)
+    with gc_paused(freeze=True):  # (the index, 14,000 entries at a million lines, lives
+        return FactCache.open(Path(root), _cache_key(catalog), cache_dir)  # as long)
 
 
 def read_cache_ahead(root: Path, catalog: Any, enabled: bool, cache_dir: Path | None) -> None:
@@ -345,7 +346,10 @@ def read_cache_ahead(root: Path, catalog: Any, enabled: bool, cache_dir: Path | 
 def remembered_listing(root: Path, catalog: Any, enabled: bool, cache_dir: Path | None
                        ) -> Any:
     """What discovery kept of the tracked files last time (targets.Verdicts), or None."""
-    return FactCache.listing(root, _cache_key(catalog), cache_dir) if enabled else None
+    if not enabled:
+        return None
+    with gc_paused(freeze=True):
+        return FactCache.listing(root, _cache_key(catalog), cache_dir)
 
 
 def _cache_key(catalog: Any) -> str:
