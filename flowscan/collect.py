@@ -186,6 +186,24 @@ class Collector:
                 self.cache.record(rel, self._stats.get(rel), _light(f))
         return modules
 
+    def schemas(self, texts: dict[str, str]) -> dict[str, ir.Module]:
+        """Prisma schemas' models (frontends/prisma.py), kept in the cache by content as
+        lowered modules are: a pre-commit run on a million lines lowered its six
+        schemas (216 KB) again each time, 8-12 ms."""
+        from flowscan.frontends.prisma import lower_schema
+
+        out: dict[str, ir.Module] = {}
+        for rel, text in sorted(texts.items()):
+            key = hashlib.blake2b(f"prisma\0{rel}\0{text}".encode("utf-8", "surrogateescape"),
+                                  digest_size=16).hexdigest()
+            module = self.cache.module(key) if self.cache is not None else None
+            if not isinstance(module, ir.Module):
+                module = lower_schema(rel, text)
+                if self.cache is not None:
+                    self.cache.put_module(key, module)
+            out[rel] = module
+        return out
+
     def module_keys(self, paths: Iterable[str]) -> dict[str, str]:
         """The content keys under which the cache holds the modules of `paths`."""
         if self.cache is None:

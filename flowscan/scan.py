@@ -22,7 +22,6 @@ from flowscan.collect import (
     read_cache_ahead,
     remembered_listing,
 )
-from flowscan.frontends.prisma import lower_schema
 from flowscan.limits import DEFAULT_TIMEOUT, MAX_NESTING
 from flowscan.model import FileOutcome, Finding, Flow, ScanResult, Step
 from flowscan.targets import DEFAULT_MAX_BYTES, discover, scan_root
@@ -75,8 +74,7 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
         facts = work.facts()
         resolver = Resolver.build(targets.files, targets.tsconfigs)
         loader = ProjectLoader(root, facts, work, work.resolver(resolver, targets.tsconfigs),
-                               {rel: lower_schema(rel, text)
-                                for rel, text in sorted(targets.schemas.items())})
+                               work.schemas(targets.schemas))
         key = work.result_key([f"{k}\0{v}" for k, v in sorted(
             {**targets.tsconfigs, **targets.schemas}.items())])
         stored = work.stored_result(key)

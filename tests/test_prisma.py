@@ -103,6 +103,25 @@ def test_editing_the_schema_invalidates_a_stored_result(
     assert {f.categories for f in again.findings} == {("name",)}
 
 
+def test_a_schema_is_lowered_once_then_read_from_the_cache_until_it_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    from flowscan.frontends import prisma
+
+    root = write_project(tmp_path, monkeypatch, {
+        "prisma/schema.prisma": SCHEMA, "src/db.ts": DB, "src/route.ts": ROUTE})
+    lowered: list[str] = []
+    real = prisma.lower_schema
+    monkeypatch.setattr(prisma, "lower_schema",
+                        lambda rel, text: lowered.append(rel) or real(rel, text))
+    first = scan(root, catalog).findings
+    (root / "src" / "route.ts").write_text(ROUTE + "\n// edited\n")
+    assert scan(root, catalog).findings == first and first
+    assert lowered == ["prisma/schema.prisma"]
+    (root / "prisma" / "schema.prisma").write_text(SCHEMA.replace("fullName", "nickname"))
+    assert scan(root, catalog).findings == scan(root, catalog, False).findings
+    assert lowered == ["prisma/schema.prisma"] * 3  # (the scan without a cache: once more)
+
+
 def test_a_relation_to_records_of_another_schema_file_is_no_field_of_a_person(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog) -> None:
     """`emails NotificationEmail[]` holds other records: it makes no Bounty a person,
