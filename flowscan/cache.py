@@ -23,8 +23,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import itertools
+import mmap
 import os
 import pickle
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -102,14 +105,7 @@ def _mac(secret: bytes, payload: bytes | memoryview) -> bytes:
     return hmac.digest(secret, payload, "sha256")
 
 
-def _sign(payload: bytes) -> bytes | None:
-    secret = _secret()
-    if secret is None:
-        return None
-    return _mac(secret, payload) + payload
-
-
-def _verify(data: bytes) -> memoryview | None:
+def _verify(data: bytes | mmap.mmap) -> memoryview | None:
     secret = _secret()
     if secret is None or len(data) < 32:
         return None
@@ -118,13 +114,52 @@ def _verify(data: bytes) -> memoryview | None:
     return payload if hmac.compare_digest(data[:32], good) else None
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+MAP_FROM = 1 << 20  # a file this large is mapped, not read into memory
+
+
+def _read(path: str) -> memoryview | None:
+    """A signed file's payload, verified. A large one (the index, the stored state) is
+    mapped: the values `_unpack` hands out are views of the page cache, not copies."""
+    with open(path, "rb") as f:
+        if os.name == "posix" and os.fstat(f.fileno()).st_size >= MAP_FROM:
+            with contextlib.suppress(OSError, ValueError):  # (a file system that cannot)
+                return _verify(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+        return _verify(f.read())
+
+
+# the payload: the stream's length and the number of buffers, each buffer's length, the
+# pickle stream, then the buffers it keeps apart (pickling.out_of_band; protocol 5)
+_HEADER = struct.Struct("<QI")
+
+
+def _pack(obj: Any) -> list[bytes | memoryview]:
+    buffers: list[pickle.PickleBuffer] = []
+    stream = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL,
+                          buffer_callback=buffers.append)
+    views = [b.raw() for b in buffers]
+    return [_HEADER.pack(len(stream), len(views)),
+            struct.pack(f"<{len(views)}Q", *(v.nbytes for v in views)), stream, *views]
+
+
+def _unpack(payload: memoryview) -> Any:
+    size, count = _HEADER.unpack_from(payload)
+    at = _HEADER.size + 8 * count
+    ends = list(itertools.accumulate(struct.unpack_from(f"<{count}Q", payload, _HEADER.size),
+                           initial=at + size))
+    if ends[-1] != len(payload):
+        raise ValueError("flowscan cache: a payload of the wrong length")
+    return pickle.loads(payload[at:at + size], buffers=[
+        payload[start:end] for start, end in itertools.pairwise(ends)])
+
+
+def write_atomic(path: Path, *chunks: bytes | memoryview) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = _temporary(path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                for chunk in chunks:
+                    f.write(chunk)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -149,12 +184,14 @@ def _temporary(directory: Path) -> tuple[int, str]:
 def dump(path: Path, obj: Any) -> bool:
     """Store `obj`; False (nothing cached) when it cannot be pickled: a cache miss is
     never a reason to fail a scan."""
+    secret = _secret()
+    if secret is None:
+        return False
     try:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = b"".join(_pack(obj))
     except (RecursionError, pickle.PicklingError, TypeError, AttributeError):
         return False
-    signed = _sign(data)
-    return signed is not None and write_atomic(path, signed)
+    return write_atomic(path, _mac(secret, payload), payload)
 
 
 def load(path: str | Path) -> Any:
@@ -165,9 +202,8 @@ def load(path: str | Path) -> Any:
             ahead.join()
             payload = ahead.payload
         else:
-            with open(path, "rb") as f:
-                payload = _verify(f.read())
-        return None if payload is None else pickle.loads(payload)
+            payload = _read(str(path))
+        return None if payload is None else _unpack(payload)
     except Exception:  # a damaged entry is a miss, never a crash
         return None
 
@@ -183,8 +219,8 @@ class _ReadAhead(threading.Thread):
         self.payload: memoryview | None = None
 
     def run(self) -> None:
-        with contextlib.suppress(Exception), open(self.path, "rb") as f:  # (or a miss)
-            self.payload = _verify(f.read())
+        with contextlib.suppress(Exception):  # (or a miss)
+            self.payload = _read(self.path)
 
 
 _AHEAD: dict[str, _ReadAhead] = {}  # path -> its read, taken by the first `load` of it

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from flowscan import cache as fcache
 from flowscan.catalog import load_catalog
 from flowscan.collect import Progress
+from flowscan.pickling import encoded
 from flowscan.scan import Options, run_scan
 from flowscan.workers import Hints
 
@@ -124,6 +125,37 @@ def test_planted_pickle_is_never_loaded(tmp_path: Path, monkeypatch) -> None:
     assert fcache.load(tmp_path / "good") == {"a": 1}
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_packed_values_load_as_views_of_the_file_and_store_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large: bool) -> None:
+    """The cache keeps packed values out of the pickle's stream and loads them as views
+    of the file (mapped when large); a view stores again as it came."""
+    from flowscan import ir
+    from flowscan.analysis.stores import Sharded
+    from flowscan.pickling import PackedStore
+
+    monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
+    if large:
+        monkeypatch.setattr(fcache, "MAP_FROM", 1)
+    fn = ir.Function("a.py::f", "f", (ir.Param("x"),), (ir.Return(ir.Name("x")),), ir.NOPOS)
+    value = {"store": PackedStore({"k": {"v": 1}}), "fn": fn,
+             "sharded": Sharded.of({"a.py::f": 1, "b.py::g": 2}), "plain": b"bytes"}
+    assert fcache.dump(tmp_path / "one", value)
+    loaded = fcache.load(tmp_path / "one")
+    body = type(fn).body.fget.stored(loaded["fn"])
+    assert body.__class__ is memoryview and encoded(body)
+    assert dict.__getitem__(loaded["store"], "k").__class__ is memoryview
+    assert loaded["plain"] == b"bytes" and loaded["plain"].__class__ is bytes  # in the stream
+    assert fcache.dump(tmp_path / "two", loaded), "views pickle again as buffers"
+    again = fcache.load(tmp_path / "two")
+    assert again["store"]["k"] == {"v": 1} and again["fn"].body == fn.body
+    assert again["sharded"].get("b.py::g") == 2 and len(again["sharded"]) == 2
+    assert pickle.loads(pickle.dumps(again["fn"], protocol=4)).body == fn.body  # (workers)
+    data = (tmp_path / "two").read_bytes()
+    (tmp_path / "two").write_bytes(data[:-1])
+    assert fcache.load(tmp_path / "two") is None, "truncated"
+
+
 def test_a_file_read_ahead_is_loaded_once_and_verified_like_any(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOWSCAN_CACHE_DIR", str(tmp_path / "home"))
@@ -182,7 +214,7 @@ def test_import_answers_load_per_file_and_survive_a_delta(
     first.save()  # the first index
     second = reopened()
     assert second.answers("a.py") == {"b": "b.py", "os": None}
-    assert dict.__getitem__(second.resolved, "c.ts").__class__ is bytes, "not asked: bytes"
+    assert encoded(dict.__getitem__(second.resolved, "c.ts")), "not asked: still a pickle"
     second.answer("c.ts", "./e", "e.ts")
     second.dirty = True
     second.save()  # one new answer: a delta beside the index
@@ -349,7 +381,7 @@ def test_a_files_imports_stay_one_pickle_until_read() -> None:
 
     facts = FileFacts(FileOutcome("a.ts", "scanned"), ("react", "./x"), None, True, "k", True)
     loaded = pickle.loads(pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
-    assert FileFacts.imports.fget.stored(loaded).__class__ is bytes  # type: ignore[attr-defined]
+    assert encoded(FileFacts.imports.fget.stored(loaded))  # type: ignore[attr-defined]
     imports = ImportsOf({"a.ts": loaded})  # what a scan's result holds
-    assert FileFacts.imports.fget.stored(loaded).__class__ is bytes  # type: ignore[attr-defined]
+    assert encoded(FileFacts.imports.fget.stored(loaded))  # type: ignore[attr-defined]
     assert dict(imports) == {"a.ts": ("react", "./x")} and loaded == facts

@@ -136,7 +136,7 @@ def test_a_packed_store_pickles_a_value_read_but_not_replaced_as_it_came() -> No
     came = {k: dict.get(loaded, k) for k in "abc"}
     assert loaded["a"] == {"x": 1} and loaded.get("b") == [2] and loaded["c"] == 3
     loaded["b"] = [5]  # replaced: pickled anew
-    again = loaded.__reduce__()[1][0]
+    again = loaded.__reduce_ex__(4)[1][0]
     assert again["a"] is came["a"] and again["c"] is came["c"]  # not pickled again
     assert again["b"] is not came["b"] and pickle.loads(again["b"]) == [5]
     del loaded["c"]
@@ -148,7 +148,7 @@ def test_a_packed_store_pickles_a_value_read_but_not_replaced_as_it_came() -> No
     listed = pickle.loads(pickle.dumps(PackedStore({"a": [1]})))
     came = {"a": dict.get(listed, "a")}
     assert list(listed.items()) == [("a", [1])]  # read all at once: kept too
-    assert listed.__reduce__()[1][0]["a"] is came["a"]
+    assert listed.__reduce_ex__(4)[1][0]["a"] is came["a"]
 
 
 def test_a_skeleton_stored_under_the_same_content_key_is_stored_again_as_it_came() -> None:

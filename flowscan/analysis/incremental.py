@@ -27,7 +27,7 @@ from flowscan.analysis.stores import Sharded, ShardedSets, key_path, of_files
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
-from flowscan.pickling import Elsewhere, PackedSets, PackedStore
+from flowscan.pickling import Elsewhere, PackedSets, PackedStore, out_of_band
 
 STATE = ("summaries", "globals", "global_writes", "class_attrs", "class_bases",
          "param_binds", "param_parts", "deps", "writers", "written", "findings", "pending",
@@ -62,7 +62,7 @@ class State:
     classified: dict[tuple[str, str | None], Any] = field(default_factory=dict)
     # path -> (content key, the module without its bodies, pickled): the bodies stay in
     # the module's blob in the cache, read when a unit of it runs (pickling.Elsewhere)
-    skeletons: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    skeletons: dict[str, tuple[str, bytes | memoryview]] = field(default_factory=dict)
     # the project's importer index (scan.ProjectLoader.importers), when it was built
     importers: dict[str, set[str]] | None = None
     # content key -> whether the file names an HTTP client (scan.ProjectLoader.requests)
@@ -70,6 +70,13 @@ class State:
     # path -> the ids of its skeleton's functions, NUL-joined: they register when first
     # asked for (registry.Functions)
     function_ids: dict[str, str] = field(default_factory=dict)
+
+    def __reduce_ex__(self, protocol: int) -> tuple[type, tuple[Any, ...]]:
+        """The skeletons out of the stream, as the stores' packed values (pickling.py)."""
+        return State, (self.paths, self.stores, self.classified, {
+            path: (key, out_of_band(blob, protocol))
+            for path, (key, blob) in self.skeletons.items()},
+            self.importers, self.requesting, self.function_ids)
 
 
 def snapshot(prog: Program, keys: dict[str, str] | None = None,
@@ -107,13 +114,14 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
                      for path, entry in kept.items()})
 
 
-def skeletons(prog: Program, keys: dict[str, str], previous: dict[str, tuple[str, bytes]]
-              ) -> dict[str, tuple[str, bytes]]:
+def skeletons(prog: Program, keys: dict[str, str],
+              previous: dict[str, tuple[str, bytes | memoryview]]
+              ) -> dict[str, tuple[str, bytes | memoryview]]:
     """Each read module's skeleton, pickled on its own. A skeleton is a function of its
     file's content (and of flowscan's code, which keys the whole cache), so one the
     previous state holds under the same key is stored again as it came: a run after
     edits to a few files pickles a few skeletons, not 1,116 (0.15 s on formbricks)."""
-    out: dict[str, tuple[str, bytes]] = {}
+    out: dict[str, tuple[str, bytes | memoryview]] = {}
     for path, key in keys.items():
         if path not in prog.modules:
             continue

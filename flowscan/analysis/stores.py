@@ -8,7 +8,7 @@ import pickle
 from collections.abc import Iterable
 from typing import Any
 
-from flowscan.pickling import PackedSets
+from flowscan.pickling import PackedSets, encoded, out_of_band
 
 
 def key_path(key: str) -> str:
@@ -85,7 +85,7 @@ class Sharded:
 
     def _of(self, path: str, create: bool = False) -> dict[str, Any] | None:
         shard = self._shards.get(path)
-        if shard.__class__ is bytes:
+        if shard.__class__ is bytes or shard.__class__ is memoryview:
             shard = self._shards[path] = pickle.loads(shard)
         elif shard is None and create:
             shard = self._shards[path] = self.SHARD()
@@ -167,11 +167,10 @@ class Sharded:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __reduce__(self) -> tuple[type, tuple[dict[str, bytes], int]]:
-        return type(self), ({path: shard if shard.__class__ is bytes
-                             else pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL)
-                             for path, shard in self._shards.items() if shard},
-                            len(self))
+    def __reduce_ex__(self, protocol: int) -> tuple[type, tuple[dict[str, Any], int]]:
+        return type(self), ({path: out_of_band(
+            shard if encoded(shard) else pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL),
+            protocol) for path, shard in self._shards.items() if shard}, len(self))
 
 
 class ShardedSets(Sharded):
