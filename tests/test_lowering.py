@@ -4,6 +4,8 @@ ordinary call or subscript, and a receiver is lowered once."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flowscan import ir
 from flowscan.frontends import FRONTENDS
 
@@ -51,3 +53,24 @@ def test_python_masks_tails_and_domains_only() -> None:
     fe = FRONTENDS["python"]
     v = _values(fe.lower(fe.parse(PY, "a.py")))
     assert [_masked(v[k]) for k in "abcde"] == [True, True, True, False, False]
+
+
+def test_grammars_load_without_their_packages_init() -> None:
+    """The grammar packages' `__init__` imports importlib.resources (and tempfile,
+    shutil, the compressors) for query files flowscan does not read."""
+    import subprocess
+    import sys
+
+    from flowscan.frontends import grammar
+
+    code = ("import sys\nfrom flowscan.frontends import FRONTENDS\n"
+            "for fe in FRONTENDS.values():\n    fe.parse(b'x = 1', 'a')\n"
+            "print(sorted(m for m in ('tree_sitter_python', 'tree_sitter_javascript', "
+            "'tree_sitter_typescript', 'importlib.resources', 'tempfile') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.strip() == "[]"
+    import json
+
+    assert grammar("json") is json  # no compiled module there: the package itself
