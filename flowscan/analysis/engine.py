@@ -323,9 +323,11 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         members = hot.members(scope, self.hot_members)
         self.hot_members |= members
         fresh: dict[str, frozenset[str]] = {}
-        for path in sorted(self.eager | {p for p in self.lazy if p in self.globals
-                                         or (p in self.modules
-                                             and star_sources(self, self.modules[p]))}):
+        # (out of scope first: asking a lazy module for its star sources decodes its
+        # imports, and a narrow run's scope holds a few hundred of 3,000 modules)
+        for path in sorted(self.eager | {p for p in self.lazy if (
+                scope is None or p in scope) and (p in self.globals or (
+                    p in self.modules and star_sources(self, self.modules[p])))}):
             if scope is not None and path not in scope:
                 continue
             names = hot.module_names(path)
@@ -341,8 +343,9 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
                            not in named and self.leads_out(module, imp)}
         readers = [fid for fid in self.used if fid not in self.visits  # (by key: a
                    and self.used[fid] & (named | local.get(  # resumed run's sets are
-                       key_path(fid), set()))]  # split when read; a function's module
-        # by its id: one waiting to register is not registered for it, registry.py)
+                       key_path(fid), set()))] if named or any(local.values()) else []
+        # split when read, and none is when no name is new; a function's module by its
+        # id: one waiting to register is not registered for it, registry.py)
         self.push_functions(readers)
         for fid in self.state_writers():
             self.push(fid)
