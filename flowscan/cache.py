@@ -119,7 +119,9 @@ MAP_FROM = 1 << 20  # a file this large is mapped, not read into memory
 
 def _read(path: str) -> memoryview | None:
     """A signed file's payload, verified. A large one (the index, the stored state) is
-    mapped: the values `_unpack` hands out are views of the page cache, not copies."""
+    mapped: the values `_unpack` hands out are views of the page cache, not copies.
+    (flowscan replaces a cache file, never writes into one; a process that could
+    would run as the user, who can read the key and sign anything anyway.)"""
     with open(path, "rb") as f:
         if os.name == "posix" and os.fstat(f.fileno()).st_size >= MAP_FROM:
             with contextlib.suppress(OSError, ValueError):  # (a file system that cannot)

@@ -157,11 +157,12 @@ def discover(paths: list[Path], *, include_tests: bool = False, max_bytes: int =
     sorter = _Sorter(root, include_tests, max_bytes, ignore, wanted)
     if listing is not None:
         options = (str(root), include_tests, ignore_lines)
-        for tracked, part in enumerate(listing.parts((root / ".git").exists())):
+        for index, part in enumerate(listing.parts((root / ".git").exists())):
             if part is None:  # git failed: the walk, from the start
                 sorter = _Sorter(root, include_tests, max_bytes, ignore, wanted)
                 break
-            if tracked == 0 and wanted is None:  # (a scan of a few paths keeps none)
+            if index == 0 and wanted is None:  # the tracked files (a scan of a few
+                # paths keeps no verdicts)
                 sorter.tracked(part, options, remembered)
             else:
                 sorter.take(part)

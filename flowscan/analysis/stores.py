@@ -85,7 +85,7 @@ class Sharded:
 
     def _of(self, path: str, create: bool = False) -> dict[str, Any] | None:
         shard = self._shards.get(path)
-        if shard.__class__ is bytes or shard.__class__ is memoryview:
+        if encoded(shard):
             shard = self._shards[path] = pickle.loads(shard)
         elif shard is None and create:
             shard = self._shards[path] = self.SHARD()
