@@ -14,6 +14,7 @@ from typing import Any
 
 from flowscan import limits, suppress
 from flowscan.analysis.growth import package_of
+from flowscan.analysis.stores import StoredImporters
 from flowscan.catalog import Catalog, load_catalog
 from flowscan.collect import (
     Collector,
@@ -213,10 +214,8 @@ class ProjectLoader:
             index: dict[str, set[str]] = {}
             todo: Collection[str] = self.facts
             if self._seed is not None:  # the stored one, but for the files changed since
-                index, changed = self._seed
-                for importers in index.values():
-                    importers.difference_update(changed)
-                todo = sorted(changed)
+                index = StoredImporters(*self._seed)
+                todo = sorted(self._seed[1])
             for rel in todo:
                 for target in self.imported(rel):
                     index.setdefault(target, set()).add(rel)
@@ -232,7 +231,8 @@ class ProjectLoader:
             self._seed = (index, changed)
 
     def importer_index(self) -> dict[str, set[str]] | None:
-        return self._importers
+        index = self._importers
+        return index.whole() if isinstance(index, StoredImporters) else index
 
     def imported(self, rel: str) -> set[str]:
         """The project files `rel` imports (and, in a Nuxt app, those it is given)."""

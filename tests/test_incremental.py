@@ -534,3 +534,27 @@ def test_the_stored_importer_index_takes_the_changed_files_imports_again(
     assert resumed
     assert "app/report.py" in expected.analysed
     assert _comparable(again) == _comparable(expected)
+
+
+def test_the_stored_importer_index_is_corrected_per_path_when_asked() -> None:
+    """A resumed run takes each path's importers from the stored index, less the files
+    changed since, only when asked: the same answers as correcting the whole index."""
+    import pickle
+
+    from flowscan.analysis.stores import StoredImporters
+    from flowscan.pickling import PackedSets
+
+    plain = {"a.ts": {"x.ts", "y.ts"}, "b.ts": {"y.ts"}, "c.ts": {"z.ts"}}
+    stored = pickle.loads(pickle.dumps(PackedSets(plain)))
+    index = StoredImporters(stored, {"y.ts"})
+    index.setdefault("d.ts", set()).add("y.ts")  # y.ts's imports, resolved again
+    index.setdefault("a.ts", set()).add("y.ts")
+    assert index.get("a.ts") == {"x.ts", "y.ts"} and index.get("b.ts") == set()
+    assert index.get("gone.ts", set()) == set() and "gone.ts" not in index
+    assert dict.get(stored, "c.ts").__class__ is str, "not asked: still a text"
+    whole = index.whole()
+    assert list(whole) == ["a.ts", "b.ts", "c.ts", "d.ts"]
+    eager = {path: found - {"y.ts"} for path, found in plain.items()}
+    eager.setdefault("d.ts", set()).add("y.ts")
+    eager["a.ts"].add("y.ts")
+    assert whole == eager

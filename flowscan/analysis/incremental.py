@@ -63,8 +63,9 @@ class State:
     # path -> (content key, the module without its bodies, pickled): the bodies stay in
     # the module's blob in the cache, read when a unit of it runs (pickling.Elsewhere)
     skeletons: dict[str, tuple[str, bytes | memoryview]] = field(default_factory=dict)
-    # the project's importer index (scan.ProjectLoader.importers), when it was built
-    importers: dict[str, set[str]] | None = None
+    # the project's importer index (scan.ProjectLoader.importers), when it was built;
+    # each file's importers stay one text until asked for (stores.StoredImporters)
+    importers: PackedSets | None = None
     # content key -> whether the file names an HTTP client (scan.ProjectLoader.requests)
     requesting: dict[str, bool] = field(default_factory=dict)
     # path -> the ids of its skeleton's functions, NUL-joined: they register when first
@@ -107,7 +108,8 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
     old, old_ids = (previous.skeletons, previous.function_ids) if previous is not None \
         else ({}, {})
     kept = skeletons(prog, keys or {}, old)
-    return State(sorted(prog.modules), stores, dict(prog.tax.answers()), kept, importers,
+    return State(sorted(prog.modules), stores, dict(prog.tax.answers()), kept,
+                 None if importers is None else PackedSets(importers),
                  requesting or {}, {  # (a skeleton kept as it was keeps its ids)
                      path: old_ids[path] if entry is old.get(path) and path in old_ids
                      else "\0".join(prog.modules[path].functions)

@@ -179,3 +179,44 @@ class ShardedSets(Sharded):
 
     __slots__ = ()
     SHARD = PackedSets
+
+
+class StoredImporters(dict):  # type: ignore[type-arg]
+    """The importer index a stored state was computed with (path -> the files that
+    import it), less the files changed since, each path's importers taken from it when
+    first asked for: a pre-commit run on a million lines asks about a few hundred of
+    its 3,000 paths, and loading and correcting all of them took 5 ms. `whole` is the
+    index as a plain dict, in the stored order, for the next state."""
+
+    __slots__ = ("stored", "changed")
+
+    def __init__(self, stored: Any, changed: set[str]) -> None:
+        super().__init__()
+        self.stored = stored  # PackedSets, or a dict of sets (this run's own)
+        self.changed = changed
+
+    def _take(self, path: str) -> set[str] | None:
+        found = dict.get(self, path)
+        if found is None:
+            found = self.stored.get(path)
+            if found is None:
+                return None
+            found = set(found) - self.changed
+            dict.__setitem__(self, path, found)
+        return found
+
+    def get(self, path: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = self._take(path)
+        return default if found is None else found
+
+    def setdefault(self, path: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = self._take(path)
+        if found is None:
+            dict.__setitem__(self, path, default)
+            return default
+        return found
+
+    def whole(self) -> dict[str, set[str]]:
+        out = {path: found for path in self.stored if (found := self._take(path)) is not None}
+        out.update((path, found) for path, found in dict.items(self) if path not in out)
+        return out
