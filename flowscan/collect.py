@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from flowscan import ir
 from flowscan.cache import FactCache, code_fingerprint, drop_reads_ahead
 from flowscan.pickling import Elsewhere
-from flowscan.workers import FileFacts, Hints, init_worker, lower_file, read_file
+from flowscan.workers import (
+    FileFacts,
+    Hints,
+    content_key,
+    init_worker,
+    lower_file,
+    read_file,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -195,8 +202,7 @@ class Collector:
 
         out: dict[str, ir.Module] = {}
         for rel, text in sorted(texts.items()):
-            key = hashlib.blake2b(f"prisma\0{rel}\0{text}".encode("utf-8", "surrogateescape"),
-                                  digest_size=16).hexdigest()
+            key = content_key(rel, text.encode("utf-8", "surrogateescape"))
             module = self.cache.module(key) if self.cache is not None else None
             if not isinstance(module, ir.Module):
                 module = lower_schema(rel, text)

@@ -13,12 +13,15 @@ from typing import Any, ClassVar, TypeVar
 T = TypeVar("T", bound=type)
 
 
+# what a value still pickled is: bytes, or a view into a file the cache loaded. The cache
+# keeps such values out of the pickle's stream (protocol 5) and hands back views of the
+# file instead of copies: the stored state of a million lines holds 58 MB of them, which
+# copying cost a pre-commit run 20 ms and as many page faults
+ENCODED: tuple[type, ...] = (bytes, memoryview)
+
+
 def encoded(value: Any) -> bool:
-    """Still a pickle: bytes, or a view into a file the cache loaded. The cache keeps
-    such values out of the pickle's stream (protocol 5) and hands back views of the
-    file instead of copies: the stored state of a million lines holds 58 MB of them,
-    which copying cost a pre-commit run 20 ms and as many page faults."""
-    return value.__class__ is bytes or value.__class__ is memoryview
+    return value.__class__ in ENCODED
 
 
 def out_of_band(data: bytes | memoryview, protocol: int) -> Any:
@@ -70,7 +73,7 @@ def lazy(cls: T, *names: str) -> T:
 
         def read(obj: Any, get: Any = get, put: Any = put) -> Any:
             value = get(obj)
-            if value.__class__ is bytes or value.__class__ is memoryview:
+            if value.__class__ in ENCODED:
                 value = pickle.loads(value)
                 put(obj, value)
             elif value.__class__ is Elsewhere:
@@ -157,7 +160,7 @@ class _DecodedOnRead(dict):  # type: ignore[type-arg]
     has), each decoded when first read and kept decoded."""
 
     __slots__ = ()
-    _ENCODED: tuple[type, ...] = (bytes, memoryview)
+    _ENCODED: tuple[type, ...] = ENCODED
 
     def _decode(self, value: Any) -> Any:
         raise NotImplementedError

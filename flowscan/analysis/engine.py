@@ -323,13 +323,11 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
         members = hot.members(scope, self.hot_members)
         self.hot_members |= members
         fresh: dict[str, frozenset[str]] = {}
-        # (out of scope first: asking a lazy module for its star sources decodes its
+        # (the scope first: asking a lazy module for its star sources decodes its
         # imports, and a narrow run's scope holds a few hundred of 3,000 modules)
-        for path in sorted(self.eager | {p for p in self.lazy if (
-                scope is None or p in scope) and (p in self.globals or (
-                    p in self.modules and star_sources(self, self.modules[p])))}):
-            if scope is not None and path not in scope:
-                continue
+        for path in sorted(p for p in self.eager | self.lazy if (
+                scope is None or p in scope) and (p in self.eager or p in self.globals or (
+                    p in self.modules and star_sources(self, self.modules[p])))):
             names = hot.module_names(path)
             new = names - self.hot_by_module.get(path, frozenset())
             if new:

@@ -201,7 +201,7 @@ class StoredImporters(dict):  # type: ignore[type-arg]
             found = self.stored.get(path)
             if found is None:
                 return None
-            found = set(found) - self.changed
+            found = found - self.changed  # (a new set: the stored one stays)
             dict.__setitem__(self, path, found)
         return found
 

@@ -226,8 +226,9 @@ def grammar(package: str) -> Any:
     for place in (spec.submodule_search_locations or ()) if spec is not None else ():
         for suffix in importlib.machinery.EXTENSION_SUFFIXES:
             path = os.path.join(place, "_binding" + suffix)
-            binding = importlib.util.spec_from_file_location(name, path)
-            if binding is None or binding.loader is None or not os.path.isfile(path):
+            binding = importlib.util.spec_from_file_location(name, path) \
+                if os.path.isfile(path) else None
+            if binding is None or binding.loader is None:
                 continue
             module = importlib.util.module_from_spec(binding)
             binding.loader.exec_module(module)
