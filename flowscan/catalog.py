@@ -377,7 +377,7 @@ def load_catalog(directory: Path | None = None, extra_vendors: list[dict[str, An
     base = directory or rules_dir()
     digest = hashlib.sha256(__version__.encode())
     here = Path(__file__).parent  # the code that builds and pickles the catalog, too
-    for name in ("catalog.py", "taxonomy.py", "taxonomy_patterns.py", "policy.py"):
+    for name in ("catalog.py", "taxonomy.py", "taxonomy_patterns.py", "policy.py", "pickling.py"):
         with contextlib.suppress(OSError):
             digest.update((here / name).read_bytes())
     paths = sorted([*(base / "vendors").glob("*.yaml"), base / "taxonomy.yaml",

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flowscan.pickling import by_fields
 from flowscan.taxonomy_patterns import (
     _alternation,
     _as_list,
@@ -45,6 +46,7 @@ _CACHE_SIZE = 1 << 20
 _PLAIN_IMAGES = frozenset({"photo", "picture"})  # face_flows words that need a person beside
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Classification:
     """Why an identifier is personal data.
