@@ -143,7 +143,7 @@ class Collector:
         for (_, rel, _), facts in zip(todo, self._map(read_file, todo), strict=True):
             if facts is None:  # touched, same content
                 assert self.cache is not None
-                facts = self.cache.index[rel].facts
+                facts = self.cache.index[rel][2]
             if self.cache is not None:
                 if facts.module is not None:  # lowered in-process: keep a copy
                     self.cache.put_module(facts.key, facts.module)
