@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscan import __version__
-from flowscan.pickling import by_fields
+from flowscan.pickling import PackedStore, by_fields
 
 
 class RulesError(Exception):
@@ -293,11 +293,25 @@ class LanguageIndex:
 
 @dataclass
 class Catalog:
+    """The vendors and the per-language indexes are PackedStores: each pickles on its
+    own and loads when first read. A pre-commit run reads the few vendors its findings
+    name and the indexes of its files' languages; loading all of them was half of
+    loading the cached catalog."""
+
     vendors: dict[str, dict[str, Any]]
     languages: dict[str, LanguageIndex]
     taxonomy: Any  # flowscan.taxonomy.Taxonomy
     policy: Any  # flowscan.policy.Policy
     digest: str  # changes whenever any rules file changes: part of every cache key
+    # what every run asks of all vendors, kept apart so that asking reads none of them
+    names: dict[str, str] = field(init=False, repr=False)
+    _hosts: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.vendors = PackedStore(self.vendors)
+        self.languages = PackedStore(self.languages)
+        self.names = {vid: str(v.get("name", vid)) for vid, v in self.vendors.items()}
+        self._hosts = {h: vid for vid, v in self.vendors.items() for h in v.get("hosts", ())}
 
     def named_vendors(self) -> dict[str, str]:
         """Vendor ids as they appear in code names (`customerio`, `googleanalytics`),
@@ -309,7 +323,7 @@ class Catalog:
         return self.languages.setdefault(language, LanguageIndex())
 
     def vendor_name(self, vendor: str) -> str:
-        return str(self.vendors.get(vendor, {}).get("name", vendor))
+        return self.names.get(vendor, vendor)
 
     def tier(self, vendor: str) -> str:
         return str(self.vendors.get(vendor, {}).get("tier", "sinks"))
@@ -326,7 +340,7 @@ class Catalog:
             and ("asked_in" not in a or re.search(a["asked_in"], asker)))
 
     def hosts(self) -> dict[str, str]:
-        return {h: vid for vid, v in self.vendors.items() for h in v.get("hosts", ())}
+        return dict(self._hosts)
 
 
 def _index_vendor(v: dict[str, Any], languages: dict[str, LanguageIndex]) -> None:
