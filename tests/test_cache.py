@@ -385,3 +385,29 @@ def test_a_files_imports_stay_one_pickle_until_read() -> None:
     imports = ImportsOf({"a.ts": loaded})  # what a scan's result holds
     assert encoded(FileFacts.imports.fget.stored(loaded))  # type: ignore[attr-defined]
     assert dict(imports) == {"a.ts": ("react", "./x")} and loaded == facts
+
+
+def test_a_cached_catalog_loads_each_vendor_and_language_when_first_read(catalog) -> None:
+    """The names and hosts of all vendors answer without reading any vendor; a config
+    that changes the catalog (dataclasses.replace) keeps every answer."""
+    import dataclasses
+    import pickle
+
+    loaded = pickle.loads(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def unread(store: dict) -> set[str]:
+        return {k for k, v in dict.items(store) if isinstance(v, (bytes, memoryview))}
+
+    assert unread(loaded.vendors) == set(catalog.vendors)
+    assert unread(loaded.languages) == set(catalog.languages)
+    assert loaded.vendor_name("segment") == catalog.vendor_name("segment") != "segment"
+    assert loaded.hosts() == catalog.hosts() and "api.openai.com" in loaded.hosts()
+    assert unread(loaded.vendors) == set(catalog.vendors)
+    js, js_before = loaded.lang("javascript"), catalog.lang("javascript")
+    assert (js.imports, js.exact) == (js_before.imports, js_before.exact)  # (globs: by id)
+    assert unread(loaded.languages) == set(catalog.languages) - {"javascript"}
+    assert loaded.tier("sentry") == catalog.tier("sentry")
+    assert unread(loaded.vendors) == set(catalog.vendors) - {"sentry"}
+    changed = dataclasses.replace(loaded, digest="other")
+    assert changed.vendors == catalog.vendors and changed.hosts() == catalog.hosts()
+    assert changed.lang("python").exact == catalog.lang("python").exact

@@ -180,3 +180,32 @@ def test_may_mention_looks_for_a_name_in_a_body_not_yet_read() -> None:
     assert isinstance(slot(fn), bytes)  # asked without decoding it
     assert fn.body  # once read, it may hold anything: the caller looks itself
     assert may_mention(fn, "body", ["state"])
+
+
+def test_a_frozen_value_loads_through_its_slots_equal_hashable_and_still_frozen() -> None:
+    """`by_fields` loads a frozen class without its `__init__`, under every protocol
+    the cache and the worker processes use, and through `copy`."""
+    import copy
+    import dataclasses
+
+    import pytest
+
+    from flowscan.model import FileOutcome, Span
+
+    span = Span("a.py", 3, 5, 3, 9)
+    outcome = FileOutcome("a.py", "partial", "python", "1 error", (span,), 12)
+    assert outcome.__reduce__()[0] is FileOutcome._from_fields  # type: ignore[attr-defined]
+    for protocol in (2, 4, pickle.HIGHEST_PROTOCOL):
+        loaded = pickle.loads(pickle.dumps(outcome, protocol=protocol))
+        assert type(loaded) is FileOutcome and loaded == outcome
+        assert hash(loaded) == hash(outcome) and loaded.errors[0] == span
+    for copied in (copy.copy(outcome), copy.deepcopy(outcome)):
+        assert copied == outcome
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.lines = 1  # type: ignore[misc]
+
+
+def test_an_unfrozen_value_still_loads_as_a_call_of_its_class() -> None:
+    stmt = ir.Return(ir.Name("x"))
+    assert stmt.__reduce__()[0] is ir.Return  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(stmt)) == stmt
