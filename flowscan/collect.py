@@ -23,7 +23,6 @@ from flowscan.cache import FactCache, code_fingerprint, drop_reads_ahead
 from flowscan.pickling import Elsewhere
 from flowscan.workers import (
     FileFacts,
-    Hints,
     content_key,
     init_worker,
     lower_file,
@@ -85,7 +84,7 @@ class Collector:
         self.jobs = max(1, jobs)
         self.cache = cache
         self.progress = progress
-        self.hints = Hints.of(catalog)
+        self.hints = catalog.hints()
         self._pool: Executor | None = None
         self._facts: dict[str, FileFacts] = {}
         self._stats: dict[str, os.stat_result | None] = dict(stats or {})  # discovery's

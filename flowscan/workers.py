@@ -288,7 +288,7 @@ def init_worker(hints: Hints, store: str | None = None) -> None:
 
 def use_catalog(catalog: Catalog) -> None:
     """In-process use (one job, tests): hints from the catalog, no module store."""
-    init_worker(Hints.of(catalog))
+    init_worker(catalog.hints())
 
 
 def content_key(rel: str, data: bytes) -> str:

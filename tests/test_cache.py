@@ -388,12 +388,17 @@ def test_a_files_imports_stay_one_pickle_until_read() -> None:
 
 
 def test_a_cached_catalog_loads_each_vendor_and_language_when_first_read(catalog) -> None:
-    """The names and hosts of all vendors answer without reading any vendor; a config
-    that changes the catalog (dataclasses.replace) keeps every answer."""
+    """The names and hosts of all vendors and the workers' hints answer without reading
+    any vendor or language; a config that changes the catalog (dataclasses.replace)
+    keeps every answer."""
     import dataclasses
     import pickle
 
+    from flowscan.workers import Hints
+
+    catalog.hints()  # (load_catalog keeps them with the cached catalog)
     loaded = pickle.loads(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(loaded._hints, bytes) and loaded.hints() == Hints.of(catalog)
 
     def unread(store: dict) -> set[str]:
         return {k for k, v in dict.items(store) if isinstance(v, (bytes, memoryview))}
@@ -411,3 +416,4 @@ def test_a_cached_catalog_loads_each_vendor_and_language_when_first_read(catalog
     changed = dataclasses.replace(loaded, digest="other")
     assert changed.vendors == catalog.vendors and changed.hosts() == catalog.hosts()
     assert changed.lang("python").exact == catalog.lang("python").exact
+    assert changed.hints() == Hints.of(catalog)
