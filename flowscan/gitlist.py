@@ -40,14 +40,10 @@ class Listing:
                 self.stop()
                 yield None
                 return
-            files = []
-            for raw in out.split(b"\0"):
-                if not raw:
-                    continue
-                rel = raw.decode("utf-8", "surrogateescape")
-                if top and rel.startswith(top):
-                    rel = rel[len(top):]
-                files.append(rel)
+            # (decoded whole: NUL is never part of a multi-byte character)
+            files = [rel for rel in out.decode("utf-8", "surrogateescape").split("\0") if rel]
+            if top:
+                files = [rel[len(top):] if rel.startswith(top) else rel for rel in files]
             yield files
 
     def stop(self) -> None:

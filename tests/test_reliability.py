@@ -304,6 +304,26 @@ def test_a_prefetched_git_listing_is_the_listing_and_a_stray_one_is_stopped(
     assert gitlist.LISTING == {} and unused.stopped
 
 
+def test_git_listing_of_a_subfolder_and_of_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """git's paths are taken relative to the scan root, and a name in another encoding
+    is listed as the file system names it (so that it can be read)."""
+    from tests.gitrepo import Repo, git
+
+    repo = Repo(tmp_path / "repo")
+    repo.write("web/app.js", "x = 1\n")
+    repo.write("web/lib/util.js", "x = 1\n")
+    repo.write("api/main.py", "x = 1\n")
+    odd = os.fsencode(repo.root / "web") + b"/caf\xe9.js"
+    with open(odd, "wb") as fh:
+        fh.write(b"x = 1\n")
+    git(repo.root, "-c", "core.quotepath=off", "add", "-A")
+    repo.commit()
+    repo.write("web/new.js", "x = 2\n")  # untracked
+    found = discover([repo.root / "web"])
+    assert found.files == sorted(["app.js", "lib/util.js", "new.js", os.fsdecode(b"caf\xe9.js")])
+    assert all(os.path.exists(found.root / rel) for rel in found.files)
+
+
 def test_the_hook_entry_starts_git_before_the_command_line_loads(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
