@@ -43,6 +43,7 @@ DEFAULT_TAXONOMY_PATH = Path(__file__).resolve().parent.parent / "rules" / "taxo
 _PERSON, _PART, _NON_PERSON, _TRANSPARENT, _LONE_PERSON = 1, 2, 3, 4, 5
 _TRAILING_DIGITS = re.compile(r"(?<=[a-z])\d+$")  # user1 -> user
 _CACHE_SIZE = 1 << 20
+_UNKNOWN: Any = object()  # (None is an answer: not personal)
 _PLAIN_IMAGES = frozenset({"photo", "picture"})  # face_flows words that need a person beside
 
 
@@ -108,6 +109,7 @@ class Taxonomy:
         "_measures",
         "_qualifiers",
         "_classified",
+        "_stored",
         "_head_cached",
         "_literal_cached",
         "_sanitiser_cached",
@@ -233,6 +235,7 @@ class Taxonomy:
             object.__getattribute__(self, "_classified")
         except AttributeError:
             self._classified: dict[tuple[str, str | None], Classification | None] = {}
+            self._stored: Any = None  # answers remembered, looked up when not in the memo
         self._head_cached: Callable[[str], tuple[_Pattern | None, _Pattern | None]]
         self._head_cached = lru_cache(maxsize=_CACHE_SIZE)(self._head_hits)
         self._literal_cached: Callable[[str], str | None]
@@ -290,27 +293,44 @@ class Taxonomy:
             return self._classified[key]
         except KeyError:
             pass
+        stored = self._stored  # (set with the memo: asking compiles nothing)
+        found = _UNKNOWN if stored is None else stored.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._classify(field, context or None)
         if len(self._classified) >= _CACHE_SIZE:
             self._classified.clear()
-        found = self._classified[key] = self._classify(field, context or None)
+        self._classified[key] = found
         return found
 
     def answers(self) -> dict[tuple[str, str | None], Classification | None]:
-        """What `classify` has answered: an analysis keeps them with its state, so that
-        a re-scan after an edit asks the patterns only about names it has not seen."""
+        """What `classify` has answered since `remember`: an analysis keeps them, with
+        `remembered()`, in its state, so that a re-scan after an edit asks the
+        patterns only about names it has not seen."""
         return self._classified
 
-    def remember(self, answers: Mapping[tuple[str, str | None], Classification | None]
-                 ) -> None:
-        """Take answers an earlier run of the same rules gave (see `answers`). Asking
-        for them builds nothing: a taxonomy unpickled for a re-scan compiles its
+    def remembered(self) -> Any:
+        """The answers `remember` took as they came (not a dict), or None."""
+        try:
+            return object.__getattribute__(self, "_stored")
+        except AttributeError:
+            return None
+
+    def remember(self, answers: Any) -> None:
+        """Take answers an earlier run of the same rules gave (see `answers`): a dict
+        joins the memo; anything else with `get(question, default)` (the stored
+        state's analysis.stores.StoredAnswers) is asked when the memo does not know.
+        Neither builds anything: a taxonomy unpickled for a re-scan compiles its
         patterns only when a new name comes."""
         try:
             memo = object.__getattribute__(self, "_classified")
         except AttributeError:
             memo = {}
             object.__setattr__(self, "_classified", memo)
-        memo.update(answers)
+            object.__setattr__(self, "_stored", None)
+        if isinstance(answers, Mapping):
+            memo.update(answers)
+        else:
+            object.__setattr__(self, "_stored", answers)
 
     def _classify(self, field: str, context: str | None) -> Classification | None:
         name = normalise(field)
@@ -613,6 +633,7 @@ class Taxonomy:
     def cache_clear(self) -> None:
         """Drop cached answers (tests, long-lived processes that reload rules)."""
         self._classified.clear()
+        self._stored = None
         for cached in (
             self._head_cached,
             self._literal_cached,

@@ -432,6 +432,32 @@ def test_pickles_for_worker_processes(taxonomy: Taxonomy) -> None:
     assert clone.classify("name", "user") == taxonomy.classify("name", "user")
 
 
+def test_stored_answers_are_asked_before_the_patterns_and_merge_with_new_ones(
+        taxonomy: Taxonomy) -> None:
+    """A re-scan's taxonomy takes the stored state's answers as they load; asking for
+    one compiles nothing, and the answers it keeps next are the old and the new."""
+    from flowscan.analysis.stores import StoredAnswers
+
+    questions = [("email", None), ("name", "user"), ("name", "product"), ("title", "")]
+    fresh = {q: taxonomy.classify(*q) for q in questions}
+    odd = {("a\x01b", None): None, ("x", "a\x00b"): None}  # (names that cannot be kept)
+    stored = pickle.loads(pickle.dumps(StoredAnswers.of(fresh, odd)))
+    assert len(stored) == len(fresh)
+    assert all(stored.get((name, context or None)) == answer
+               for (name, context), answer in fresh.items())
+    assert stored.get(("phone", None), "unknown") == "unknown"
+    clone = pickle.loads(pickle.dumps(taxonomy))  # compiled on first use
+    clone.remember(stored)
+    assert clone.classify("name", "user") == fresh[("name", "user")]
+    assert clone.classify("title") is None
+    with pytest.raises(AttributeError):
+        object.__getattribute__(clone, "_literal_cached")  # nothing compiled yet
+    assert clone.classify("phone_number") == taxonomy.classify("phone_number")  # new
+    kept = StoredAnswers.of(clone.remembered(), clone.answers())
+    assert kept.get(("phone_number", None)) == taxonomy.classify("phone_number")
+    assert kept.get(("email", None)) == fresh[("email", None)] and len(kept) == 5
+
+
 def test_load_rejects_non_mapping(tmp_path: Path) -> None:
     path = tmp_path / "taxonomy.yaml"
     path.write_text("- just\n- a list\n", encoding="utf-8")

@@ -23,7 +23,13 @@ from flowscan.analysis.growth import Loader
 from flowscan.analysis.http import returned
 from flowscan.analysis.registry import Functions
 from flowscan.analysis.resolve import Resolver
-from flowscan.analysis.stores import Sharded, ShardedSets, key_path, of_files
+from flowscan.analysis.stores import (
+    Sharded,
+    ShardedSets,
+    StoredAnswers,
+    key_path,
+    of_files,
+)
 from flowscan.analysis.values import join_all
 from flowscan.analysis.walk import bottom_up, names_read
 from flowscan.catalog import Catalog
@@ -59,7 +65,7 @@ class State:
     stores: dict[str, Any]
     # the taxonomy's answers (the state is keyed by the rules): a resumed run asks its
     # patterns only about new names, and most re-scans compile none of them
-    classified: dict[tuple[str, str | None], Any] = field(default_factory=dict)
+    classified: StoredAnswers = field(default_factory=lambda: StoredAnswers("", []))
     # path -> (content key, the module without its bodies, pickled): the bodies stay in
     # the module's blob in the cache, read when a unit of it runs (pickling.Elsewhere)
     skeletons: dict[str, tuple[str, bytes | memoryview]] = field(default_factory=dict)
@@ -108,7 +114,8 @@ def snapshot(prog: Program, keys: dict[str, str] | None = None,
     old, old_ids = (previous.skeletons, previous.function_ids) if previous is not None \
         else ({}, {})
     kept = skeletons(prog, keys or {}, old)
-    return State(sorted(prog.modules), stores, dict(prog.tax.answers()), kept,
+    return State(sorted(prog.modules), stores,
+                 StoredAnswers.of(prog.tax.remembered(), prog.tax.answers()), kept,
                  None if importers is None else PackedSets(importers),
                  requesting or {}, {  # (a skeleton kept as it was keeps its ids)
                      path: old_ids[path] if entry is old.get(path) and path in old_ids

@@ -5,6 +5,7 @@ files an edit reaches, not every key of the tree (incremental.py)."""
 from __future__ import annotations
 
 import pickle
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -220,3 +221,52 @@ class StoredImporters(dict):  # type: ignore[type-arg]
         out = {path: found for path in self.stored if (found := self._take(path)) is not None}
         out.update((path, found) for path, found in dict.items(self) if path not in out)
         return out
+
+
+class StoredAnswers:
+    """The taxonomy's answers (`Taxonomy.answers`) as the stored state keeps them: the
+    questions as one sorted text, `context NUL field` joined by SOH, and the answers
+    in that order. A pre-commit run on a million lines asks 36 of the 23,000 questions
+    a cold run answered; building a dict of them all was the largest part of loading
+    the state (8 ms), splitting the text when first asked is 1 ms. A question whose
+    names hold a NUL or SOH is left out (asked again if it comes)."""
+
+    __slots__ = ("_text", "_values", "_keys")
+
+    def __init__(self, text: str, values: list[Any]) -> None:
+        self._text = text
+        self._values = values
+        self._keys: list[str] | None = None
+
+    @classmethod
+    def of(cls, *answers: Any) -> StoredAnswers:
+        """The answers of memos (dicts, or StoredAnswers) together."""
+        merged: dict[str, Any] = {}
+        for found in answers:
+            if isinstance(found, StoredAnswers):
+                merged.update(zip(found.keys(), found._values, strict=True))
+            elif found:
+                merged.update((f"{context or ''}\0{name}", value)
+                              for (name, context), value in found.items()
+                              if "\0" not in (context or "") and "\1" not in name
+                              and "\1" not in (context or ""))
+        items = sorted(merged.items())
+        return cls("\1".join(key for key, _ in items), [value for _, value in items])
+
+    def keys(self) -> list[str]:
+        if self._keys is None:
+            self._keys = self._text.split("\1") if self._values else []
+        return self._keys
+
+    def get(self, question: tuple[str, str | None], default: Any = None) -> Any:
+        name, context = question
+        key = f"{context or ''}\0{name}"
+        keys = self.keys()
+        at = bisect_left(keys, key)
+        return self._values[at] if at < len(keys) and keys[at] == key else default
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __reduce__(self) -> tuple[type, tuple[str, list[Any]]]:
+        return StoredAnswers, (self._text, self._values)
