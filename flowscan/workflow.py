@@ -59,9 +59,6 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
 
     prefetch(paths[0] if paths else Path("."))  # git lists the files while we load
     from flowscan import config as cfgmod
-    from flowscan.baseline import BaselineError
-    from flowscan.baseline import apply as apply_baseline
-    from flowscan.baseline import load as load_baseline
     from flowscan.catalog import RulesError
     from flowscan.diff import DiffError, findings_at, subtract
     from flowscan.scan import Options, run_scan
@@ -122,6 +119,10 @@ def run(paths: list[Path], *, config: Path | None = None, fail_on: str | None = 
                         "does not exist; create it with `flowscan baseline create`")
         baseline_path = None
     if baseline_path is not None:
+        from flowscan.baseline import BaselineError
+        from flowscan.baseline import apply as apply_baseline
+        from flowscan.baseline import load as load_baseline
+
         try:
             entries = load_baseline(baseline_path)
         except BaselineError as exc:
