@@ -140,3 +140,19 @@ def test_files_of_one_directory_share_their_answers() -> None:
     assert r.javascript("web/src/b.ts", "@/lib/utils") == "web/src/lib/utils.ts"
     assert r.javascript("web/src/b.ts", "./lib/utils") == "web/src/lib/utils.ts"
     assert len(r.memo) == asked
+
+
+def test_configurations_are_read_only_when_a_question_needs_them() -> None:
+    """A run whose import questions the cache answers parses no tsconfig at all."""
+    files = ["apps/web/lib/db.ts", "apps/web/app/page.tsx", "pkg/x.py"]
+    tsconfig = '{"compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["./*"]}}}'
+    r = Resolver.build(files, {"apps/web/tsconfig.json": tsconfig})
+    assert not {"aliases", "py_suffix", "packages", "subpaths"} & set(vars(r))
+    assert r.javascript("apps/web/app/page.tsx", "@/lib/db") == "apps/web/lib/db.ts"
+    assert r.aliases and r.python("pkg/y.py", "pkg.x") == "pkg/x.py"
+    try:
+        r.nothing_of_that_name  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("an unknown attribute must raise")
