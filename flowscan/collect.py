@@ -309,11 +309,17 @@ def gc_paused(freeze: bool) -> Iterator[None]:
 
 
 class MemoResolver:
-    """The import questions the relevance closure asks, answered from a memo."""
+    """The import questions the relevance closure and the analysis ask, answered from
+    a memo kept across runs; the other questions go to the resolver."""
 
     def __init__(self, resolver: Any, cache: FactCache) -> None:
         self._resolver = resolver
         self._cache = cache
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_resolver", "_cache"):
+            raise AttributeError(name)
+        return getattr(self._resolver, name)
 
     def python(self, rel: str, spec: str) -> str | None:
         return self._ask(self._resolver.python, rel, spec)

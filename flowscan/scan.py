@@ -99,11 +99,12 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 loader.requesting = dict(state.requesting)
                 loader.seed_importers(state.importers, {
                     rel for rel, f in facts.items() if base.keys.get(rel) != f.key})
-                program = resume_program(state, edited, added, loader, catalog, resolver,
-                                         previous)
+                program = resume_program(state, edited, added, loader, catalog,
+                                         loader.resolver, previous)
             else:
                 direct = sorted(rel for rel, f in facts.items() if f.direct)
-                program = Program(loader.load(direct), catalog, resolver, loader=loader)
+                program = Program(loader.load(direct), catalog, loader.resolver,
+                                  loader=loader)
                 program.add(loader.schemas, loader.schemas)  # models, read when used
                 program.start(program.initial)
                 program.load_dependencies(program.initial)
@@ -114,7 +115,8 @@ def run_scan(paths: list[Path], options: Options, catalog: Catalog | None = None
                 narrow = False  # read: their readers run too
                 runs = program.runs
                 program = resume_program(work.stored_result(key + ".state"), edited or set(),
-                                         added or set(), loader, catalog, resolver)
+                                         added or set(), loader, catalog,
+                                         loader.resolver)
                 accs = program.finish()
                 program.runs += runs
             analysis_done = time.perf_counter()
@@ -282,7 +284,7 @@ class ProjectLoader:
         """What a stored result misses: the changed files it read, and the changed
         files it did not read that now touch a vendor or name a hot member of a module
         they import. (None, None): it cannot be brought up to date."""
-        if set(stored.keys) != set(self.facts):
+        if stored.keys.keys() != self.facts.keys():
             return None, None
         analysed = set(stored.comments)
         changed = {rel for rel, f in self.facts.items() if stored.keys[rel] != f.key}
