@@ -125,17 +125,16 @@ class Collector:
     # ------------------------------------------------------------ first pass
 
     def facts(self) -> dict[str, FileFacts]:
-        out: dict[str, FileFacts] = {}
+        stats = self._stats  # (discovery's)
+        out: dict[str, FileFacts] = self.cache.hits(self.files, stats) \
+            if self.cache is not None else {}
         todo: list[tuple[str, str, str]] = []
         for rel in self.files:
-            st = self._stats.get(rel) or _stat(self.root, rel)
-            self._stats[rel] = st
+            if rel in out:
+                continue
+            st = stats[rel] = stats.get(rel) or _stat(self.root, rel)
             if self.cache is not None and st is not None:
-                hit, prev = self.cache.lookup(rel, st)
-                if hit is not None:
-                    out[rel] = hit
-                    continue
-                todo.append((self.root, rel, prev))
+                todo.append((self.root, rel, self.cache.lookup(rel, st)[1]))
             else:
                 todo.append((self.root, rel, ""))
         bar = Progress(len(self.files), self.progress)
