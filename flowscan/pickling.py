@@ -46,7 +46,7 @@ def by_fields(cls: T) -> T:
         one = get
         get = lambda obj: (one(obj),)  # noqa: E731 - attrgetter of one name: no tuple
     make: Callable[..., Any] = cls
-    if cls.__dataclass_params__.frozen and names:  # type: ignore[attr-defined]
+    if cls.__dataclass_params__.frozen and names and "__slots__" in cls.__dict__:  # type: ignore[attr-defined]
         make = _from_fields(cls, names)
         cls._from_fields = staticmethod(make)  # type: ignore[attr-defined]
 

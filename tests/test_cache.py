@@ -417,3 +417,25 @@ def test_a_cached_catalog_loads_each_vendor_and_language_when_first_read(catalog
     assert changed.vendors == catalog.vendors and changed.hosts() == catalog.hosts()
     assert changed.lang("python").exact == catalog.lang("python").exact
     assert changed.hints() == Hints.of(catalog)
+
+
+def test_the_analysis_asks_the_kept_answers_before_the_resolver(tmp_path: Path) -> None:
+    """collect.MemoResolver: an answer the cache keeps builds no resolver index; a new
+    one is kept; the other questions go to the resolver."""
+    from flowscan.analysis.resolve import Resolver
+    from flowscan.collect import MemoResolver
+
+    c = fcache.FactCache.open(tmp_path, "rules", tmp_path / "c")
+    assert c is not None
+    files = ["pkg/__init__.py", "pkg/mod.py", "web/a.ts", "web/b.ts"]
+    c.answer("web/a.ts", "./b", "web/b.ts")
+    raw = Resolver.build(files, {})
+    memo = MemoResolver(raw, c)
+    assert memo.javascript("web/a.ts", "./b") == "web/b.ts"
+    assert "aliases" not in vars(raw)  # answered from the cache
+    assert memo.python("pkg/mod.py", "pkg") == "pkg/__init__.py"  # asked, then kept
+    assert c.answers("pkg/mod.py") == {"pkg": "pkg/__init__.py"}
+    assert memo.python_submodule("pkg/__init__.py", "mod") == \
+        raw.python_submodule("pkg/__init__.py", "mod") == "pkg/mod.py"
+    with pytest.raises(AttributeError):
+        memo.nothing_of_that_name  # noqa: B018
