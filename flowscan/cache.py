@@ -352,14 +352,11 @@ class FactCache:
             self.answer(rel, spec, target)
         self.new_blobs = int(delta.get("new_blobs", self.new_blobs))
 
-    def lookup(self, rel: str, st: os.stat_result) -> tuple[Any, str]:
-        """(facts, "") when the stat matches and is safely older than the index;
-        (None, key) when the content must be hashed again (key: the last one seen)."""
+    def known_key(self, rel: str) -> str:
+        """The content key the index last saw for `rel` ("" if none): a file `hits`
+        does not trust is hashed again, and parsed only if its key changed."""
         e = self.index.get(rel)
-        if e is None:
-            return None, ""
-        found = self.hits([rel], {rel: st})
-        return (found[rel], "") if found else (None, e[2].key)
+        return "" if e is None else e[2].key
 
     def hits(self, rels: Iterable[str], stats: Mapping[str, os.stat_result | None]
              ) -> dict[str, Any]:

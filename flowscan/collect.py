@@ -134,7 +134,7 @@ class Collector:
                 continue
             st = stats[rel] = stats.get(rel) or _stat(self.root, rel)
             if self.cache is not None and st is not None:
-                todo.append((self.root, rel, self.cache.lookup(rel, st)[1]))
+                todo.append((self.root, rel, self.cache.known_key(rel)))
             else:
                 todo.append((self.root, rel, ""))
         bar = Progress(len(self.files), self.progress)

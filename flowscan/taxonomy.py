@@ -316,21 +316,15 @@ class Taxonomy:
             return None
 
     def remember(self, answers: Any) -> None:
-        """Take answers an earlier run of the same rules gave (see `answers`): a dict
-        joins the memo; anything else with `get(question, default)` (the stored
-        state's analysis.stores.StoredAnswers) is asked when the memo does not know.
-        Neither builds anything: a taxonomy unpickled for a re-scan compiles its
-        patterns only when a new name comes."""
+        """Take answers an earlier run of the same rules gave (see `answers`; the stored
+        state's analysis.stores.StoredAnswers, anything with `get(question, default)`),
+        asked when the memo does not know. It builds nothing: a taxonomy unpickled for
+        a re-scan compiles its patterns only when a new name comes."""
         try:
-            memo = object.__getattribute__(self, "_classified")
+            object.__getattribute__(self, "_classified")
         except AttributeError:
-            memo = {}
-            object.__setattr__(self, "_classified", memo)
-            object.__setattr__(self, "_stored", None)
-        if isinstance(answers, Mapping):
-            memo.update(answers)
-        else:
-            object.__setattr__(self, "_stored", answers)
+            object.__setattr__(self, "_classified", {})
+        object.__setattr__(self, "_stored", answers)
 
     def _classify(self, field: str, context: str | None) -> Classification | None:
         name = normalise(field)

@@ -446,6 +446,7 @@ def test_stored_answers_are_asked_before_the_patterns_and_merge_with_new_ones(
     assert all(stored.get((name, context or None)) == answer
                for (name, context), answer in fresh.items())
     assert stored.get(("phone", None), "unknown") == "unknown"
+    assert [stored.get(q, "unknown") for q in odd] == ["unknown", "unknown"]
     clone = pickle.loads(pickle.dumps(taxonomy))  # compiled on first use
     clone.remember(stored)
     assert clone.classify("name", "user") == fresh[("name", "user")]

@@ -122,21 +122,18 @@ class Hotness:
         `known` ones: a name already hot needs no summary read to say so again (a
         pre-commit run decoded 677 summaries here, most of them under such names)."""
         prog = self.prog
-        # (a key of no file's, request state, is always within; the test inline: a
-        # narrow run's scope is a few hundred files, and it goes through 15,000 keys)
-        everywhere = scope is None
-        out = {name for fid in prog.summaries
-               if (everywhere or "::" not in fid or fid.partition("::")[0] in scope)
-               and fid in prog.functions
+
+        def within(key: str) -> bool:  # (a store of no file's, request state: always)
+            return scope is None or "::" not in key or key.partition("::")[0] in scope
+
+        out = {name for fid in prog.summaries if within(fid) and fid in prog.functions
                and (name := prog.functions[fid][0].name) not in known and self.function(fid)}
         for cid, attrs in prog.class_attrs.items():
-            if everywhere or "::" not in cid or cid.partition("::")[0] in scope:
+            if within(cid):
                 out |= {name for name, v in attrs.items() if name not in known
                         and self.value(v)}
         out |= {entry[0].name for cid, entry in prog.classes.items()
-                if entry[0].name not in known
-                and (everywhere or "::" not in cid or cid.partition("::")[0] in scope)
-                and self.cls(cid)}
+                if entry[0].name not in known and within(cid) and self.cls(cid)}
         return out
 
     def module_names(self, path: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:

@@ -246,10 +246,8 @@ class StoredAnswers:
             if isinstance(found, StoredAnswers):
                 merged.update(zip(found.keys(), found._values, strict=True))
             elif found:
-                merged.update((f"{context or ''}\0{name}", value)
-                              for (name, context), value in found.items()
-                              if "\0" not in (context or "") and "\1" not in name
-                              and "\1" not in (context or ""))
+                merged.update((key, value) for question, value in found.items()
+                              if (key := _question(*question)) is not None)
         items = sorted(merged.items())
         return cls("\1".join(key for key, _ in items), [value for _, value in items])
 
@@ -259,10 +257,9 @@ class StoredAnswers:
         return self._keys
 
     def get(self, question: tuple[str, str | None], default: Any = None) -> Any:
-        name, context = question
-        key = f"{context or ''}\0{name}"
+        key = _question(*question)
         keys = self.keys()
-        at = bisect_left(keys, key)
+        at = bisect_left(keys, key) if key is not None else len(keys)
         return self._values[at] if at < len(keys) and keys[at] == key else default
 
     def __len__(self) -> int:
@@ -270,3 +267,12 @@ class StoredAnswers:
 
     def __reduce__(self) -> tuple[type, tuple[str, list[Any]]]:
         return StoredAnswers, (self._text, self._values)
+
+
+def _question(name: str, context: str | None) -> str | None:
+    """A question as StoredAnswers keys it (`context NUL name`), or None when its names
+    hold the separators."""
+    context = context or ""
+    if "\0" in context or "\1" in context or "\1" in name:
+        return None
+    return f"{context}\0{name}"
