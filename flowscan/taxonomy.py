@@ -17,15 +17,15 @@ from typing import Any
 
 from flowscan.pickling import by_fields
 from flowscan.taxonomy_patterns import (
-    _alternation,
+    Shape,
     _as_list,
     _checksum_ok,
     _compile,
-    _first_chars,
     _Lazy,
     _names_word,
     _Pattern,
     _regex_list,
+    _shape,
     _with_places,
     normalise,
 )
@@ -63,11 +63,15 @@ class Classification:
     context: str | None
 
 
-def _unpickled(data: Mapping[str, Any], starts: dict[int, list[frozenset[str] | None]]
-               ) -> Taxonomy:
+# per pattern kind (0: field patterns, 1: contextual ones), per pattern in file order:
+# what the names it fullmatches look like
+Shapes = dict[int, list[Shape]]
+
+
+def _unpickled(data: Mapping[str, Any], shapes: Shapes) -> Taxonomy:
     taxonomy = Taxonomy.__new__(Taxonomy)
     taxonomy._data = data
-    taxonomy._starts = starts
+    taxonomy._shapes = shapes
     return taxonomy
 
 
@@ -80,7 +84,7 @@ class Taxonomy:
         "_meta",
         "_fields",
         "_buckets",
-        "_starts",
+        "_shapes",
         "_contextual",
         "_exclude",
         "_words",
@@ -118,10 +122,9 @@ class Taxonomy:
 
     normalise = staticmethod(normalise)
 
-    def __init__(self, data: Mapping[str, Any],
-                 starts: dict[int, list[frozenset[str] | None]] | None = None) -> None:
-        """`starts`: the patterns' first characters as an earlier build read them (the
-        document was checked then): given, no pattern is parsed again."""
+    def __init__(self, data: Mapping[str, Any], shapes: Shapes | None = None) -> None:
+        """`shapes`: the patterns' shapes as an earlier build read them (the document
+        was checked then): given, no pattern is parsed again."""
         self._data = data
         categories: Mapping[str, Mapping[str, Any]] = data["categories"]
         self._ids: tuple[str, ...] = tuple(categories)
@@ -148,10 +151,10 @@ class Taxonomy:
                 self._exclude[cat] = _Lazy(
                     [expand(x) for x in excludes],
                     [f"categories.{cat}.exclude[{i}]" for i in range(len(excludes))])
-        self._buckets: dict[tuple[int, str], tuple[re.Pattern[str], list[_Pattern]]] = {}
-        self._starts = starts if starts is not None else {
-            kind: [_first_chars(p.source, where) for p, where in zip(
-                patterns, places, strict=True)]
+        self._buckets: dict[tuple[int, str, str],
+                            list[tuple[Callable[[str], Any], _Pattern]]] = {}
+        self._shapes = shapes if shapes is not None else {
+            kind: [_shape(p.source, where) for p, where in zip(patterns, places, strict=True)]
             for kind, patterns, places in ((0, self._fields, field_places),
                                            (1, self._contextual, context_places))}
 
@@ -223,7 +226,7 @@ class Taxonomy:
         self._sanitiser_re = _Lazy(sanitisers, places)
         self._sanitiser_dotted_re = _Lazy(dotted, [p for p, s in zip(
             places, sanitisers, strict=True) if r"\." in s])
-        if starts is None:  # built from the document: every regex is checked now
+        if shapes is None:  # built from the document: every regex is checked now
             for lazy in (*self._exclude.values(), self._sanitiser_re,
                          self._sanitiser_dotted_re, self._person_secrets,
                          self._person_vetoes, self._business_fields, self._token_makers):
@@ -254,13 +257,13 @@ class Taxonomy:
         """Pickle as its source document: worker processes recompile, caches stay local.
         Compiled on first use: a scan whose analysis result comes from the cache (a
         warm run, the pre-commit hook) never classifies a field."""
-        return (_unpickled, (self._data, self._starts))
+        return (_unpickled, (self._data, self._shapes))
 
     def __getattr__(self, name: str) -> Any:
         # reached only for a slot not yet filled, i.e. on an unpickled taxonomy
         if name == "_data" or name not in Taxonomy.__slots__:
             raise AttributeError(name)
-        self.__init__(self._data, object.__getattribute__(self, "_starts"))  # type: ignore[misc]
+        self.__init__(self._data, object.__getattribute__(self, "_shapes"))  # type: ignore[misc]
         return object.__getattribute__(self, name)
 
     # -- metadata ---------------------------------------------------------------
@@ -413,29 +416,35 @@ class Taxonomy:
         """The first field and contextual patterns (file order) fullmatching ``head``.
 
         Cached apart from vetoes and contexts: the same suffixes (name, id, email) recur
-        under many prefixes and objects, and one alternation match costs microseconds.
+        under many prefixes and objects.
         """
         hits: list[_Pattern | None] = []
         for kind in (0, 1):
-            combined, patterns = self._bucket(kind, head[:1])
             found = None
-            if patterns and combined.fullmatch(head):
-                found = next((p for p in patterns if p.regex.fullmatch(head)), None)
+            for fullmatch, p in self._candidates(kind, head):
+                if fullmatch(head):
+                    found = p
+                    break
             hits.append(found)
         return hits[0], hits[1]
 
-    def _bucket(self, kind: int, char: str) -> tuple[re.Pattern[str], list[_Pattern]]:
-        """The patterns (field ones: kind 0, contextual: 1) that can match a head starting
-        with `char`, in file order, and their alternation: a tenth of the 550, so a miss,
-        the usual answer, costs a tenth (0.7 s of a cold scan of formbricks before)."""
-        found = self._buckets.get((kind, char))
+    def _candidates(self, kind: int, head: str
+                    ) -> list[tuple[Callable[[str], Any], _Pattern]]:
+        """The patterns (field ones: kind 0, contextual: 1) whose shape fits `head`
+        (its first and last character), in file order: about 14 of the 640, each tried
+        on its own. An alternation of those starting with the same character (a tenth)
+        cost 7 us a head and 5 ms to compile for each first character: 0.7 s of a cold
+        scan of formbricks, this half of it. A pattern is compiled only when a name
+        fits it."""
+        first, last = head[:1], head[-1:]
+        found = self._buckets.get((kind, first, last))
         if found is None:
             every = self._fields if kind == 0 else self._contextual
-            chosen = [p for p, first in zip(every, self._starts[kind], strict=True)
-                      if first is None or char in first]
-            combined = _alternation([p.source for p in chosen], [
-                f"categories.{p.category} pattern {p.source!r}" for p in chosen])
-            found = self._buckets[(kind, char)] = (combined, chosen)
+            found = self._buckets[(kind, first, last)] = [
+                (p.regex.fullmatch, p)
+                for p, shape in zip(every, self._shapes[kind], strict=True)
+                if (shape.first is None or first in shape.first)
+                and (shape.last is None or last in shape.last)]
         return found
 
     @staticmethod

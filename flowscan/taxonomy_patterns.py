@@ -1,8 +1,8 @@
 """The taxonomy's pattern machinery: names normalised so that one regex covers every
 spelling, patterns and alternations compiled when first matched (a re-scan after an edit
-asks a few of the 550), the characters a pattern can start with (to try a tenth of them
-on a name), regex errors that name their place in the file, and the checksums a literal
-card number or IBAN must pass. Apart from taxonomy.py, which builds and asks the
+asks a few of the 550), the characters a pattern can start and end with (to try about
+five of them on a name), regex errors that name their place in the file, and the
+checksums a literal card number or IBAN must pass. Apart from taxonomy.py, which builds and asks the
 `Taxonomy` and stays the public home of its names (`normalise` included)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 _ACRONYM = re.compile(r"([A-Z]{2,})([A-Z][a-z])")  # IPAddress -> IP_Address, not IPv4
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")  # firstName -> first_Name, userID -> user_ID
@@ -114,25 +114,44 @@ def _alternation(sources: Sequence[str], places: Sequence[str]) -> re.Pattern[st
         raise ValueError(f"taxonomy: {places[0]}...: invalid regexes: {exc}") from exc
 
 
-def _first_chars(source: str, where: str = "") -> frozenset[str] | None:
-    """The characters a string that `source` fullmatches can start with, or None when
-    that is not plain from its parse (then it is tried on every head). Parsing checks
-    the regex (`where`: its place in the file, for the error)."""
+class Shape(NamedTuple):
+    """What a pattern's parse says of the names it fullmatches: the characters they can
+    start and end with (None: any)."""
+
+    first: frozenset[str] | None
+    last: frozenset[str] | None
+
+
+ANY_SHAPE = Shape(None, None)
+
+
+def _shape(source: str, where: str = "") -> Shape:
+    """The pattern's `Shape`, so that a name is tried on the few patterns that can
+    match it. Parsing checks the regex (`where`: its place in the file, for the
+    error)."""
     try:
-        import re._constants as c
         import re._parser as sre
-    except ImportError:  # another Python's internals: no buckets, checked when compiled
-        return None
+    except ImportError:  # another Python's internals: tried on every name
+        return ANY_SHAPE
     try:
         parsed = sre.parse(source)
     except re.error as exc:
         raise ValueError(f"taxonomy: {where}: invalid regex {source!r}: {exc}") from exc
+    return Shape(_edge_chars(parsed, last=False), _edge_chars(parsed, last=True))
+
+
+def _edge_chars(parsed: Any, last: bool) -> frozenset[str] | None:
+    """The characters a fullmatch of the parsed pattern starts (or ends) with, or None
+    when that is not plain from the parse."""
+    import re._constants as c
     if parsed.state.flags & re.IGNORECASE:
         return None
 
-    def first(items: list[Any]) -> tuple[set[str] | None, bool]:
+    def edge(items: list[Any]) -> tuple[set[str] | None, bool]:
+        """(the characters the items' match can start or end with, whether it can be
+        empty); None when unknown."""
         out: set[str] = set()
-        for op, av in items:
+        for op, av in reversed(items) if last else items:
             if op is c.LITERAL:
                 return out | {chr(av)}, False
             if op is c.IN:
@@ -147,6 +166,8 @@ def _first_chars(source: str, where: str = "") -> frozenset[str] | None:
             if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
                 continue  # consumes nothing
             if op is c.SUBPATTERN:
+                if av[1] & re.IGNORECASE:  # (?i:...)
+                    return None, False
                 branches, optional = [list(av[3])], False
             elif op is c.BRANCH:
                 branches, optional = [list(b) for b in av[1]], False
@@ -156,7 +177,7 @@ def _first_chars(source: str, where: str = "") -> frozenset[str] | None:
                 return None, False
             empty = optional
             for branch in branches:
-                found, may_be_empty = first(branch)
+                found, may_be_empty = edge(branch)
                 if found is None:
                     return None, False
                 out |= found
@@ -165,7 +186,7 @@ def _first_chars(source: str, where: str = "") -> frozenset[str] | None:
                 return out, False
         return out, True
 
-    found, empty = first(list(parsed))
+    found, empty = edge(list(parsed))
     return None if found is None or empty else frozenset(found)
 
 

@@ -19,7 +19,7 @@ from flowscan.taxonomy import (
     DEFAULT_TAXONOMY_PATH,
     Classification,
     Taxonomy,
-    _first_chars,
+    _shape,
     load_taxonomy,
     normalise,
 )
@@ -502,7 +502,16 @@ def test_patterns_tried_by_first_character_find_what_all_of_them_find(
     ("(?!x)[a-c]+", {"a", "b", "c"}), ("(pre_)?natal", {"p", "n"}), (".+_id", None),
     ("(?i)email", None), ("(a)?", None)])
 def test_first_characters_of_a_pattern(source: str, expected: set[str] | None) -> None:
-    found = _first_chars(source)
+    found = _shape(source).first
+    assert (None if found is None else set(found)) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("e_?mails?", {"l", "s"}), ("(card|account)_?holder(_?name)?", {"r", "e"}),
+    ("[a-c]+(?!x)", {"a", "b", "c"}), ("natal(_care)?$", {"l", "e"}), ("id_.+", None),
+    ("(?i)email", None), ("x(?i:email)", None), ("(a)?", None), ("x|y_\\d", None)])
+def test_last_characters_of_a_pattern(source: str, expected: set[str] | None) -> None:
+    found = _shape(source).last
     assert (None if found is None else set(found)) == expected
 
 

@@ -149,9 +149,27 @@ CONFIG_ROOTS = ("process.env", "os.environ", "settings", "config", "app.config",
 
 
 def is_configuration(obj: ir.Expr | None) -> bool:
-    """The app's own settings and environment: its API keys are not a person's."""
+    """The app's own settings and environment: its API keys are not a person's.
+
+    Asked of the same expression on every run of its unit (100,000 times in a cold
+    scan of formbricks, for 30,000 expressions): the answer is kept by the node's
+    identity, the node held with it so that its id is not reused."""
     if obj is None:
         return False
+    kept = _CONFIGURATION.get(id(obj))
+    if kept is not None and kept[0] is obj:
+        return kept[1]
+    if len(_CONFIGURATION) >= 1 << 18:
+        _CONFIGURATION.clear()
+    found = _is_configuration(obj)
+    _CONFIGURATION[id(obj)] = (obj, found)
+    return found
+
+
+_CONFIGURATION: dict[int, tuple[ir.Expr, bool]] = {}
+
+
+def _is_configuration(obj: ir.Expr) -> bool:
     name = last_name(obj)  # CLEARBIT_CONFIG, appConfig, stripeSettings
     if name.lstrip("_") in CONFIG_NAMES or (not name.islower() and CONFIG_WORDS.search(name)):
         return True
