@@ -451,8 +451,12 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             self.awaited.add(path)
 
     def depend(self, key: str, unit: str) -> None:
-        if not self._probing:
-            self.deps.setdefault(key, set()).add(unit)
+        if not self._probing:  # (300,000 times in a cold scan of formbricks: no empty
+            readers = self.deps.get(key)  # set made for each, as setdefault's default)
+            if readers is None:
+                self.deps[key] = {unit}
+            else:
+                readers.add(unit)
 
     def wrote(self, key: str) -> None:
         """Who wrote a store, whether or not it changed: an edit that empties the store
