@@ -433,9 +433,9 @@ class Taxonomy:
         """The patterns (field ones: kind 0, contextual: 1) whose shape fits `head`
         (its first and last character), in file order: about 14 of the 640, each tried
         on its own. An alternation of those starting with the same character (a tenth)
-        cost 7 us a head and 5 ms to compile for each first character: 0.7 s of a cold
-        scan of formbricks, this half of it. A pattern is compiled only when a name
-        fits it."""
+        cost 7 us a head and 5 ms to compile for each first character: classifying the
+        23,000 questions of a cold scan of formbricks took 1.25-1.6 s with it, 0.86-1.1 s
+        this way. A pattern is compiled only when a name fits it."""
         first, last = head[:1], head[-1:]
         found = self._buckets.get((kind, first, last))
         if found is None:

@@ -1,9 +1,9 @@
 """The taxonomy's pattern machinery: names normalised so that one regex covers every
 spelling, patterns and alternations compiled when first matched (a re-scan after an edit
-asks a few of the 550), the characters a pattern can start and end with (to try about
-five of them on a name), regex errors that name their place in the file, and the
-checksums a literal card number or IBAN must pass. Apart from taxonomy.py, which builds and asks the
-`Taxonomy` and stays the public home of its names (`normalise` included)."""
+asks a few of the 640), the characters a pattern can start and end with (to try about
+fourteen of them on a name), regex errors that name their place in the file, and the
+checksums a literal card number or IBAN must pass. Apart from taxonomy.py, which builds
+and asks the `Taxonomy` and stays the public home of its names (`normalise` included)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -150,9 +151,5 @@ def test_configurations_are_read_only_when_a_question_needs_them() -> None:
     assert not {"aliases", "py_suffix", "packages", "subpaths"} & set(vars(r))
     assert r.javascript("apps/web/app/page.tsx", "@/lib/db") == "apps/web/lib/db.ts"
     assert r.aliases and r.python("pkg/y.py", "pkg.x") == "pkg/x.py"
-    try:
+    with pytest.raises(AttributeError):
         r.nothing_of_that_name  # noqa: B018
-    except AttributeError:
-        pass
-    else:
-        raise AssertionError("an unknown attribute must raise")

@@ -481,11 +481,11 @@ def test_fields_of_someone_else(taxonomy: Taxonomy, field: str, holder: str, exp
     assert of_someone_else(field, holder, taxonomy) is expected
 
 
-def test_patterns_tried_by_first_character_find_what_all_of_them_find(
+def test_patterns_tried_by_first_and_last_character_find_what_all_of_them_find(
         taxonomy: Taxonomy) -> None:
-    """A head is tried against the patterns that can start with its first character
-    (taxonomy.py: _bucket); the first match must be the one trying every pattern finds,
-    for every case field and every suffix of it."""
+    """A head is tried against the patterns that can start and end with its first and
+    last characters (taxonomy.py: _candidates); the first match must be the one trying
+    every pattern finds, for every case field and every suffix of it."""
     heads = set()
     for case in CASES:
         tokens = normalise(case["field"]).split("_")

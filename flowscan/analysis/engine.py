@@ -451,8 +451,10 @@ class Program(PersonEvidence, ClassStore, ModuleValues):
             self.awaited.add(path)
 
     def depend(self, key: str, unit: str) -> None:
-        if not self._probing:  # (300,000 times in a cold scan of formbricks: no empty
-            readers = self.deps.get(key)  # set made for each, as setdefault's default)
+        # (300,000 calls in a cold scan of formbricks: no empty set made for each, as
+        # setdefault's default would)
+        if not self._probing:
+            readers = self.deps.get(key)
             if readers is None:
                 self.deps[key] = {unit}
             else:
